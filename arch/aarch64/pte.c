@@ -1,0 +1,134 @@
+/*
+ * AArch64 stage-2 descriptors, 4 KiB granule (Arm ARM D8.3).
+ *
+ * Valid leaf: bits[1:0] = 0b01 block (levels 1, 2) or 0b11 page (level 3);
+ * MemAttr[5:2] 0b1111 normal write-back or 0b0001 device nGnRE; S2AP[7:6]
+ * bit 6 read, bit 7 write; SH[9:8] 0b11 inner shareable; AF[10]; XN[54:53]
+ * 0b10 = not executable. Software bits: 55 owned, 56 shared.
+ * Invalid leaf (bit 0 clear): the mode, less MM_MODE_INVALID, XOR owned,
+ * is kept in bits [8:2] so an unmapped page still remembers its state; an
+ * all-zero descriptor reads back as MM_MODE_ABSENT.
+ */
+#include <core/arch_mm.h>
+#include <core/mm.h>
+
+#define PTE_VALID (1ull << 0)
+#define PTE_TABLE_OR_PAGE (1ull << 1)
+#define PTE_ATTR_NORMAL_WB (0xfull << 2)
+#define PTE_ATTR_DEVICE_NGNRE (0x1ull << 2)
+#define PTE_S2AP_R (1ull << 6)
+#define PTE_S2AP_W (1ull << 7)
+#define PTE_SH_INNER (3ull << 8)
+#define PTE_AF (1ull << 10)
+#define PTE_XN (2ull << 53)
+#define PTE_SW_OWNED (1ull << 55)
+#define PTE_SW_SHARED (1ull << 56)
+#define PTE_ADDR_MASK 0x0000fffffffff000ull
+#define PTE_INVALID_MODE_SHIFT 2
+#define PTE_INVALID_MODE_MASK 0x7full
+
+#define STAGE2_ROOT_LEVEL 1
+#define STAGE2_IPA_BITS 39
+
+uint8_t arch_mm_stage2_root_level(void)
+{
+	return STAGE2_ROOT_LEVEL;
+}
+
+uint64_t arch_mm_stage2_ipa_limit(void)
+{
+	return 1ull << STAGE2_IPA_BITS;
+}
+
+bool arch_mm_block_allowed(uint8_t level)
+{
+	return level >= 1 && level <= MM_MAX_LEVEL;
+}
+
+pte_t arch_mm_leaf_pte(uint8_t level, paddr_t pa, uint32_t mode)
+{
+	pte_t pte;
+
+	if (mode & MM_MODE_INVALID) {
+		uint64_t stored = (mode & ~MM_MODE_INVALID) ^ MM_MODE_UNOWNED;
+
+		return (stored & PTE_INVALID_MODE_MASK)
+		       << PTE_INVALID_MODE_SHIFT;
+	}
+	pte = PTE_VALID | PTE_AF | (pa_addr(pa) & PTE_ADDR_MASK);
+	if (level == MM_MAX_LEVEL) {
+		pte |= PTE_TABLE_OR_PAGE;
+	}
+	pte |= (mode & MM_MODE_D) ? PTE_ATTR_DEVICE_NGNRE
+				  : (PTE_ATTR_NORMAL_WB | PTE_SH_INNER);
+	if (mode & MM_MODE_R) {
+		pte |= PTE_S2AP_R;
+	}
+	if (mode & MM_MODE_W) {
+		pte |= PTE_S2AP_W;
+	}
+	if (!(mode & MM_MODE_X)) {
+		pte |= PTE_XN;
+	}
+	if (!(mode & MM_MODE_UNOWNED)) {
+		pte |= PTE_SW_OWNED;
+	}
+	if (mode & MM_MODE_SHARED) {
+		pte |= PTE_SW_SHARED;
+	}
+	return pte;
+}
+
+pte_t arch_mm_table_pte(uint8_t level, paddr_t table)
+{
+	(void)level;
+	return PTE_VALID | PTE_TABLE_OR_PAGE | (pa_addr(table) & PTE_ADDR_MASK);
+}
+
+bool arch_mm_pte_is_table(pte_t pte, uint8_t level)
+{
+	return level < MM_MAX_LEVEL && (pte & 3) == 3;
+}
+
+bool arch_mm_pte_is_valid(pte_t pte, uint8_t level)
+{
+	return (pte & PTE_VALID) && !arch_mm_pte_is_table(pte, level);
+}
+
+paddr_t arch_mm_table_addr(pte_t pte, uint8_t level)
+{
+	(void)level;
+	return pa_init(pte & PTE_ADDR_MASK);
+}
+
+uint32_t arch_mm_pte_mode(pte_t pte, uint8_t level)
+{
+	uint32_t mode = 0;
+
+	if (!(pte & PTE_VALID)) {
+		uint32_t stored = (pte >> PTE_INVALID_MODE_SHIFT) &
+				  PTE_INVALID_MODE_MASK;
+
+		return (stored ^ MM_MODE_UNOWNED) | MM_MODE_INVALID;
+	}
+	(void)level;
+	if (pte & PTE_S2AP_R) {
+		mode |= MM_MODE_R;
+	}
+	if (pte & PTE_S2AP_W) {
+		mode |= MM_MODE_W;
+	}
+	if (!(pte & PTE_XN)) {
+		mode |= MM_MODE_X;
+	}
+	if ((pte & (0xfull << 2)) == PTE_ATTR_DEVICE_NGNRE) {
+		mode |= MM_MODE_D;
+	}
+	if (!(pte & PTE_SW_OWNED)) {
+		mode |= MM_MODE_UNOWNED;
+	}
+	if (pte & PTE_SW_SHARED) {
+		mode |= MM_MODE_SHARED;
+	}
+	return mode;
+}

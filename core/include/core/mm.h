@@ -1,0 +1,80 @@
+/*
+ * Stage-2 page tables: identity maps (IPA == PA) with a mode per page.
+ *
+ * A change is prepared, then committed: mm_prepare validates every range
+ * and moves the page-table pages the change could need into a private
+ * reserve; mm_commit then applies it and cannot fail. A failed prepare
+ * leaves the tables and the pool as they were.
+ */
+#pragma once
+
+#include <core/mpool.h>
+#include <core/types.h>
+
+/* Access and state of a page. */
+#define MM_MODE_R 0x01u
+#define MM_MODE_W 0x02u
+#define MM_MODE_X 0x04u
+#define MM_MODE_D 0x08u	      /* device memory (else normal write-back) */
+#define MM_MODE_INVALID 0x10u /* not accessible to the partition */
+#define MM_MODE_UNOWNED 0x20u /* the partition does not own the page */
+#define MM_MODE_SHARED 0x40u  /* others have access to the page too */
+
+/* What an unmapped page reads back as. */
+#define MM_MODE_ABSENT (MM_MODE_INVALID | MM_MODE_UNOWNED)
+#define MM_MODE_RWX (MM_MODE_R | MM_MODE_W | MM_MODE_X)
+
+struct mm_ptable {
+	paddr_t root;
+	uint16_t vmid;
+};
+
+struct mm_change {
+	ipaddr_t begin;
+	ipaddr_t end;
+	uint32_t mode;
+};
+
+/* Most page-table pages one change can need (both boundary paths). */
+#define MM_PAGES_PER_CHANGE 4
+
+bool mm_ptable_init(struct mm_ptable *t, uint16_t vmid, struct mpool *pool);
+
+/* Frees every table page of `t` to `pool`. */
+void mm_ptable_fini(struct mm_ptable *t, struct mpool *pool);
+
+/*
+ * Checks the changes (page aligned, non-empty, inside the IPA space) and
+ * moves the pages they could need from `pool` to `reserve`. On false
+ * nothing has changed.
+ */
+bool mm_prepare(const struct mm_change *changes, size_t count,
+		struct mpool *pool, struct mpool *reserve);
+
+/*
+ * Applies prepared changes in order; takes split tables from `reserve` and
+ * frees merged ones to `pool`. Blocks stay blocks where a range allows, and
+ * tables that become uniform are merged back. Cannot fail.
+ */
+void mm_commit(struct mm_ptable *t, const struct mm_change *changes,
+	       size_t count, struct mpool *reserve, struct mpool *pool);
+
+/* Prepare + commit + return unused reserve pages to `pool`. */
+bool mm_update(struct mm_ptable *t, const struct mm_change *changes,
+	       size_t count, struct mpool *pool);
+
+bool mm_identity_map(struct mm_ptable *t, ipaddr_t begin, ipaddr_t end,
+		     uint32_t mode, struct mpool *pool);
+
+bool mm_unmap(struct mm_ptable *t, ipaddr_t begin, ipaddr_t end,
+	      struct mpool *pool);
+
+/*
+ * The mode of [begin, end): true with *mode set when every page has the
+ * same mode, false when they differ or the range is malformed.
+ */
+bool mm_get_mode(const struct mm_ptable *t, ipaddr_t begin, ipaddr_t end,
+		 uint32_t *mode);
+
+/* Table pages in use by `t` (root included). */
+size_t mm_ptable_page_count(const struct mm_ptable *t);

@@ -1,0 +1,324 @@
+/*
+ * Generic stage-2 page-table walk, map/unmap with block mappings, split and
+ * merge, get-mode, prepare/commit. The descriptor format and the TLB are the
+ * architecture's (core/include/core/arch_mm.h).
+ *
+ * Locking: the caller serialises changes to one table (it holds the
+ * owning partition's lock); walkers on other CPUs see only break-before-make
+ * transitions.
+ */
+#include <core/arch_mm.h>
+#include <core/log.h>
+#include <core/mm.h>
+
+static uint64_t entry_size(uint8_t level)
+{
+	return (uint64_t)1 << (PAGE_BITS + MM_LEVEL_BITS * (MM_MAX_LEVEL - level));
+}
+
+static size_t entry_index(uint64_t addr, uint8_t level)
+{
+	return (addr >> (PAGE_BITS + MM_LEVEL_BITS * (MM_MAX_LEVEL - level))) &
+	       (MM_PTE_PER_TABLE - 1);
+}
+
+static pte_t *table_va(pte_t pte, uint8_t level)
+{
+	return va_from_pa(arch_mm_table_addr(pte, level));
+}
+
+static uint64_t root_span(void)
+{
+	return entry_size(arch_mm_stage2_root_level()) * MM_PTE_PER_TABLE;
+}
+
+bool mm_ptable_init(struct mm_ptable *t, uint16_t vmid, struct mpool *pool)
+{
+	pte_t *root = mpool_alloc(pool);
+	uint8_t level = arch_mm_stage2_root_level();
+
+	if (root == NULL) {
+		return false;
+	}
+	for (size_t i = 0; i < MM_PTE_PER_TABLE; i++) {
+		root[i] = arch_mm_leaf_pte(level, pa_init(0), MM_MODE_ABSENT);
+	}
+	arch_mm_sync_table_writes();
+	t->root = pa_from_va(root);
+	t->vmid = vmid;
+	return true;
+}
+
+static void free_table(pte_t *table, uint8_t level, struct mpool *pool)
+{
+	for (size_t i = 0; i < MM_PTE_PER_TABLE; i++) {
+		if (arch_mm_pte_is_table(table[i], level)) {
+			free_table(table_va(table[i], level), level + 1, pool);
+		}
+	}
+	mpool_free(pool, table);
+}
+
+void mm_ptable_fini(struct mm_ptable *t, struct mpool *pool)
+{
+	free_table(va_from_pa(t->root), arch_mm_stage2_root_level(), pool);
+	t->root = pa_init(0);
+}
+
+static size_t count_table_pages(const pte_t *table, uint8_t level)
+{
+	size_t n = 1;
+
+	for (size_t i = 0; i < MM_PTE_PER_TABLE; i++) {
+		if (arch_mm_pte_is_table(table[i], level)) {
+			n += count_table_pages(table_va(table[i], level),
+					       level + 1);
+		}
+	}
+	return n;
+}
+
+size_t mm_ptable_page_count(const struct mm_ptable *t)
+{
+	return count_table_pages(va_from_pa(t->root),
+				 arch_mm_stage2_root_level());
+}
+
+/*
+ * Tables a change over [begin, end) may need below `level`, whatever the
+ * current tree: a split is only ever needed for an entry the range covers
+ * partially, and at each level only the entries holding `begin` and `end`
+ * can be covered partially.
+ */
+static size_t count_worst(uint8_t level, uint64_t begin, uint64_t end)
+{
+	uint64_t size = entry_size(level);
+	uint64_t first = align_down(begin, size);
+	uint64_t last = align_down(end - 1, size);
+	size_t n = 0;
+
+	if (level == MM_MAX_LEVEL) {
+		return 0;
+	}
+	if (!is_aligned(begin, size)) {
+		n += 1 + count_worst(level + 1, begin, MIN(end, first + size));
+	}
+	if (!is_aligned(end, size) && (last != first || is_aligned(begin, size))) {
+		n += 1 + count_worst(level + 1, MAX(begin, last), end);
+	}
+	return n;
+}
+
+static bool change_valid(const struct mm_change *c)
+{
+	uint64_t b = ipa_addr(c->begin);
+	uint64_t e = ipa_addr(c->end);
+
+	return b < e && is_aligned(b, PAGE_SIZE) && is_aligned(e, PAGE_SIZE) &&
+	       e <= arch_mm_stage2_ipa_limit() && e <= root_span();
+}
+
+bool mm_prepare(const struct mm_change *changes, size_t count,
+		struct mpool *pool, struct mpool *reserve)
+{
+	size_t needed = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		if (!change_valid(&changes[i])) {
+			return false;
+		}
+		needed += count_worst(arch_mm_stage2_root_level(),
+				      ipa_addr(changes[i].begin),
+				      ipa_addr(changes[i].end));
+	}
+	return mpool_take(reserve, pool, needed);
+}
+
+struct commit_ctx {
+	uint16_t vmid;
+	struct mpool *reserve;
+	struct mpool *pool;
+};
+
+/* Replaces the entry for [addr, addr + size of level), using
+ * break-before-make when a valid translation changes. */
+static void replace_entry(struct commit_ctx *ctx, pte_t *slot, pte_t new_pte,
+			  uint8_t level, uint64_t addr)
+{
+	pte_t old = *slot;
+	bool was_live = arch_mm_pte_is_valid(old, level) ||
+			arch_mm_pte_is_table(old, level);
+	ipaddr_t begin = ipa_init(addr);
+	ipaddr_t end = ipa_init(addr + entry_size(level));
+
+	if (old == new_pte) {
+		return;
+	}
+	if (was_live) {
+		/* Break: no CPU may hold the old translation any more. */
+		*slot = arch_mm_leaf_pte(level, pa_init(0), MM_MODE_ABSENT);
+		arch_mm_sync_table_writes();
+		arch_mm_invalidate_stage2(ctx->vmid, begin, end);
+	}
+	*slot = new_pte;
+	arch_mm_sync_table_writes();
+	if (arch_mm_pte_is_table(old, level)) {
+		free_table(table_va(old, level), level + 1, ctx->pool);
+	}
+}
+
+/* Turns a leaf into a table of leaves with the same mode. */
+static void split_entry(struct commit_ctx *ctx, pte_t *slot, uint8_t level,
+			uint64_t addr)
+{
+	uint32_t mode = arch_mm_pte_mode(*slot, level);
+	uint64_t child_size = entry_size(level + 1);
+	pte_t *table = mpool_alloc(ctx->reserve);
+
+	CHECK(table != NULL); /* mm_prepare reserved enough */
+	for (size_t i = 0; i < MM_PTE_PER_TABLE; i++) {
+		table[i] = arch_mm_leaf_pte(
+			level + 1, pa_init(addr + i * child_size), mode);
+	}
+	arch_mm_sync_table_writes();
+	replace_entry(ctx, slot, arch_mm_table_pte(level, pa_from_va(table)),
+		      level, addr);
+}
+
+/* Replaces a table whose entries are all leaves of one mode with one leaf. */
+static void try_merge(struct commit_ctx *ctx, pte_t *slot, uint8_t level,
+		      uint64_t addr)
+{
+	const pte_t *table = table_va(*slot, level);
+	uint32_t mode;
+
+	if (arch_mm_pte_is_table(table[0], level + 1)) {
+		return;
+	}
+	mode = arch_mm_pte_mode(table[0], level + 1);
+	if (!(mode & MM_MODE_INVALID) && !arch_mm_block_allowed(level)) {
+		return;
+	}
+	for (size_t i = 1; i < MM_PTE_PER_TABLE; i++) {
+		if (arch_mm_pte_is_table(table[i], level + 1) ||
+		    arch_mm_pte_mode(table[i], level + 1) != mode) {
+			return;
+		}
+	}
+	replace_entry(ctx, slot, arch_mm_leaf_pte(level, pa_init(addr), mode),
+		      level, addr);
+}
+
+static void update_level(struct commit_ctx *ctx, pte_t *table, uint8_t level,
+			 uint64_t begin, uint64_t end, uint32_t mode)
+{
+	uint64_t size = entry_size(level);
+
+	for (uint64_t addr = align_down(begin, size); addr < end; addr += size) {
+		pte_t *slot = &table[entry_index(addr, level)];
+		uint64_t cb = MAX(begin, addr);
+		uint64_t ce = MIN(end, addr + size);
+		bool whole = cb == addr && ce == addr + size;
+
+		if (whole && ((mode & MM_MODE_INVALID) ||
+			      arch_mm_block_allowed(level))) {
+			replace_entry(ctx, slot,
+				      arch_mm_leaf_pte(level, pa_init(addr), mode),
+				      level, addr);
+			continue;
+		}
+		if (!arch_mm_pte_is_table(*slot, level)) {
+			if (arch_mm_pte_mode(*slot, level) == mode) {
+				continue;
+			}
+			split_entry(ctx, slot, level, addr);
+		}
+		update_level(ctx, table_va(*slot, level), level + 1, cb, ce,
+			     mode);
+		try_merge(ctx, slot, level, addr);
+	}
+}
+
+void mm_commit(struct mm_ptable *t, const struct mm_change *changes,
+	       size_t count, struct mpool *reserve, struct mpool *pool)
+{
+	struct commit_ctx ctx = {
+		.vmid = t->vmid, .reserve = reserve, .pool = pool};
+
+	for (size_t i = 0; i < count; i++) {
+		update_level(&ctx, va_from_pa(t->root),
+			     arch_mm_stage2_root_level(),
+			     ipa_addr(changes[i].begin),
+			     ipa_addr(changes[i].end), changes[i].mode);
+	}
+}
+
+bool mm_update(struct mm_ptable *t, const struct mm_change *changes,
+	       size_t count, struct mpool *pool)
+{
+	struct mpool reserve;
+
+	mpool_init(&reserve);
+	if (!mm_prepare(changes, count, pool, &reserve)) {
+		return false;
+	}
+	mm_commit(t, changes, count, &reserve, pool);
+	mpool_give_all(pool, &reserve);
+	return true;
+}
+
+bool mm_identity_map(struct mm_ptable *t, ipaddr_t begin, ipaddr_t end,
+		     uint32_t mode, struct mpool *pool)
+{
+	struct mm_change c = {begin, end, mode};
+
+	return mm_update(t, &c, 1, pool);
+}
+
+bool mm_unmap(struct mm_ptable *t, ipaddr_t begin, ipaddr_t end,
+	      struct mpool *pool)
+{
+	return mm_identity_map(t, begin, end, MM_MODE_ABSENT, pool);
+}
+
+static bool get_mode_level(const pte_t *table, uint8_t level, uint64_t begin,
+			   uint64_t end, uint32_t *mode, bool *have)
+{
+	uint64_t size = entry_size(level);
+
+	for (uint64_t addr = align_down(begin, size); addr < end; addr += size) {
+		pte_t pte = table[entry_index(addr, level)];
+		uint32_t m;
+
+		if (arch_mm_pte_is_table(pte, level)) {
+			if (!get_mode_level(table_va(pte, level), level + 1,
+					    MAX(begin, addr),
+					    MIN(end, addr + size), mode,
+					    have)) {
+				return false;
+			}
+			continue;
+		}
+		m = arch_mm_pte_mode(pte, level);
+		if (*have && m != *mode) {
+			return false;
+		}
+		*mode = m;
+		*have = true;
+	}
+	return true;
+}
+
+bool mm_get_mode(const struct mm_ptable *t, ipaddr_t begin, ipaddr_t end,
+		 uint32_t *mode)
+{
+	struct mm_change c = {begin, end, 0};
+	bool have = false;
+
+	if (!change_valid(&c)) {
+		return false;
+	}
+	return get_mode_level(va_from_pa(t->root), arch_mm_stage2_root_level(),
+			      ipa_addr(begin), ipa_addr(end), mode, &have) &&
+	       have;
+}

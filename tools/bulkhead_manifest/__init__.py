@@ -1,0 +1,1 @@
+"""Bulkhead manifest compiler: device-tree manifest -> checked C tables."""

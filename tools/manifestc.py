@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Bulkhead manifest compiler.
+
+Checks a device-tree manifest against the board and the Kconfig limits and
+writes, into --out-dir:
+  manifest_tables.c   constant tables the EL2 core loads at boot
+  manifest_gen.h      sizes and the manifest hash for the build
+  hyp.ld              linker symbols (hypervisor base/size, payload size)
+  layout.json         where each partition image sits in the flashable image
+  memmap.txt / memmap.json / memmap.svg   the machine's memory map
+  manifest.d          make dependencies (written only when it changes)
+On any error nothing is written and earlier outputs are removed, so a later
+make cannot pick up a stale table.
+"""
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from bulkhead_manifest import checks, emit, parse, source  # noqa: E402
+from bulkhead_manifest.diag import ManifestError, Reporter  # noqa: E402
+from bulkhead_manifest.model import Limits  # noqa: E402
+
+OUTPUTS = ["manifest_tables.c", "manifest_gen.h", "hyp.ld", "layout.json",
+           "memmap.txt", "memmap.json", "memmap.svg"]
+LIMIT_SYMBOLS = {
+    "max_partitions": "MAX_PARTITIONS", "max_cpus": "MAX_CPUS",
+    "max_mem_regions": "MAX_MEM_REGIONS", "max_devices": "MAX_DEVICES",
+    "max_shared_regions": "MAX_SHARED_REGIONS", "max_grants": "MAX_GRANTS",
+}
+
+
+def load_limits(kconfig: str, config: str | None) -> Limits:
+    """Kconfig maxima: from the .config, defaults from the Kconfig file."""
+    import kconfiglib
+    kconf = kconfiglib.Kconfig(kconfig, warn=False)
+    if config:
+        kconf.load_config(config, replace=True)
+    return Limits(**{k: int(kconf.syms[s].str_value) for k, s in LIMIT_SYMBOLS.items()})
+
+
+def compile_manifest(path: str, limits: Limits, image_dirs: list[str],
+                     include_dirs: list[str]):
+    """Returns (manifest, reporter); raises ManifestError on errors."""
+    tree = source.load(path, include_dirs)
+    rep = Reporter()
+    m = parse.parse(tree, rep, path)
+    if m is not None:
+        checks.check(m, limits, image_dirs, rep)
+    rep.raise_if_errors()
+    return m, rep
+
+
+def _write(path: str, text: str) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _write_if_changed(path: str, text: str) -> None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            if f.read() == text:
+                return
+    except FileNotFoundError:
+        pass
+    _write(path, text)
+
+
+def _remove_outputs(out_dir: str) -> None:
+    for name in OUTPUTS + ["manifest.d"]:
+        try:
+            os.remove(os.path.join(out_dir, name))
+        except FileNotFoundError:
+            pass
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("manifest")
+    ap.add_argument("--out-dir", help="where to write the outputs "
+                    "(omit to only check)")
+    ap.add_argument("--config", help="Kconfig .config with the limits")
+    ap.add_argument("--kconfig", default=os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "Kconfig"))
+    ap.add_argument("-I", "--images", action="append", default=[],
+                    help="image search directory (repeatable)")
+    ap.add_argument("-i", "--include", action="append", default=[],
+                    help="dtc include directory (repeatable)")
+    ap.add_argument("--product", help="product name (default: manifest file name)")
+    ap.add_argument("--stats", action="store_true",
+                    help="print how long compiling took")
+    args = ap.parse_args(argv)
+
+    start = time.perf_counter()
+    product = args.product or os.path.splitext(os.path.basename(args.manifest))[0]
+    try:
+        limits = load_limits(args.kconfig, args.config)
+        m, rep = compile_manifest(args.manifest, limits, args.images, args.include)
+        outputs = {
+            "manifest_tables.c": emit.c_tables(m, product),
+            "manifest_gen.h": emit.c_header(m),
+            "hyp.ld": emit.linker_fragment(m),
+            "layout.json": emit.layout_json(m),
+            "memmap.txt": emit.memmap_text(m, product),
+            "memmap.json": emit.memmap_json(m, product),
+            "memmap.svg": emit.memmap_svg(m, product),
+        }
+    except ManifestError as e:
+        for d in e.diagnostics:
+            print(d, file=sys.stderr)
+        n = len([d for d in e.diagnostics if d.severity == "error"])
+        print(f"manifestc: {args.manifest}: {n} error(s); nothing written",
+              file=sys.stderr)
+        if args.out_dir:
+            _remove_outputs(args.out_dir)
+        return 1
+    for d in rep.diagnostics:
+        print(d, file=sys.stderr)
+    if args.out_dir:
+        os.makedirs(args.out_dir, exist_ok=True)
+        for name, text in outputs.items():
+            _write_if_changed(os.path.join(args.out_dir, name), text)
+        target = os.path.join(args.out_dir, "manifest_tables.c")
+        _write_if_changed(os.path.join(args.out_dir, "manifest.d"),
+                          emit.dep_fragment(m, target))
+    if args.stats:
+        ms = (time.perf_counter() - start) * 1000
+        print(f"manifestc: {len(m.partitions)} partitions compiled in {ms:.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
