@@ -13,7 +13,8 @@
 
 static uint64_t entry_size(uint8_t level)
 {
-	return (uint64_t)1 << (PAGE_BITS + MM_LEVEL_BITS * (MM_MAX_LEVEL - level));
+	return (uint64_t)1 << (PAGE_BITS +
+			       MM_LEVEL_BITS * (MM_MAX_LEVEL - level));
 }
 
 static size_t entry_index(uint64_t addr, uint8_t level)
@@ -103,7 +104,8 @@ static size_t count_worst(uint8_t level, uint64_t begin, uint64_t end)
 	if (!is_aligned(begin, size)) {
 		n += 1 + count_worst(level + 1, begin, MIN(end, first + size));
 	}
-	if (!is_aligned(end, size) && (last != first || is_aligned(begin, size))) {
+	if (!is_aligned(end, size) &&
+	    (last != first || is_aligned(begin, size))) {
 		n += 1 + count_worst(level + 1, MAX(begin, last), end);
 	}
 	return n;
@@ -178,7 +180,7 @@ static void split_entry(struct commit_ctx *ctx, pte_t *slot, uint8_t level,
 	CHECK(table != NULL); /* mm_prepare reserved enough */
 	for (size_t i = 0; i < MM_PTE_PER_TABLE; i++) {
 		table[i] = arch_mm_leaf_pte(
-			level + 1, pa_init(addr + i * child_size), mode);
+		    level + 1, pa_init(addr + i * child_size), mode);
 	}
 	arch_mm_sync_table_writes();
 	replace_entry(ctx, slot, arch_mm_table_pte(level, pa_from_va(table)),
@@ -214,7 +216,8 @@ static void update_level(struct commit_ctx *ctx, pte_t *table, uint8_t level,
 {
 	uint64_t size = entry_size(level);
 
-	for (uint64_t addr = align_down(begin, size); addr < end; addr += size) {
+	for (uint64_t addr = align_down(begin, size); addr < end;
+	     addr += size) {
 		pte_t *slot = &table[entry_index(addr, level)];
 		uint64_t cb = MAX(begin, addr);
 		uint64_t ce = MIN(end, addr + size);
@@ -222,9 +225,10 @@ static void update_level(struct commit_ctx *ctx, pte_t *table, uint8_t level,
 
 		if (whole && ((mode & MM_MODE_INVALID) ||
 			      arch_mm_block_allowed(level))) {
-			replace_entry(ctx, slot,
-				      arch_mm_leaf_pte(level, pa_init(addr), mode),
-				      level, addr);
+			replace_entry(
+			    ctx, slot,
+			    arch_mm_leaf_pte(level, pa_init(addr), mode), level,
+			    addr);
 			continue;
 		}
 		if (!arch_mm_pte_is_table(*slot, level)) {
@@ -243,7 +247,7 @@ void mm_commit(struct mm_ptable *t, const struct mm_change *changes,
 	       size_t count, struct mpool *reserve, struct mpool *pool)
 {
 	struct commit_ctx ctx = {
-		.vmid = t->vmid, .reserve = reserve, .pool = pool};
+	    .vmid = t->vmid, .reserve = reserve, .pool = pool};
 
 	for (size_t i = 0; i < count; i++) {
 		update_level(&ctx, va_from_pa(t->root),
@@ -286,7 +290,8 @@ static bool get_mode_level(const pte_t *table, uint8_t level, uint64_t begin,
 {
 	uint64_t size = entry_size(level);
 
-	for (uint64_t addr = align_down(begin, size); addr < end; addr += size) {
+	for (uint64_t addr = align_down(begin, size); addr < end;
+	     addr += size) {
 		pte_t pte = table[entry_index(addr, level)];
 		uint32_t m;
 

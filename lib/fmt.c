@@ -3,6 +3,7 @@
 #include <stdint.h>
 
 struct fmt_spec {
+	bool alternate;
 	bool left;
 	bool zero;
 	int width;
@@ -52,8 +53,8 @@ static int emit_number(fmt_sink_fn sink, void *ctx, uint64_t value,
 			buf[--pos] = '-';
 		}
 	}
-	return count + emit_padded(sink, ctx, &buf[pos], sizeof(buf) - pos,
-				   &rest);
+	return count +
+	       emit_padded(sink, ctx, &buf[pos], sizeof(buf) - pos, &rest);
 }
 
 int fmt_vformat(fmt_sink_fn sink, void *ctx, const char *format, va_list ap)
@@ -74,6 +75,8 @@ int fmt_vformat(fmt_sink_fn sink, void *ctx, const char *format, va_list ap)
 		for (;; p++) {
 			if (*p == '-') {
 				spec.left = true;
+			} else if (*p == '#') {
+				spec.alternate = true;
 			} else if (*p == '0') {
 				spec.zero = true;
 			} else {
@@ -86,7 +89,8 @@ int fmt_vformat(fmt_sink_fn sink, void *ctx, const char *format, va_list ap)
 		if (*p == '.') {
 			spec.precision = 0;
 			for (p++; *p >= '0' && *p <= '9'; p++) {
-				spec.precision = spec.precision * 10 + (*p - '0');
+				spec.precision =
+				    spec.precision * 10 + (*p - '0');
 			}
 		}
 		for (; *p == 'l'; p++) {
@@ -99,11 +103,12 @@ int fmt_vformat(fmt_sink_fn sink, void *ctx, const char *format, va_list ap)
 		switch (*p) {
 		case 'd':
 		case 'i': {
-			int64_t v = size_t_arg	   ? (int64_t)va_arg(ap, long)
-				    : longness > 0 ? (int64_t)va_arg(ap, long long)
-						   : (int64_t)va_arg(ap, int);
-			uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v
-					     : (uint64_t)v;
+			int64_t v = size_t_arg ? (int64_t)va_arg(ap, long)
+				    : longness > 0
+					? (int64_t)va_arg(ap, long long)
+					: (int64_t)va_arg(ap, int);
+			uint64_t mag =
+			    v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 			count += emit_number(sink, ctx, mag, v < 0, 10, false,
 					     &spec);
 			break;
@@ -111,12 +116,21 @@ int fmt_vformat(fmt_sink_fn sink, void *ctx, const char *format, va_list ap)
 		case 'u':
 		case 'x':
 		case 'X': {
-			uint64_t v = size_t_arg	   ? (uint64_t)va_arg(ap, size_t)
-				     : longness > 0 ? va_arg(ap, unsigned long long)
-						    : va_arg(ap, unsigned int);
-			count += emit_number(sink, ctx, v, false,
-					     *p == 'u' ? 10 : 16, *p == 'X',
-					     &spec);
+			uint64_t v = size_t_arg ? (uint64_t)va_arg(ap, size_t)
+				     : longness > 0
+					 ? va_arg(ap, unsigned long long)
+					 : va_arg(ap, unsigned int);
+
+			if (spec.alternate && *p != 'u') {
+				sink(ctx, '0');
+				sink(ctx, 'x');
+				count += 2;
+				spec.width =
+				    spec.width > 2 ? spec.width - 2 : 0;
+			}
+			count +=
+			    emit_number(sink, ctx, v, false,
+					*p == 'u' ? 10 : 16, *p == 'X', &spec);
 			break;
 		}
 		case 'p': {
@@ -134,8 +148,8 @@ int fmt_vformat(fmt_sink_fn sink, void *ctx, const char *format, va_list ap)
 			if (s == NULL) {
 				s = "(null)";
 			}
-			while (s[length] != '\0' &&
-			       (spec.precision < 0 || length < spec.precision)) {
+			while (s[length] != '\0' && (spec.precision < 0 ||
+						     length < spec.precision)) {
 				length++;
 			}
 			spec.zero = false;

@@ -12,23 +12,23 @@
 #include <core/arch_mm.h>
 #include <core/mm.h>
 
-#define PTE_VALID (1ull << 0)
-#define PTE_TABLE_OR_PAGE (1ull << 1)
-#define PTE_ATTR_NORMAL_WB (0xfull << 2)
-#define PTE_ATTR_DEVICE_NGNRE (0x1ull << 2)
-#define PTE_S2AP_R (1ull << 6)
-#define PTE_S2AP_W (1ull << 7)
-#define PTE_SH_INNER (3ull << 8)
-#define PTE_AF (1ull << 10)
-#define PTE_XN (2ull << 53)
-#define PTE_SW_OWNED (1ull << 55)
-#define PTE_SW_SHARED (1ull << 56)
-#define PTE_ADDR_MASK 0x0000fffffffff000ull
+#define PTE_VALID	       (1ull << 0)
+#define PTE_TABLE_OR_PAGE      (1ull << 1)
+#define PTE_ATTR_NORMAL_WB     (0xfull << 2)
+#define PTE_ATTR_DEVICE_NGNRE  (0x1ull << 2)
+#define PTE_S2AP_R	       (1ull << 6)
+#define PTE_S2AP_W	       (1ull << 7)
+#define PTE_SH_INNER	       (3ull << 8)
+#define PTE_AF		       (1ull << 10)
+#define PTE_XN		       (2ull << 53)
+#define PTE_SW_OWNED	       (1ull << 55)
+#define PTE_SW_SHARED	       (1ull << 56)
+#define PTE_ADDR_MASK	       0x0000fffffffff000ull
 #define PTE_INVALID_MODE_SHIFT 2
-#define PTE_INVALID_MODE_MASK 0x7full
+#define PTE_INVALID_MODE_MASK  0x7full
 
 #define STAGE2_ROOT_LEVEL 1
-#define STAGE2_IPA_BITS 39
+#define STAGE2_IPA_BITS	  39
 
 uint8_t arch_mm_stage2_root_level(void)
 {
@@ -106,8 +106,8 @@ uint32_t arch_mm_pte_mode(pte_t pte, uint8_t level)
 	uint32_t mode = 0;
 
 	if (!(pte & PTE_VALID)) {
-		uint32_t stored = (pte >> PTE_INVALID_MODE_SHIFT) &
-				  PTE_INVALID_MODE_MASK;
+		uint32_t stored =
+		    (pte >> PTE_INVALID_MODE_SHIFT) & PTE_INVALID_MODE_MASK;
 
 		return (stored ^ MM_MODE_UNOWNED) | MM_MODE_INVALID;
 	}

@@ -11,8 +11,8 @@
  */
 #pragma once
 
-#define BULKHEAD_CALL_UID 0x8600ff01u
-#define BULKHEAD_REVISION 0x8600ff03u
+#define BULKHEAD_CALL_UID  0x8600ff01u
+#define BULKHEAD_REVISION  0x8600ff03u
 #define BULKHEAD_SELF_INFO 0xc6000001u
 
 #define BULKHEAD_UID_0 0x6b6c7542u /* "Bulk" */

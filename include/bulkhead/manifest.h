@@ -7,10 +7,10 @@
 
 #include <stdint.h>
 
-#define MANIFEST_MAGIC 0x424b4844u /* "BKHD" */
-#define MANIFEST_ABI_REVISION 1
-#define MANIFEST_NAME_MAX 32
-#define MANIFEST_DEVICE_IRQS_MAX 4
+#define MANIFEST_MAGIC		  0x424b4844u /* "BKHD" */
+#define MANIFEST_ABI_REVISION	  1
+#define MANIFEST_NAME_MAX	  32
+#define MANIFEST_DEVICE_IRQS_MAX  4
 #define MANIFEST_GRANT_RANGES_MAX 4
 
 /* Access bits of shared regions and grants (same as the compiler's words). */
@@ -18,8 +18,8 @@
 #define MANIFEST_ACCESS_W 0x2
 #define MANIFEST_ACCESS_X 0x4
 
-#define MANIFEST_OP_SHARE 0x1
-#define MANIFEST_OP_LEND 0x2
+#define MANIFEST_OP_SHARE  0x1
+#define MANIFEST_OP_LEND   0x2
 #define MANIFEST_OP_DONATE 0x4
 
 struct manifest_region {

@@ -9,10 +9,10 @@
 #include "unit.h"
 
 #define POOL_PAGES 64
-#define MB (1ull << 20)
-#define GB (1ull << 30)
-#define RAM 0x40000000ull
-#define RW (MM_MODE_R | MM_MODE_W)
+#define MB	   (1ull << 20)
+#define GB	   (1ull << 30)
+#define RAM	   0x40000000ull
+#define RW	   (MM_MODE_R | MM_MODE_W)
 
 static struct mpool pool;
 static void *pool_mem;
@@ -45,9 +45,9 @@ static size_t snapshot(const pte_t *table, uint8_t level, pte_t *out,
 	for (size_t i = 0; i < MM_PTE_PER_TABLE; i++) {
 		out[pos++] = table[i];
 		if (arch_mm_pte_is_table(table[i], level)) {
-			pos = snapshot(va_from_pa(arch_mm_table_addr(table[i],
-								     level)),
-				       level + 1, out, pos);
+			pos = snapshot(
+			    va_from_pa(arch_mm_table_addr(table[i], level)),
+			    level + 1, out, pos);
 		}
 	}
 	return pos;
@@ -95,16 +95,16 @@ UNIT(pool_take_is_all_or_nothing)
 UNIT(descriptor_encoding)
 {
 	pte_t page = arch_mm_leaf_pte(3, pa_init(0x41234000), RW);
-	pte_t block = arch_mm_leaf_pte(2, pa_init(0x40200000),
-				       MM_MODE_R | MM_MODE_X);
+	pte_t block =
+	    arch_mm_leaf_pte(2, pa_init(0x40200000), MM_MODE_R | MM_MODE_X);
 	pte_t dev = arch_mm_leaf_pte(3, pa_init(0x9010000), RW | MM_MODE_D);
 
 	/* page, normal WB, RW, inner shareable, AF, XN, owned */
 	EXPECT_EQ(0x0080000041234000ull | 0x3 | (0xfull << 2) | (3ull << 6) |
-			  (3ull << 8) | (1ull << 10) | (2ull << 53),
+		      (3ull << 8) | (1ull << 10) | (2ull << 53),
 		  page);
 	EXPECT_EQ(0x0080000040200000ull | 0x1 | (0xfull << 2) | (1ull << 6) |
-			  (3ull << 8) | (1ull << 10),
+		      (3ull << 8) | (1ull << 10),
 		  block);
 	EXPECT_EQ(0x1ull << 2, dev & (0xfull << 2));
 	EXPECT_EQ(RW, arch_mm_pte_mode(page, 3));
@@ -112,10 +112,10 @@ UNIT(descriptor_encoding)
 	EXPECT_EQ(0, arch_mm_leaf_pte(2, pa_init(0), MM_MODE_ABSENT));
 	EXPECT_EQ(MM_MODE_ABSENT, arch_mm_pte_mode(0, 1));
 	/* an invalid entry remembers owned-but-inaccessible */
-	EXPECT_EQ(MM_MODE_INVALID | RW,
-		  arch_mm_pte_mode(arch_mm_leaf_pte(3, pa_init(0),
-						    MM_MODE_INVALID | RW),
-				   3));
+	EXPECT_EQ(
+	    MM_MODE_INVALID | RW,
+	    arch_mm_pte_mode(
+		arch_mm_leaf_pte(3, pa_init(0), MM_MODE_INVALID | RW), 3));
 	EXPECT_EQ(0, arch_mm_leaf_pte(3, pa_init(0), MM_MODE_INVALID | RW) & 1);
 }
 
@@ -146,8 +146,8 @@ UNIT(aligned_ranges_use_blocks)
 
 	setup(POOL_PAGES);
 	EXPECT_TRUE(mm_ptable_init(&t, 1, &pool));
-	EXPECT_TRUE(mm_identity_map(&t, ipa(GB), ipa(2 * GB), MM_MODE_RWX,
-				    &pool));
+	EXPECT_TRUE(
+	    mm_identity_map(&t, ipa(GB), ipa(2 * GB), MM_MODE_RWX, &pool));
 	EXPECT_EQ(1, mm_ptable_page_count(&t)); /* one 1 GiB block */
 	EXPECT_TRUE(mm_unmap(&t, ipa(GB), ipa(2 * GB), &pool));
 	EXPECT_TRUE(mm_identity_map(&t, ipa(RAM + 2 * MB), ipa(RAM + 6 * MB),
@@ -168,12 +168,12 @@ UNIT(split_then_merge_back)
 
 	setup(POOL_PAGES);
 	EXPECT_TRUE(mm_ptable_init(&t, 2, &pool));
-	EXPECT_TRUE(mm_identity_map(&t, ipa(RAM), ipa(RAM + 2 * MB), RW,
-				    &pool));
+	EXPECT_TRUE(
+	    mm_identity_map(&t, ipa(RAM), ipa(RAM + 2 * MB), RW, &pool));
 	EXPECT_EQ(2, mm_ptable_page_count(&t));
 	/* narrowing one page splits the 2 MiB block */
-	EXPECT_TRUE(mm_identity_map(&t, ipa(RAM + 0x10000),
-				    ipa(RAM + 0x11000), MM_MODE_R, &pool));
+	EXPECT_TRUE(mm_identity_map(&t, ipa(RAM + 0x10000), ipa(RAM + 0x11000),
+				    MM_MODE_R, &pool));
 	EXPECT_EQ(3, mm_ptable_page_count(&t));
 	EXPECT_EQ(MM_MODE_R, mode_of(&t, RAM + 0x10000, RAM + 0x11000));
 	EXPECT_EQ(RW, mode_of(&t, RAM, RAM + 0x10000));
@@ -181,8 +181,8 @@ UNIT(split_then_merge_back)
 	uint32_t mode;
 	EXPECT_FALSE(mm_get_mode(&t, ipa(RAM), ipa(RAM + 2 * MB), &mode));
 	/* restoring it makes the table uniform: merged back into a block */
-	EXPECT_TRUE(mm_identity_map(&t, ipa(RAM + 0x10000),
-				    ipa(RAM + 0x11000), RW, &pool));
+	EXPECT_TRUE(mm_identity_map(&t, ipa(RAM + 0x10000), ipa(RAM + 0x11000),
+				    RW, &pool));
 	EXPECT_EQ(2, mm_ptable_page_count(&t));
 	EXPECT_EQ(RW, mode_of(&t, RAM, RAM + 2 * MB));
 	mm_ptable_fini(&t, &pool);
@@ -196,8 +196,8 @@ UNIT(split_1g_block_down_to_a_page)
 	setup(POOL_PAGES);
 	EXPECT_TRUE(mm_ptable_init(&t, 2, &pool));
 	EXPECT_TRUE(mm_identity_map(&t, ipa(GB), ipa(2 * GB), RW, &pool));
-	EXPECT_TRUE(mm_unmap(&t, ipa(GB + 3 * MB), ipa(GB + 3 * MB + 0x1000),
-			     &pool));
+	EXPECT_TRUE(
+	    mm_unmap(&t, ipa(GB + 3 * MB), ipa(GB + 3 * MB + 0x1000), &pool));
 	EXPECT_EQ(3, mm_ptable_page_count(&t));
 	EXPECT_EQ(MM_MODE_ABSENT,
 		  mode_of(&t, GB + 3 * MB, GB + 3 * MB + 0x1000));
@@ -221,8 +221,8 @@ UNIT(get_mode_rejects_malformed_ranges)
 	EXPECT_FALSE(mm_get_mode(&t, ipa(RAM + 1), ipa(RAM + 0x1000), &mode));
 	EXPECT_FALSE(mm_get_mode(&t, ipa(RAM + 0x2000), ipa(RAM), &mode));
 	EXPECT_FALSE(mm_get_mode(&t, ipa(0), ipa(1ull << 40), &mode));
-	EXPECT_FALSE(mm_identity_map(&t, ipa(RAM), ipa(RAM + 0x800), RW,
-				     &pool));
+	EXPECT_FALSE(
+	    mm_identity_map(&t, ipa(RAM), ipa(RAM + 0x800), RW, &pool));
 	EXPECT_EQ(1, mm_ptable_page_count(&t));
 	mm_ptable_fini(&t, &pool);
 }
@@ -232,9 +232,9 @@ UNIT(prepare_commit_multi_range)
 	struct mm_ptable t;
 	struct mpool reserve;
 	struct mm_change changes[] = {
-		{ipa(RAM), ipa(RAM + 4 * MB), RW},
-		{ipa(RAM + MB), ipa(RAM + MB + 0x3000), MM_MODE_R},
-		{ipa(0x9010000), ipa(0x9011000), RW | MM_MODE_D},
+	    {ipa(RAM), ipa(RAM + 4 * MB), RW},
+	    {ipa(RAM + MB), ipa(RAM + MB + 0x3000), MM_MODE_R},
+	    {ipa(0x9010000), ipa(0x9011000), RW | MM_MODE_D},
 	};
 
 	setup(POOL_PAGES);
@@ -259,15 +259,15 @@ UNIT(dry_pool_changes_nothing)
 	static pte_t before[8192], after[8192];
 	size_t n_before, n_after, free_before;
 	struct mm_change changes[] = {
-		{ipa(RAM), ipa(RAM + 2 * MB), RW},
-		{ipa(RAM + 0x5000), ipa(RAM + 0x6000), MM_MODE_R},
-		{ipa(RAM + 5 * MB + 0x1000), ipa(RAM + 5 * MB + 0x2000), RW},
+	    {ipa(RAM), ipa(RAM + 2 * MB), RW},
+	    {ipa(RAM + 0x5000), ipa(RAM + 0x6000), MM_MODE_R},
+	    {ipa(RAM + 5 * MB + 0x1000), ipa(RAM + 5 * MB + 0x2000), RW},
 	};
 
 	setup(4);
 	EXPECT_TRUE(mm_ptable_init(&t, 3, &pool));
-	EXPECT_TRUE(mm_identity_map(&t, ipa(GB + 0x1000), ipa(GB + 0x2000), RW,
-				    &pool));
+	EXPECT_TRUE(
+	    mm_identity_map(&t, ipa(GB + 0x1000), ipa(GB + 0x2000), RW, &pool));
 	n_before = take_snapshot(&t, before);
 	free_before = mpool_count(&pool);
 	EXPECT_EQ(1, free_before);
@@ -283,16 +283,16 @@ UNIT(allocation_failure_at_every_point_changes_nothing)
 	struct mm_ptable t;
 	static pte_t before[8192], after[8192];
 	struct mm_change changes[] = {
-		{ipa(RAM + 0x3000), ipa(RAM + 3 * MB + 0x5000), RW},
-		{ipa(RAM + MB + 0x7000), ipa(RAM + MB + 0x9000), MM_MODE_R},
-		{ipa(GB + 0x1000), ipa(GB + 0x2000), MM_MODE_RWX},
+	    {ipa(RAM + 0x3000), ipa(RAM + 3 * MB + 0x5000), RW},
+	    {ipa(RAM + MB + 0x7000), ipa(RAM + MB + 0x9000), MM_MODE_R},
+	    {ipa(GB + 0x1000), ipa(GB + 0x2000), MM_MODE_RWX},
 	};
 	bool done = false;
 
 	setup(POOL_PAGES);
 	EXPECT_TRUE(mm_ptable_init(&t, 3, &pool));
-	EXPECT_TRUE(mm_identity_map(&t, ipa(RAM), ipa(RAM + 8 * MB), RW,
-				    &pool));
+	EXPECT_TRUE(
+	    mm_identity_map(&t, ipa(RAM), ipa(RAM + 8 * MB), RW, &pool));
 	for (long allowed = 0; !done; allowed++) {
 		size_t n = take_snapshot(&t, before);
 		size_t free_before = mpool_count(&pool);
@@ -319,8 +319,8 @@ UNIT(reducing_access_breaks_before_make_and_invalidates)
 
 	setup(POOL_PAGES);
 	EXPECT_TRUE(mm_ptable_init(&t, 7, &pool));
-	EXPECT_TRUE(mm_identity_map(&t, ipa(RAM), ipa(RAM + 2 * MB), RW,
-				    &pool));
+	EXPECT_TRUE(
+	    mm_identity_map(&t, ipa(RAM), ipa(RAM + 2 * MB), RW, &pool));
 	fake_tlb.table = &t;
 	fake_tlb.calls = 0;
 	EXPECT_TRUE(mm_identity_map(&t, ipa(RAM + 0x2000), ipa(RAM + 0x3000),
@@ -347,8 +347,12 @@ UNIT(random_changes_match_a_shadow_model)
 	enum { PAGES = 2048 }; /* 8 MiB window, unaligned start */
 	static uint32_t shadow[PAGES];
 	const uint64_t base = RAM + 0x1000;
-	const uint32_t modes[] = {MM_MODE_ABSENT, RW, MM_MODE_R, MM_MODE_RWX,
-				  MM_MODE_INVALID | RW, RW | MM_MODE_SHARED};
+	const uint32_t modes[] = {MM_MODE_ABSENT,
+				  RW,
+				  MM_MODE_R,
+				  MM_MODE_RWX,
+				  MM_MODE_INVALID | RW,
+				  RW | MM_MODE_SHARED};
 	struct mm_ptable t;
 	unsigned int seed = 12345;
 
@@ -366,22 +370,23 @@ UNIT(random_changes_match_a_shadow_model)
 			len = PAGES - first;
 		}
 		EXPECT_TRUE(mm_identity_map(
-			&t, ipa(base + first * PAGE_SIZE),
-			ipa(base + (first + len) * PAGE_SIZE), mode, &pool));
+		    &t, ipa(base + first * PAGE_SIZE),
+		    ipa(base + (first + len) * PAGE_SIZE), mode, &pool));
 		for (int i = first; i < first + len; i++) {
 			shadow[i] = mode;
 		}
 		for (int i = 0; i < PAGES; i += 61) {
-			EXPECT_EQ(shadow[i], mode_of(&t, base + i * PAGE_SIZE,
-						     base + (i + 1) * PAGE_SIZE));
+			EXPECT_EQ(shadow[i],
+				  mode_of(&t, base + i * PAGE_SIZE,
+					  base + (i + 1) * PAGE_SIZE));
 		}
 	}
 	for (int i = 0; i < PAGES; i++) {
 		EXPECT_EQ(shadow[i], mode_of(&t, base + i * PAGE_SIZE,
 					     base + (i + 1) * PAGE_SIZE));
 	}
-	EXPECT_TRUE(mm_unmap(&t, ipa(base), ipa(base + PAGES * PAGE_SIZE),
-			     &pool));
+	EXPECT_TRUE(
+	    mm_unmap(&t, ipa(base), ipa(base + PAGES * PAGE_SIZE), &pool));
 	EXPECT_EQ(1, mm_ptable_page_count(&t));
 	EXPECT_EQ(255, mpool_count(&pool));
 	mm_ptable_fini(&t, &pool);

@@ -10,8 +10,8 @@
 typedef uint64_t pte_t;
 
 #define MM_PTE_PER_TABLE 512
-#define MM_LEVEL_BITS 9
-#define MM_MAX_LEVEL 3 /* level of 4 KiB page entries */
+#define MM_LEVEL_BITS	 9
+#define MM_MAX_LEVEL	 3 /* level of 4 KiB page entries */
 
 /* Level of the stage-2 root table, and the IPA space it covers. */
 uint8_t arch_mm_stage2_root_level(void);

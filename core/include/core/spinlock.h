@@ -7,7 +7,10 @@ struct spinlock {
 	uint32_t v;
 };
 
-#define SPINLOCK_INIT {0}
+#define SPINLOCK_INIT                                                          \
+	{                                                                      \
+		0                                                              \
+	}
 
 static inline void sl_lock(struct spinlock *l)
 {

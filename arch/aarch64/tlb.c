@@ -1,0 +1,38 @@
+/* Stage-2 TLB maintenance, broadcast to the inner-shareable domain. */
+#include <arch/sysreg.h>
+#include <core/arch_mm.h>
+
+/* Above this many pages one VMID-wide invalidation is cheaper. */
+#define TLBI_PAGE_LIMIT 64
+
+void arch_mm_sync_table_writes(void)
+{
+	dsb(ishst);
+}
+
+void arch_mm_invalidate_stage2(uint16_t vmid, ipaddr_t begin, ipaddr_t end)
+{
+	uint64_t saved = read_sysreg(vttbr_el2);
+	uint64_t pages = (ipa_addr(end) - ipa_addr(begin)) >> PAGE_BITS;
+
+	/* TLBI by IPA and VMALLE1 act on the VMID in VTTBR_EL2. */
+	write_sysreg(vttbr_el2, (uint64_t)vmid << 48);
+	isb();
+	dsb(ishst);
+	if (pages > TLBI_PAGE_LIMIT) {
+		__asm__ volatile("tlbi vmalls12e1is" ::: "memory");
+	} else {
+		for (uint64_t a = ipa_addr(begin); a < ipa_addr(end);
+		     a += PAGE_SIZE) {
+			__asm__ volatile("tlbi ipas2e1is, %0" ::"r"(a >> 12)
+					 : "memory");
+		}
+		dsb(ish);
+		/* combined stage 1+2 entries are tagged by VA: drop them */
+		__asm__ volatile("tlbi vmalle1is" ::: "memory");
+	}
+	dsb(ish);
+	isb();
+	write_sysreg(vttbr_el2, saved);
+	isb();
+}

@@ -1,0 +1,125 @@
+/* The loop every physical CPU runs: enter the pinned vCPU, handle its exit. */
+#include <core/arch.h>
+#include <core/call.h>
+#include <core/console.h>
+#include <core/log.h>
+#include <core/vm.h>
+#include <drivers/gicv3.h>
+
+extern uint32_t panic_in_progress;
+
+static void drain_interrupts(void)
+{
+	uint32_t intid;
+
+	while ((intid = gicv3_ack()) != GIC_SPURIOUS) {
+		gicv3_eoi(intid);
+	}
+}
+
+static const char *abort_kind(const struct arch_trap_info *t)
+{
+	if (t->kind == ARCH_TRAP_INSN_ABORT) {
+		return "instruction fetch";
+	}
+	return t->write ? "write" : "read";
+}
+
+static void handle_abort(struct vcpu *v, const struct arch_trap_info *t)
+{
+	struct partition *p = v->part;
+	uint32_t need = t->kind == ARCH_TRAP_INSN_ABORT ? MM_MODE_X
+			: t->write			? MM_MODE_W
+							: MM_MODE_R;
+
+	if (t->kind == ARCH_TRAP_DATA_ABORT &&
+	    vconsole_claims(p, t->fault_ipa)) {
+		if (t->syndrome_valid) {
+			vconsole_access(v, t);
+			return;
+		}
+		DEBUG("partition %s vcpu %u: console access at pc %#lx cannot "
+		      "be emulated (no syndrome)",
+		      p->m->name, v->index, v->regs.pc);
+	} else if (vm_access_allowed(p, t->fault_ipa, need)) {
+		/* The table changed under a break-before-make: retry. */
+		return;
+	}
+	__atomic_add_fetch(&p->fault_count, 1, __ATOMIC_RELAXED);
+	DEBUG("partition %s vcpu %u: %s abort at %#lx (IPA %#lx) pc %#lx: "
+	      "injected",
+	      p->m->name, v->index, abort_kind(t), t->far,
+	      ipa_addr(t->fault_ipa), v->regs.pc);
+	arch_inject_abort(&v->regs, t);
+}
+
+static void handle_sync(struct vcpu *v)
+{
+	struct arch_trap_info t;
+
+	arch_trap_decode(&t);
+	switch (t.kind) {
+	case ARCH_TRAP_SMC:
+		arch_skip_instruction(&v->regs);
+		__attribute__((fallthrough)); /* same conduit as HVC */
+	case ARCH_TRAP_HVC:
+		if (t.imm != 0) {
+			v->regs.x[0] = (uint64_t)-1;
+			v->regs.x[1] = v->regs.x[2] = v->regs.x[3] = 0;
+			break;
+		}
+		call_handle(v);
+		break;
+	case ARCH_TRAP_WFX:
+		/* Idle until something happens to this CPU (an SGI). */
+		arch_skip_instruction(&v->regs);
+		arch_wait_for_interrupt();
+		drain_interrupts();
+		break;
+	case ARCH_TRAP_DATA_ABORT:
+	case ARCH_TRAP_INSN_ABORT:
+		handle_abort(v, &t);
+		break;
+	case ARCH_TRAP_OTHER:
+		/* A trapped instruction we do not emulate: undefined to it. */
+		__atomic_add_fetch(&v->part->fault_count, 1, __ATOMIC_RELAXED);
+		WARN("partition %s vcpu %u: unhandled trap ESR %#lx at pc "
+		     "%#lx: injecting an abort",
+		     v->part->m->name, v->index, t.esr, v->regs.pc);
+		t.kind = ARCH_TRAP_DATA_ABORT;
+		t.far = v->regs.pc;
+		arch_inject_abort(&v->regs, &t);
+		break;
+	}
+}
+
+_Noreturn void cpu_main(struct cpu *c)
+{
+	struct vcpu *v = c->vcpu;
+
+	for (;;) {
+		if (__atomic_load_n(&panic_in_progress, __ATOMIC_RELAXED)) {
+			for (;;) {
+				arch_wait_for_interrupt();
+			}
+		}
+		if (v == NULL || !vm_vcpu_ready(v)) {
+			arch_wait_for_interrupt();
+			drain_interrupts();
+			continue;
+		}
+		switch (arch_vcpu_enter(&v->regs)) {
+		case ARCH_EXIT_SYNC:
+			handle_sync(v);
+			break;
+		case ARCH_EXIT_IRQ:
+		case ARCH_EXIT_FIQ:
+			drain_interrupts();
+			break;
+		case ARCH_EXIT_SERROR:
+			WARN("partition %s vcpu %u: SError at pc %#lx",
+			     v->part->m->name, v->index, v->regs.pc);
+			break;
+		}
+	}
+}

@@ -1,0 +1,76 @@
+/* What the core needs from the architecture (arch/aarch64 implements it). */
+#pragma once
+
+#include <arch/regs.h>
+#include <core/types.h>
+
+struct vcpu;
+
+enum arch_exit_kind {
+	ARCH_EXIT_SYNC = 0,
+	ARCH_EXIT_IRQ = 1,
+	ARCH_EXIT_FIQ = 2,
+	ARCH_EXIT_SERROR = 3,
+};
+
+/* Why a synchronous exit happened, as the core sees it. */
+enum arch_trap {
+	ARCH_TRAP_HVC,
+	ARCH_TRAP_SMC,
+	ARCH_TRAP_WFX,
+	ARCH_TRAP_DATA_ABORT,
+	ARCH_TRAP_INSN_ABORT,
+	ARCH_TRAP_OTHER,
+};
+
+struct arch_trap_info {
+	enum arch_trap kind;
+	uint64_t esr;
+	uint64_t far;	     /* faulting VA */
+	ipaddr_t fault_ipa;  /* for stage-2 aborts */
+	uint16_t imm;	     /* HVC/SMC immediate */
+	bool write;	     /* data aborts */
+	bool syndrome_valid; /* data aborts: ISV, the access can be emulated */
+	uint8_t access_size; /* bytes */
+	uint8_t reg;	     /* register number; 31 = xzr */
+	bool sign_extend;
+	bool reg64;
+};
+
+void arch_mmu_build(void);
+void arch_mmu_enable(void);
+
+/* Runs the vCPU until it exits to EL2. */
+enum arch_exit_kind arch_vcpu_enter(struct arch_regs *regs);
+
+/* Decodes the last synchronous exit of this CPU. */
+void arch_trap_decode(struct arch_trap_info *info);
+
+/* EL2 controls for running `vcpu` on this CPU (stage 2, traps, MPIDR). */
+void arch_vcpu_load(const struct vcpu *vcpu);
+
+/* Resets this CPU's EL1 state and `regs` for a vCPU starting at `pc`. */
+void arch_vcpu_reset(struct arch_regs *regs, uint64_t pc, uint64_t arg);
+
+/* Injects a synchronous abort at the guest's EL1, as hardware would. */
+void arch_inject_abort(struct arch_regs *regs, const struct arch_trap_info *t);
+
+/* Skips the trapped instruction. */
+void arch_skip_instruction(struct arch_regs *regs);
+
+void arch_wait_for_interrupt(void);
+uint64_t arch_cpu_mpidr(void);
+
+/* Firmware PSCI, over SMC. */
+int64_t arch_psci_cpu_on(uint64_t mpidr, paddr_t entry, uint64_t context);
+_Noreturn void arch_psci_system_off(void);
+
+/* Cleans [va, va + size) to the point of coherency, then makes
+ * instruction fetches see it. */
+void arch_sync_memory_for_guest(void *va, size_t size);
+
+/* Address of the secondary CPU entry point (head.S). */
+paddr_t arch_secondary_entry(void);
+
+/* Hands the register dump of an EL2 exception to the panic path. */
+void arch_dump_regs(const struct arch_regs *regs);

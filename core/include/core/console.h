@@ -1,0 +1,21 @@
+/* Console output shared by all CPUs, and the partitions' emulated PL011s. */
+#pragma once
+
+#include <core/arch.h>
+#include <core/vm.h>
+
+/* Writes "[prefix] text" and a newline, whole, under the console lock. */
+void console_write_line(const char *prefix, const char *text, size_t len);
+
+/* Whether `ipa` is in the partition's emulated console page. */
+bool vconsole_claims(const struct partition *p, ipaddr_t ipa);
+
+/* Emulates one trapped access to the console page. */
+void vconsole_access(struct vcpu *v, const struct arch_trap_info *t);
+
+/* Appends to the vCPU's console line; flushes on newline or when full. */
+void vconsole_putc(struct vcpu *v, char c);
+void vconsole_flush(struct vcpu *v);
+
+/* Puts the emulated PL011 registers back to their reset values. */
+void vconsole_reset(struct partition_locked locked);

@@ -1,0 +1,198 @@
+/*
+ * Each partition with a `console` sees a PL011 at that address. Its page is
+ * left out of stage 2, so every access traps here. Output is kept per vCPU
+ * and written as whole lines; input comes from the board's UART for the
+ * partition the manifest names (`console-input`), polled when it reads.
+ */
+#include <core/console.h>
+#include <core/log.h>
+#include <drivers/pl011.h>
+
+#define UART_DR		0x000
+#define UART_RSR	0x004
+#define UART_FR		0x018
+#define UART_ILPR	0x020
+#define UART_IBRD	0x024
+#define UART_FBRD	0x028
+#define UART_LCR_H	0x02c
+#define UART_CR		0x030
+#define UART_IFLS	0x034
+#define UART_IMSC	0x038
+#define UART_RIS	0x03c
+#define UART_MIS	0x040
+#define UART_ICR	0x044
+#define UART_DMACR	0x048
+#define UART_PERIPH_ID0 0xfe0
+
+#define FR_RXFE	   (1u << 4)
+#define FR_TXFE	   (1u << 7)
+#define CR_RESET   0x300
+#define IFLS_RESET 0x12
+
+static const uint8_t pl011_ids[8] = {0x11, 0x10, 0x14, 0x00,
+				     0x0d, 0xf0, 0x05, 0xb1};
+
+/* Console input for the `console-input` partition. */
+static struct spinlock input_lock = SPINLOCK_INIT;
+static char input_ring[CONFIG_CONSOLE_INPUT_BUFFER];
+static uint32_t input_head;
+static uint32_t input_tail;
+
+bool vconsole_claims(const struct partition *p, ipaddr_t ipa)
+{
+	return p->m->has_console &&
+	       align_down(ipa_addr(ipa), PAGE_SIZE) == p->m->console_base;
+}
+
+void vconsole_flush(struct vcpu *v)
+{
+	if (v->line_len > 0) {
+		console_write_line(v->part->m->name, v->line, v->line_len);
+		v->line_len = 0;
+	}
+}
+
+void vconsole_putc(struct vcpu *v, char c)
+{
+	if (c == '\r') {
+		return;
+	}
+	if (c == '\n') {
+		vconsole_flush(v);
+		return;
+	}
+	v->line[v->line_len++] = c;
+	if (v->line_len == sizeof(v->line)) {
+		vconsole_flush(v);
+	}
+}
+
+static bool is_input_partition(const struct partition *p)
+{
+	return bulkhead_manifest.console_input == (int32_t)p->index;
+}
+
+/* Moves what the board UART received into the ring; -1 if still empty. */
+static int input_peek_or_take(bool take)
+{
+	int c;
+	int result = -1;
+
+	sl_lock(&input_lock);
+	while ((c = pl011_getc()) >= 0) {
+		uint32_t next = (input_head + 1) % sizeof(input_ring);
+
+		if (next != input_tail) {
+			input_ring[input_head] = (char)c;
+			input_head = next;
+		}
+	}
+	if (input_head != input_tail) {
+		result = (unsigned char)input_ring[input_tail];
+		if (take) {
+			input_tail = (input_tail + 1) % sizeof(input_ring);
+		}
+	}
+	sl_unlock(&input_lock);
+	return result;
+}
+
+static uint32_t read_register(struct vcpu *v, uint32_t offset)
+{
+	struct partition *p = v->part;
+	struct vconsole *con = &p->console;
+	bool input = is_input_partition(p);
+
+	switch (offset) {
+	case UART_DR: {
+		int c = input ? input_peek_or_take(true) : -1;
+
+		return c < 0 ? 0 : (uint32_t)c;
+	}
+	case UART_FR:
+		return FR_TXFE |
+		       ((input && input_peek_or_take(false) >= 0) ? 0
+								  : FR_RXFE);
+	case UART_IBRD:
+		return con->ibrd;
+	case UART_FBRD:
+		return con->fbrd;
+	case UART_LCR_H:
+		return con->lcr_h;
+	case UART_CR:
+		return con->cr;
+	case UART_IFLS:
+		return con->ifls;
+	case UART_IMSC:
+		return con->imsc;
+	case UART_DMACR:
+		return con->dmacr;
+	default:
+		if (offset >= UART_PERIPH_ID0 &&
+		    offset < UART_PERIPH_ID0 + 32 && (offset & 3) == 0) {
+			return pl011_ids[(offset - UART_PERIPH_ID0) / 4];
+		}
+		return 0;
+	}
+}
+
+static void write_register(struct vcpu *v, uint32_t offset, uint32_t value)
+{
+	struct vconsole *con = &v->part->console;
+
+	switch (offset) {
+	case UART_DR:
+		vconsole_putc(v, (char)(value & 0xff));
+		break;
+	case UART_IBRD:
+		con->ibrd = value & 0xffff;
+		break;
+	case UART_FBRD:
+		con->fbrd = value & 0x3f;
+		break;
+	case UART_LCR_H:
+		con->lcr_h = value & 0xff;
+		break;
+	case UART_CR:
+		con->cr = value & 0xff87;
+		break;
+	case UART_IFLS:
+		con->ifls = value & 0x3f;
+		break;
+	case UART_IMSC:
+		con->imsc = value & 0x7ff;
+		break;
+	case UART_DMACR:
+		con->dmacr = value & 0x7;
+		break;
+	default: /* RSR/ECR, ICR, ILPR and read-only registers: ignored */
+		break;
+	}
+}
+
+void vconsole_access(struct vcpu *v, const struct arch_trap_info *t)
+{
+	uint32_t offset = ipa_addr(t->fault_ipa) & (PAGE_SIZE - 1);
+	uint64_t *reg = t->reg < 31 ? &v->regs.x[t->reg] : NULL;
+
+	if (t->write) {
+		write_register(v, offset, reg != NULL ? (uint32_t)*reg : 0);
+	} else {
+		uint64_t value = read_register(v, offset);
+
+		if (t->access_size < 4) {
+			value &= (1ull << (8 * t->access_size)) - 1;
+		}
+		if (reg != NULL) {
+			*reg = t->reg64 ? value : (uint32_t)value;
+		}
+	}
+	arch_skip_instruction(&v->regs);
+}
+
+void vconsole_reset(struct partition_locked locked)
+{
+	struct vconsole *con = &locked.p->console;
+
+	*con = (struct vconsole){.cr = CR_RESET, .ifls = IFLS_RESET};
+}

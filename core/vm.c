@@ -1,0 +1,367 @@
+/*
+ * Partition life cycle: build from the manifest, start and stop vCPUs,
+ * SYSTEM_OFF and SYSTEM_RESET of one partition, and powering the machine
+ * off when the last partition is off.
+ *
+ * Lock order: a partition's lock, then the console lock. One partition lock
+ * at a time here.
+ */
+#include <bulkhead/psci.h>
+#include <core/arch.h>
+#include <core/arch_mm.h>
+#include <core/console.h>
+#include <core/log.h>
+#include <core/vm.h>
+#include <drivers/gicv3.h>
+#include <string.h>
+
+struct partition partitions[CONFIG_MAX_PARTITIONS];
+uint32_t partition_count;
+struct cpu cpus[CONFIG_MAX_CPUS];
+
+/* A vCPU's virtual MPIDR has its index in Aff0 (arch_vcpu_load). */
+#define VMPIDR_AFFINITY_MASK 0xff00ffffffull
+
+static uint32_t partitions_running;
+static const uint8_t *payload_base;
+
+struct partition_locked partition_lock(struct partition *p)
+{
+	sl_lock(&p->lock);
+	return (struct partition_locked){p};
+}
+
+void partition_unlock(struct partition_locked *locked)
+{
+	sl_unlock(&locked->p->lock);
+	locked->p = NULL;
+}
+
+static uint32_t access_to_mode(uint32_t access)
+{
+	uint32_t mode = 0;
+
+	if (access & MANIFEST_ACCESS_R) {
+		mode |= MM_MODE_R;
+	}
+	if (access & MANIFEST_ACCESS_W) {
+		mode |= MM_MODE_W;
+	}
+	if (access & MANIFEST_ACCESS_X) {
+		mode |= MM_MODE_X;
+	}
+	return mode | MM_MODE_SHARED | MM_MODE_UNOWNED;
+}
+
+bool vm_in_ram(const struct partition *p, uint64_t begin, uint64_t size)
+{
+	for (uint32_t i = 0; i < p->m->mem_count; i++) {
+		const struct manifest_region *r = &p->m->mem[i];
+
+		if (begin >= r->base && size <= r->size &&
+		    begin - r->base <= r->size - size) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Stage 2 of one partition: RAM, shared regions, pass-through devices. The
+ * console page stays unmapped so that it traps. */
+static void build_stage2(struct partition *p, struct mpool *pool)
+{
+	const struct manifest_partition *m = p->m;
+	struct mm_change changes[CONFIG_MAX_MEM_REGIONS + CONFIG_MAX_DEVICES +
+				 CONFIG_MAX_SHARED_REGIONS];
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < m->mem_count; i++) {
+		changes[n++] = (struct mm_change){
+		    ipa_init(m->mem[i].base),
+		    ipa_init(m->mem[i].base + m->mem[i].size), MM_MODE_RWX};
+	}
+	for (uint32_t i = 0; i < m->device_count; i++) {
+		changes[n++] = (struct mm_change){
+		    ipa_init(m->devices[i].base),
+		    ipa_init(m->devices[i].base + m->devices[i].size),
+		    MM_MODE_R | MM_MODE_W | MM_MODE_D};
+	}
+	for (uint32_t s = 0; s < bulkhead_manifest.shared_count; s++) {
+		const struct manifest_shared *sh = &bulkhead_manifest.shared[s];
+
+		for (uint32_t j = 0; j < sh->member_count; j++) {
+			if (sh->members[j].partition == p->index) {
+				changes[n++] = (struct mm_change){
+				    ipa_init(sh->base),
+				    ipa_init(sh->base + sh->size),
+				    access_to_mode(sh->members[j].access)};
+			}
+		}
+	}
+	if (!mm_ptable_init(&p->ptable, p->index + 1, pool) ||
+	    !mm_update(&p->ptable, changes, n, pool)) {
+		panic("page pool too small for partition %s's stage 2: raise "
+		      "CONFIG_PAGE_POOL_PAGES",
+		      m->name);
+	}
+}
+
+/* Clears the partition's RAM and copies its image in. */
+static void load_image(struct partition *p)
+{
+	const struct manifest_partition *m = p->m;
+
+	for (uint32_t i = 0; i < m->mem_count; i++) {
+		memset(va_from_pa(pa_init(m->mem[i].base)), 0, m->mem[i].size);
+	}
+	memcpy(va_from_pa(pa_init(m->mem[0].base)),
+	       payload_base + m->image_offset, m->image_size);
+	for (uint32_t i = 0; i < m->mem_count; i++) {
+		arch_sync_memory_for_guest(va_from_pa(pa_init(m->mem[i].base)),
+					   m->mem[i].size);
+	}
+}
+
+/* Marks the boot vCPU to start at the entry point; caller kicks its CPU. */
+static void boot_partition(struct partition_locked locked)
+{
+	struct partition *p = locked.p;
+
+	p->state = PARTITION_RUNNING;
+	p->boot_count++;
+	vconsole_reset(locked);
+	p->vcpus[0].start_pc = p->m->entry;
+	p->vcpus[0].start_arg = 0;
+	p->vcpus[0].state = VCPU_ON_PENDING;
+}
+
+void vm_init_all(struct mpool *pool, const void *payload)
+{
+	payload_base = payload;
+	partition_count = bulkhead_manifest.partition_count;
+	partitions_running = partition_count;
+	for (uint32_t i = 0; i < partition_count; i++) {
+		struct partition *p = &partitions[i];
+		struct partition_locked locked;
+
+		p->m = &bulkhead_manifest.partitions[i];
+		p->index = i;
+		p->lock = (struct spinlock)SPINLOCK_INIT;
+		for (uint16_t v = 0; v < p->m->vcpu_count; v++) {
+			struct vcpu *vcpu = &p->vcpus[v];
+
+			vcpu->part = p;
+			vcpu->index = v;
+			vcpu->cpu = p->m->cpus[v];
+			vcpu->state = VCPU_OFF;
+			cpus[vcpu->cpu].vcpu = vcpu;
+		}
+		build_stage2(p, pool);
+		load_image(p);
+		locked = partition_lock(p);
+		boot_partition(locked);
+		partition_unlock(&locked);
+	}
+}
+
+void vm_kick_cpu(uint8_t cpu)
+{
+	if (cpus[cpu].mpidr != arch_cpu_mpidr()) {
+		gicv3_send_sgi(cpus[cpu].mpidr, GIC_SGI_KICK);
+	}
+}
+
+static bool all_vcpus_off(const struct partition *p)
+{
+	for (uint16_t i = 0; i < p->m->vcpu_count; i++) {
+		if (p->vcpus[i].state != VCPU_OFF) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static _Noreturn void power_off_machine(void)
+{
+	INFO("all partitions are off; powering off");
+	for (uint32_t i = 0; i < partition_count; i++) {
+		INFO("  %-16s booted %u time(s), %u fault(s) injected",
+		     partitions[i].m->name, partitions[i].boot_count,
+		     partitions[i].fault_count);
+	}
+	arch_psci_system_off();
+}
+
+/*
+ * Called with the lock held after a vCPU of `p` went off. When none is left
+ * the partition is reloaded (reset) or turned off. Returns true when that
+ * turned the last partition off; the caller powers off after unlocking.
+ */
+static bool vcpu_went_off(struct partition_locked locked)
+{
+	struct partition *p = locked.p;
+
+	if (!all_vcpus_off(p)) {
+		return false;
+	}
+	if (p->state == PARTITION_RESETTING) {
+		INFO("partition %s: restarting", p->m->name);
+		load_image(p);
+		arch_mm_invalidate_stage2(p->ptable.vmid, ipa_init(0),
+					  ipa_init(arch_mm_stage2_ipa_limit()));
+		boot_partition(locked);
+		vm_kick_cpu(p->vcpus[0].cpu);
+		return false;
+	}
+	p->state = PARTITION_OFF;
+	INFO("partition %s is off", p->m->name);
+	return __atomic_sub_fetch(&partitions_running, 1, __ATOMIC_SEQ_CST) ==
+	       0;
+}
+
+bool vm_vcpu_ready(struct vcpu *v)
+{
+	struct partition_locked locked = partition_lock(v->part);
+	struct partition *p = v->part;
+	bool last = false;
+	bool run;
+
+	if ((p->state == PARTITION_STOPPING ||
+	     p->state == PARTITION_RESETTING) &&
+	    v->state != VCPU_OFF) {
+		vconsole_flush(v);
+		v->state = VCPU_OFF;
+		last = vcpu_went_off(locked);
+	}
+	if (v->state == VCPU_ON_PENDING) {
+		arch_vcpu_load(v);
+		arch_vcpu_reset(&v->regs, v->start_pc, v->start_arg);
+		v->line_len = 0;
+		v->state = VCPU_ON;
+	}
+	run = v->state == VCPU_ON;
+	partition_unlock(&locked);
+	if (last) {
+		power_off_machine();
+	}
+	return run;
+}
+
+static struct vcpu *vcpu_by_mpidr(struct partition *p, uint64_t target)
+{
+	uint64_t aff = target & VMPIDR_AFFINITY_MASK;
+
+	if (aff >= p->m->vcpu_count) {
+		return NULL;
+	}
+	return &p->vcpus[aff];
+}
+
+int64_t vm_cpu_on(struct vcpu *caller, uint64_t target, uint64_t pc,
+		  uint64_t arg)
+{
+	struct partition *p = caller->part;
+	struct vcpu *v = vcpu_by_mpidr(p, target);
+	struct partition_locked locked;
+	int64_t ret = PSCI_SUCCESS;
+
+	if (v == NULL) {
+		return PSCI_INVALID_PARAMETERS;
+	}
+	if (!vm_in_ram(p, pc, 4) || (pc & 3) != 0) {
+		return PSCI_INVALID_ADDRESS;
+	}
+	locked = partition_lock(p);
+	if (p->state != PARTITION_RUNNING) {
+		ret = PSCI_DENIED;
+	} else if (v->state == VCPU_ON) {
+		ret = PSCI_ALREADY_ON;
+	} else if (v->state == VCPU_ON_PENDING) {
+		ret = PSCI_ON_PENDING;
+	} else {
+		v->start_pc = pc;
+		v->start_arg = arg;
+		v->state = VCPU_ON_PENDING;
+		vm_kick_cpu(v->cpu);
+	}
+	partition_unlock(&locked);
+	return ret;
+}
+
+int64_t vm_affinity_info(struct vcpu *caller, uint64_t target,
+			 uint64_t lowest_level)
+{
+	struct vcpu *v = vcpu_by_mpidr(caller->part, target);
+	struct partition_locked locked;
+	int64_t ret;
+
+	if (v == NULL || lowest_level != 0) {
+		return PSCI_INVALID_PARAMETERS;
+	}
+	locked = partition_lock(caller->part);
+	ret = v->state == VCPU_ON	    ? PSCI_AFFINITY_ON
+	      : v->state == VCPU_ON_PENDING ? PSCI_AFFINITY_ON_PENDING
+					    : PSCI_AFFINITY_OFF;
+	partition_unlock(&locked);
+	return ret;
+}
+
+void vm_cpu_off(struct vcpu *v)
+{
+	struct partition_locked locked = partition_lock(v->part);
+	bool last;
+
+	vconsole_flush(v);
+	v->state = VCPU_OFF;
+	last = vcpu_went_off(locked);
+	partition_unlock(&locked);
+	if (last) {
+		power_off_machine();
+	}
+}
+
+/* Stops every vCPU of the caller's partition; the last one to stop
+ * finishes the off or reset. */
+static void stop_partition(struct vcpu *v, enum partition_state why)
+{
+	struct partition *p = v->part;
+	struct partition_locked locked = partition_lock(p);
+	bool last;
+
+	p->state = why;
+	for (uint16_t i = 0; i < p->m->vcpu_count; i++) {
+		if (i != v->index && p->vcpus[i].state != VCPU_OFF) {
+			vm_kick_cpu(p->vcpus[i].cpu);
+		}
+	}
+	vconsole_flush(v);
+	v->state = VCPU_OFF;
+	last = vcpu_went_off(locked);
+	partition_unlock(&locked);
+	if (last) {
+		power_off_machine();
+	}
+}
+
+void vm_system_off(struct vcpu *v)
+{
+	stop_partition(v, PARTITION_STOPPING);
+}
+
+void vm_system_reset(struct vcpu *v)
+{
+	stop_partition(v, PARTITION_RESETTING);
+}
+
+bool vm_access_allowed(struct partition *p, ipaddr_t ipa, uint32_t mode)
+{
+	struct partition_locked locked = partition_lock(p);
+	ipaddr_t page = ipa_init(align_down(ipa_addr(ipa), PAGE_SIZE));
+	uint32_t have = 0;
+	bool ok = mm_get_mode(&p->ptable, page,
+			      ipa_init(ipa_addr(page) + PAGE_SIZE), &have) &&
+		  !(have & MM_MODE_INVALID) && (have & mode) == mode;
+
+	partition_unlock(&locked);
+	return ok;
+}

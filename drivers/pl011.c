@@ -1,0 +1,42 @@
+#include <drivers/pl011.h>
+#include <stddef.h>
+
+#define UART_DR	  0x000
+#define UART_FR	  0x018
+#define UART_CR	  0x030
+#define FR_RXFE	  (1u << 4)
+#define FR_TXFF	  (1u << 5)
+#define CR_UARTEN (1u << 0)
+#define CR_TXE	  (1u << 8)
+#define CR_RXE	  (1u << 9)
+
+static volatile uint32_t *uart;
+
+static inline volatile uint32_t *reg(uint32_t offset)
+{
+	return (volatile uint32_t *)((uintptr_t)uart + offset);
+}
+
+void pl011_init(uint64_t base)
+{
+	uart = (volatile uint32_t *)(uintptr_t)base;
+	*reg(UART_CR) = CR_UARTEN | CR_TXE | CR_RXE;
+}
+
+void pl011_putc(char c)
+{
+	if (uart == NULL) {
+		return;
+	}
+	while (*reg(UART_FR) & FR_TXFF) {
+	}
+	*reg(UART_DR) = (uint8_t)c;
+}
+
+int pl011_getc(void)
+{
+	if (uart == NULL || (*reg(UART_FR) & FR_RXFE)) {
+		return -1;
+	}
+	return (int)(*reg(UART_DR) & 0xff);
+}
