@@ -4,7 +4,7 @@
  * partition fits. The image is position independent: the boot vCPU applies
  * its own R_AARCH64_RELATIVE relocations before anything else.
  */
-#include "asm.h"
+#include "asm.inc"
 
 	.section .text.head, "ax"
 	.global _start

@@ -1,6 +1,6 @@
 /* EL1 exception vectors: every exception goes to guest_exception(frame),
  * which may change the frame's pc (to skip a probed access) before eret. */
-#include "asm.h"
+#include "asm.inc"
 
 #define FRAME_SIZE (34 * 8)
 

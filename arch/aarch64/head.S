@@ -3,7 +3,7 @@
  * (QEMU -kernel, U-Boot booti) places it at RAM base + text_offset and
  * passes the DTB address in x0; as an ELF it is loaded at its link address.
  */
-#include "macros.h"
+#include "macros.inc"
 
 #define STACK_SIZE (CONFIG_STACK_PAGES * 4096)
 

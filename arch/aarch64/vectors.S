@@ -6,7 +6,7 @@
  * on the same SP_EL2: the guest's registers are stored into *regs (found in
  * TPIDR_EL2) and arch_vcpu_enter returns the exit kind.
  */
-#include "macros.h"
+#include "macros.inc"
 
 #define EXIT_SYNC 0
 #define EXIT_IRQ 1

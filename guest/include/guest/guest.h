@@ -7,6 +7,10 @@
  */
 #pragma once
 
+/* Partition images are position independent and relocate themselves:
+ * every symbol is local to the image, so no GOT entry is needed. */
+#pragma GCC visibility push(hidden)
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
