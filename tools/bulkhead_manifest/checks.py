@@ -92,7 +92,9 @@ def _check_overlaps(rep: Reporter, rule: str,
                     items: list[tuple[Region, str, str]]) -> None:
     """items: (region, description, node path). Reports each overlapping pair
     once, against the region that reaches furthest so far (sweep by base)."""
-    items = sorted(items, key=lambda t: (t[0].base, t[0].end, t[1]))
+    # board-owned regions first, so the error names the manifest's region
+    items = sorted(items, key=lambda t: (t[0].base, t[0].end,
+                                         t[2].startswith("/bulkhead"), t[1]))
     reach: Optional[tuple[Region, str, str]] = None
     for item in items:
         region, desc, node = item

@@ -1,0 +1,117 @@
+"""Boot tests on QEMU: the demo product and the test scenarios."""
+import os
+import re
+
+import pytest
+
+from conftest import ROOT, declared_cases
+
+POWER_OFF = "[bulkhead] all partitions are off; powering off"
+
+# scenario -> {partition name: test partition directory}
+SCENARIOS = {
+    "psci": {"psci-test": "psci-test"},
+    "isolation": {"prober": "prober", "victim": "victim"},
+    "lifecycle": {"resetter": "lifecycle", "observer": "lifecycle"},
+}
+
+
+def _in_partition_cases():
+    for scenario, parts in SCENARIOS.items():
+        for part, directory in parts.items():
+            for case in declared_cases(os.path.join(ROOT, "tests", "partitions",
+                                                    directory)):
+                if case.split(".")[0] in (part, "psci", "smccc", "calls", "smp",
+                                          "isolation"):
+                    yield pytest.param(scenario, part, case,
+                                       id=f"{scenario}:{part}:{case}")
+
+
+@pytest.mark.parametrize("scenario,partition,case", list(_in_partition_cases()))
+def test_in_partition(boots, scenario, partition, case):
+    b = boots(scenario)
+    results = b.results()
+    key = f"{partition}:{case}"
+    assert key in results, f"{case} did not report; output:\n{b.output[-3000:]}"
+    fails = [l for l in b.lines if l.startswith(f"[{partition}] TEST-FAIL")]
+    assert results[key] == "PASS", "\n".join(fails)
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS) + ["console"])
+def test_scenario_powers_off_cleanly(boots, scenario):
+    b = boots(scenario) if scenario != "console" else boots(
+        "console", stdin=b"ping\n", send_after="listener: waiting for input")
+    assert b.returncode == 0
+    assert POWER_OFF in b.lines
+    assert not any("unexpected exception" in l or "PANIC" in l for l in b.lines)
+
+
+def test_demo_banner_table_and_partitions(boots):
+    b = boots("qemu-virt-demo")
+    out = b.lines
+    assert b.returncode == 0
+    assert any(re.match(r"\[bulkhead\] Bulkhead \d+\.\d+\.\d+: qemu-virt-demo on "
+                        r"qemu-virt, 4 CPUs$", l) for l in out)
+    assert any(re.match(r"\[bulkhead\] manifest [0-9a-f]{16} \(table ABI 1\), "
+                        r"3 partitions", l) for l in out)
+    for row in (r"1\s+control\s+2\s+0,1\s+0x41000000-0x42000000",
+                r"2\s+sensor\s+1\s+2\s+0x42000000-0x42800000",
+                r"3\s+logger\s+1\s+3\s+0x42800000-0x43000000"):
+        assert any(re.search(row, l) for l in out), row
+    assert ("[control] hello from control: partition 1, vCPU 0 of 2 on physical "
+            "CPU 0, memory 0x41000000-0x42000000 (boot vCPU)") in out
+    assert ("[control] hello from control: partition 1, vCPU 1 of 2 on physical "
+            "CPU 1, memory 0x41000000-0x42000000 (secondary vCPU, started with "
+            "CPU_ON)") in out
+    assert "[control] vCPU 1 is off again (AFFINITY_INFO)" in out
+    assert any(l.startswith("[logger] hello from logger: partition 3, vCPU 0 of 1 "
+                            "on physical CPU 3") for l in out)
+    assert any(l.startswith("[sensor] data abort: ESR_EL1 0x96000010 (EC 0x25, "
+                            "FSC 0x10) FAR_EL1 0x42800000") for l in out)
+    assert out.index(POWER_OFF) > out.index("[bulkhead] partition logger is off")
+    assert "[bulkhead]   sensor           booted 1 time(s), 1 fault(s) injected" in out
+
+
+def test_system_off_of_one_partition_leaves_others_running(boots):
+    out = boots("lifecycle").lines
+    off = out.index("[bulkhead] partition quitter is off")
+    later = [l for l in out[off:] if l.startswith(("[observer]", "[resetter]"))]
+    assert any("TEST-RESULT" in l for l in later), "others stopped with quitter"
+
+
+def test_system_reset_restarts_only_that_partition(boots):
+    out = boots("lifecycle").lines
+    assert "[resetter] resetter: first boot, SYSTEM_RESET" in out
+    assert "[bulkhead] partition resetter: restarting" in out
+    assert out.count("[resetter] resetter: second boot") == 1
+    assert "[bulkhead]   resetter         booted 2 time(s), 0 fault(s) injected" in out
+    assert "[bulkhead]   observer         booted 1 time(s), 0 fault(s) injected" in out
+
+
+def test_isolation_faults_counted_and_victim_unaffected(boots):
+    out = boots("isolation").lines
+    assert "[bulkhead]   prober           booted 1 time(s), 7 fault(s) injected" in out
+    assert "[bulkhead]   victim           booted 1 time(s), 0 fault(s) injected" in out
+
+
+def test_console_lines_from_four_cpus_are_never_torn(boots):
+    b = boots("console", stdin=b"ping\n", send_after="listener: waiting for input")
+    line_re = re.compile(r"^\[(chatter|talker|listener)\] LINE \1\.(\d) (\d+) "
+                         r"abcdefghijklmnopqrstuvwxyz0123456789$")
+    seen: dict[tuple[str, str], list[int]] = {}
+    for l in b.lines:
+        if "LINE" in l:
+            m = line_re.match(l)
+            assert m, f"torn or mixed console line: {l!r}"
+            seen.setdefault((m.group(1), m.group(2)), []).append(int(m.group(3)))
+    assert sorted(seen) == [("chatter", "0"), ("chatter", "1"), ("listener", "0"),
+                            ("talker", "0")]
+    for key, seqs in seen.items():
+        assert seqs == list(range(100)), key
+
+
+def test_console_input_goes_to_the_named_partition_only(boots):
+    b = boots("console", stdin=b"ping\n", send_after="listener: waiting for input")
+    assert "[listener] listener got: ping" in b.lines
+    assert "[chatter] input seen here: -1" in b.lines
+    assert "[talker] input seen here: -1" in b.lines
