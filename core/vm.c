@@ -306,9 +306,10 @@ int64_t vm_affinity_info(struct vcpu *caller, uint64_t target,
 	return ret;
 }
 
-void vm_cpu_off(struct vcpu *v)
+/* Turns the caller's own vCPU off and releases the lock; powers the
+ * machine off when that was the last running partition. */
+static void turn_self_off(struct partition_locked locked, struct vcpu *v)
 {
-	struct partition_locked locked = partition_lock(v->part);
 	bool last;
 
 	vconsole_flush(v);
@@ -320,13 +321,17 @@ void vm_cpu_off(struct vcpu *v)
 	}
 }
 
+void vm_cpu_off(struct vcpu *v)
+{
+	turn_self_off(partition_lock(v->part), v);
+}
+
 /* Stops every vCPU of the caller's partition; the last one to stop
  * finishes the off or reset. */
 static void stop_partition(struct vcpu *v, enum partition_state why)
 {
 	struct partition *p = v->part;
 	struct partition_locked locked = partition_lock(p);
-	bool last;
 
 	p->state = why;
 	for (uint16_t i = 0; i < p->m->vcpu_count; i++) {
@@ -334,13 +339,7 @@ static void stop_partition(struct vcpu *v, enum partition_state why)
 			vm_kick_cpu(p->vcpus[i].cpu);
 		}
 	}
-	vconsole_flush(v);
-	v->state = VCPU_OFF;
-	last = vcpu_went_off(locked);
-	partition_unlock(&locked);
-	if (last) {
-		power_off_machine();
-	}
+	turn_self_off(locked, v);
 }
 
 void vm_system_off(struct vcpu *v)
