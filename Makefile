@@ -92,7 +92,7 @@ GUEST_CFLAGS := $(COMMON_CFLAGS) -fpie -fvisibility=hidden -Iguest/include \
 # Guest SDK and partition images (position independent: one image runs
 # wherever a manifest puts it).
 GUEST_LIB_SRCS := guest/start.S guest/vectors.S guest/call.S guest/runtime.c guest/print.c \
-	guest/test.c lib/fmt.c lib/string.c
+	guest/test.c guest/ffa.c lib/fmt.c lib/string.c lib/ffa.c
 GUEST_LIB_OBJS := $(patsubst %,$(O)/guest/%.o,$(GUEST_LIB_SRCS))
 GUEST_APPS := $(notdir $(wildcard guest/apps/*))
 TEST_APPS := $(notdir $(wildcard tests/partitions/*))
@@ -134,8 +134,8 @@ images: $(APP_IMAGES)
 HYP_SRCS := arch/aarch64/head.S arch/aarch64/vectors.S arch/aarch64/mmu.c \
 	arch/aarch64/cpu.c arch/aarch64/pte.c arch/aarch64/tlb.c \
 	drivers/pl011.c drivers/gicv3.c \
-	core/main.c core/cpu.c core/vm.c core/call.c core/vconsole.c \
-	core/log.c core/mm.c core/mpool.c lib/fmt.c lib/string.c
+	core/main.c core/cpu.c core/vm.c core/call.c core/ffa.c core/vconsole.c \
+	core/log.c core/mm.c core/mpool.c lib/fmt.c lib/string.c lib/ffa.c
 HYP_OBJS := $(patsubst %,$(O)/hyp/%.o,$(HYP_SRCS))
 
 $(O)/hyp/%.c.o: %.c $(AUTOCONF)

@@ -1,5 +1,7 @@
-/* Guest calls over HVC or SMC: PSCI 1.1, SMCCC 1.2, Bulkhead vendor calls.
- * Unknown calls return NOT_SUPPORTED (-1) with x1..x3 zero. */
+/* Guest calls over HVC or SMC: PSCI 1.1, SMCCC 1.2, FF-A (core/ffa.c) and
+ * Bulkhead vendor calls. Unknown calls return NOT_SUPPORTED (-1) with x1..x3
+ * zero. */
+#include <bulkhead/ffa.h>
 #include <bulkhead/hypercall.h>
 #include <bulkhead/psci.h>
 #include <bulkhead/smccc.h>
@@ -141,12 +143,26 @@ static bool dispatch(struct vcpu *v, uint32_t fn, const uint64_t *a,
 	return false;
 }
 
+/* FF-A: fast calls of the standard secure service, functions 0x60..0xff. */
+static bool is_ffa(uint32_t fn)
+{
+	return (fn & ~SMCCC_64BIT & 0xffff0000u) ==
+		   (SMCCC_FAST_CALL | SMCCC_OWNER_STANDARD
+					  << SMCCC_OWNER_SHIFT) &&
+	       (fn & 0xffffu) >= FFA_FUNCTION_FIRST &&
+	       (fn & 0xffffu) <= FFA_FUNCTION_LAST;
+}
+
 void call_handle(struct vcpu *v)
 {
 	uint32_t fn = (uint32_t)v->regs.x[0];
 	uint64_t args[8];
 	struct call_result r;
 
+	if (is_ffa(fn)) {
+		ffa_handle(v);
+		return;
+	}
 	for (int i = 0; i < 8; i++) {
 		args[i] = v->regs.x[i];
 		if (!(fn & SMCCC_64BIT)) {

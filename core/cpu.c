@@ -71,10 +71,10 @@ static void handle_sync(struct vcpu *v)
 		call_handle(v);
 		break;
 	case ARCH_TRAP_WFX:
-		/* Idle until something happens to this CPU (an SGI). */
+		/* Idle until something is pending for the vCPU (cpu_main
+		 * waits in WFI while it is not runnable). */
 		arch_skip_instruction(&v->regs);
-		arch_wait_for_interrupt();
-		drain_interrupts();
+		vm_vcpu_idle(v);
 		break;
 	case ARCH_TRAP_DATA_ABORT:
 	case ARCH_TRAP_INSN_ABORT:

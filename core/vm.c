@@ -3,9 +3,11 @@
  * SYSTEM_OFF and SYSTEM_RESET of one partition, and powering the machine
  * off when the last partition is off.
  *
- * Lock order: a partition's lock, then the console lock. One partition lock
- * at a time here.
+ * Lock order: partition locks in ID order (partition_lock_pair), then the
+ * console lock. This file takes one partition lock at a time, except in
+ * partition_lock_pair itself.
  */
+#include <bulkhead/ffa.h>
 #include <bulkhead/psci.h>
 #include <core/arch.h>
 #include <core/arch_mm.h>
@@ -35,6 +37,54 @@ void partition_unlock(struct partition_locked *locked)
 {
 	sl_unlock(&locked->p->lock);
 	locked->p = NULL;
+}
+
+void partition_lock_pair(struct partition *a, struct partition *b,
+			 struct partition_locked *la,
+			 struct partition_locked *lb)
+{
+	if (a->m->id < b->m->id) {
+		*la = partition_lock(a);
+		*lb = partition_lock(b);
+	} else {
+		*lb = partition_lock(b);
+		*la = partition_lock(a);
+	}
+}
+
+struct partition *vm_find(uint16_t id)
+{
+	for (uint32_t i = 0; i < partition_count; i++) {
+		if (partitions[i].m->id == id) {
+			return &partitions[i];
+		}
+	}
+	return NULL;
+}
+
+/* FF-A properties of a partition: it sends (direct and indirect) when its
+ * manifest lists messaging targets, receives when another lists it. */
+static uint32_t ffa_properties(const struct partition *p)
+{
+	uint32_t props = FFA_PROP_AARCH64;
+
+	if (p->m->messaging_count > 0) {
+		props |= FFA_PROP_DIRECT_REQ_SEND | FFA_PROP_DIRECT_REQ2_SEND |
+			 FFA_PROP_INDIRECT_MSG;
+	}
+	for (uint32_t i = 0; i < bulkhead_manifest.partition_count; i++) {
+		const struct manifest_partition *o =
+		    &bulkhead_manifest.partitions[i];
+
+		for (uint32_t j = 0; j < o->messaging_count; j++) {
+			if (o->messaging[j] == p->m->id) {
+				props |= FFA_PROP_DIRECT_REQ_RECV |
+					 FFA_PROP_DIRECT_REQ2_RECV |
+					 FFA_PROP_INDIRECT_MSG;
+			}
+		}
+	}
+	return props;
 }
 
 static uint32_t access_to_mode(uint32_t access)
@@ -130,6 +180,9 @@ static void boot_partition(struct partition_locked locked)
 	p->state = PARTITION_RUNNING;
 	p->boot_count++;
 	vconsole_reset(locked);
+	p->ffa_version = FFA_VERSION_IMPLEMENTED;
+	p->ffa_version_locked = false;
+	p->mailbox = (struct ffa_mailbox){0};
 	p->vcpus[0].start_pc = p->m->entry;
 	p->vcpus[0].start_arg = 0;
 	p->vcpus[0].state = VCPU_ON_PENDING;
@@ -147,6 +200,7 @@ void vm_init_all(struct mpool *pool, const void *payload)
 		p->m = &bulkhead_manifest.partitions[i];
 		p->index = i;
 		p->lock = (struct spinlock)SPINLOCK_INIT;
+		p->ffa_properties = ffa_properties(p);
 		for (uint16_t v = 0; v < p->m->vcpu_count; v++) {
 			struct vcpu *vcpu = &p->vcpus[v];
 
@@ -162,6 +216,24 @@ void vm_init_all(struct mpool *pool, const void *payload)
 		boot_partition(locked);
 		partition_unlock(&locked);
 	}
+}
+
+void vm_vcpu_resume(struct vcpu *v)
+{
+	v->wait = VCPU_RUNNABLE;
+	vm_kick_cpu(v->cpu);
+}
+
+void vm_vcpu_idle(struct vcpu *v)
+{
+	struct partition_locked locked = partition_lock(v->part);
+
+	if (v->wake_pending || v->part->mailbox.msg_unseen) {
+		v->wake_pending = false;
+	} else {
+		v->wait = VCPU_WAIT_IDLE;
+	}
+	partition_unlock(&locked);
 }
 
 void vm_kick_cpu(uint8_t cpu)
@@ -190,6 +262,22 @@ static _Noreturn void power_off_machine(void)
 		     partitions[i].fault_count);
 	}
 	arch_psci_system_off();
+}
+
+/* Turns a vCPU of a locked partition off and ends its FF-A waits: a
+ * requester waiting on it is woken to find the request aborted. */
+static void vcpu_set_off(struct vcpu *v)
+{
+	vconsole_flush(v);
+	v->state = VCPU_OFF;
+	v->wait = VCPU_RUNNABLE;
+	v->wake_pending = false;
+	v->generation++;
+	v->awaiting = NULL;
+	if (v->serving != NULL) {
+		vm_kick_cpu(v->serving->cpu);
+		v->serving = NULL;
+	}
 }
 
 /*
@@ -229,8 +317,7 @@ bool vm_vcpu_ready(struct vcpu *v)
 	if ((p->state == PARTITION_STOPPING ||
 	     p->state == PARTITION_RESETTING) &&
 	    v->state != VCPU_OFF) {
-		vconsole_flush(v);
-		v->state = VCPU_OFF;
+		vcpu_set_off(v);
 		last = vcpu_went_off(locked);
 	}
 	if (v->state == VCPU_ON_PENDING) {
@@ -239,10 +326,13 @@ bool vm_vcpu_ready(struct vcpu *v)
 		v->line_len = 0;
 		v->state = VCPU_ON;
 	}
-	run = v->state == VCPU_ON;
+	run = v->state == VCPU_ON && v->wait == VCPU_RUNNABLE;
 	partition_unlock(&locked);
 	if (last) {
 		power_off_machine();
+	}
+	if (!run && v->wait == VCPU_WAIT_RESPONSE) {
+		ffa_check_request_aborted(v);
 	}
 	return run;
 }
@@ -312,8 +402,7 @@ static void turn_self_off(struct partition_locked locked, struct vcpu *v)
 {
 	bool last;
 
-	vconsole_flush(v);
-	v->state = VCPU_OFF;
+	vcpu_set_off(v);
 	last = vcpu_went_off(locked);
 	partition_unlock(&locked);
 	if (last) {

@@ -27,8 +27,12 @@ void arch_vcpu_load(const struct vcpu *vcpu)
 	write_sysreg(vpidr_el2, read_sysreg(midr_el1));
 	write_sysreg(cnthctl_el2, CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN);
 	write_sysreg(cntvoff_el2, 0);
-	/* guests may use the PMU counters; EL2 counting stays allowed */
-	write_sysreg(mdcr_el2, (read_sysreg(pmcr_el0) >> 11) & 0x1f);
+	/* Guests may use every PMU counter. Counting at EL2 is prohibited
+	 * (HPMD, HCCD) unless the benchmark configuration asks for it. */
+	write_sysreg(
+	    mdcr_el2,
+	    ((read_sysreg(pmcr_el0) >> 11) & 0x1f) |
+		(CONFIG_PMU_COUNT_EL2_ENABLED ? 0 : MDCR_HPMD | MDCR_HCCD));
 	write_sysreg(cptr_el2, 0x33ff); /* RES1 bits; FP/SIMD not trapped */
 	isb();
 }

@@ -1,0 +1,308 @@
+/* FF-A client library (see guest/ffa.h). */
+#include <guest/ffa.h>
+#include <string.h>
+
+void guest_smccc(uint64_t regs[18], int use_smc);
+
+static bool conduit_smc;
+
+void ffa_use_smc(bool use_smc)
+{
+	conduit_smc = use_smc;
+}
+
+struct ffa_value ffa_call(const struct ffa_value *args)
+{
+	struct ffa_value r = *args;
+
+	guest_smccc(r.x, conduit_smc);
+	return r;
+}
+
+static struct ffa_value call8(uint32_t fn, uint64_t a1, uint64_t a2,
+			      uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	struct ffa_value in = {{fn, a1, a2, a3, a4, a5}};
+
+	return ffa_call(&in);
+}
+
+int32_t ffa_value_error(const struct ffa_value *v)
+{
+	return ffa_value_is(v, FFA_ERROR) ? (int32_t)v->x[2] : 0;
+}
+
+static int32_t status(struct ffa_value r)
+{
+	return ffa_value_error(&r);
+}
+
+int32_t ffa_version(uint32_t requested)
+{
+	return (int32_t)call8(FFA_VERSION, requested, 0, 0, 0, 0).x[0];
+}
+
+int32_t ffa_features(uint32_t id, uint32_t *w2, uint32_t *w3)
+{
+	struct ffa_value r = call8(FFA_FEATURES, id, 0, 0, 0, 0);
+
+	if (w2 != NULL) {
+		*w2 = (uint32_t)r.x[2];
+	}
+	if (w3 != NULL) {
+		*w3 = (uint32_t)r.x[3];
+	}
+	return status(r);
+}
+
+int32_t ffa_id_get(uint16_t *id)
+{
+	struct ffa_value r = call8(FFA_ID_GET, 0, 0, 0, 0, 0);
+
+	*id = (uint16_t)r.x[2];
+	return status(r);
+}
+
+static uint32_t uuid_word(const uint8_t *uuid, int i)
+{
+	uint32_t v = 0;
+
+	if (uuid != NULL) {
+		for (int b = 0; b < 4; b++) {
+			v |= (uint32_t)uuid[i * 4 + b] << (8 * b);
+		}
+	}
+	return v;
+}
+
+int32_t ffa_partition_info_get(const uint8_t *uuid, uint32_t flags,
+			       uint32_t *count, uint32_t *size)
+{
+	struct ffa_value in = {{FFA_PARTITION_INFO_GET, uuid_word(uuid, 0),
+				uuid_word(uuid, 1), uuid_word(uuid, 2),
+				uuid_word(uuid, 3), flags}};
+	struct ffa_value r = ffa_call(&in);
+
+	*count = (uint32_t)r.x[2];
+	*size = (uint32_t)r.x[3];
+	return status(r);
+}
+
+int32_t ffa_partition_info_get_regs(const uint8_t *uuid, uint16_t start,
+				    struct ffa_partition_info info[5],
+				    uint32_t *filled, uint16_t *last)
+{
+	struct ffa_value in = {
+	    {FFA_PARTITION_INFO_GET_REGS,
+	     uuid_word(uuid, 0) | (uint64_t)uuid_word(uuid, 1) << 32,
+	     uuid_word(uuid, 2) | (uint64_t)uuid_word(uuid, 3) << 32, start}};
+	struct ffa_value r = ffa_call(&in);
+	uint16_t current;
+
+	if (ffa_value_is(&r, FFA_ERROR)) {
+		return status(r);
+	}
+	*last = (uint16_t)r.x[2];
+	current = (uint16_t)(r.x[2] >> 16);
+	*filled = current >= start ? current - start + 1u : 0;
+	for (uint32_t i = 0; i < *filled && i < 5; i++) {
+		memcpy(&info[i], &r.x[3 + 3 * i], sizeof(info[i]));
+	}
+	return 0;
+}
+
+int32_t ffa_rxtx_map(const void *tx, const void *rx, uint32_t page_count)
+{
+	return status(call8(FFA_RXTX_MAP_64, (uintptr_t)tx, (uintptr_t)rx,
+			    page_count, 0, 0));
+}
+
+int32_t ffa_rxtx_map_32(const void *tx, const void *rx, uint32_t page_count)
+{
+	return status(call8(FFA_RXTX_MAP_32, (uintptr_t)tx, (uintptr_t)rx,
+			    page_count, 0, 0));
+}
+
+int32_t ffa_rxtx_unmap(void)
+{
+	return status(call8(FFA_RXTX_UNMAP, 0, 0, 0, 0, 0));
+}
+
+int32_t ffa_rx_release(void)
+{
+	return status(call8(FFA_RX_RELEASE, 0, 0, 0, 0, 0));
+}
+
+int32_t ffa_mailbox_init(struct ffa_mailbox *mb, void *tx, void *rx,
+			 uint32_t page_count, uint32_t version)
+{
+	int32_t err = ffa_id_get(&mb->self);
+
+	if (err == 0) {
+		err = ffa_rxtx_map(tx, rx, page_count);
+	}
+	mb->tx = tx;
+	mb->rx = rx;
+	mb->size = page_count * FFA_PAGE_SIZE;
+	mb->version = version;
+	return err;
+}
+
+int32_t ffa_msg_send2(uint32_t flags)
+{
+	return status(call8(FFA_MSG_SEND2, 0, flags, 0, 0, 0));
+}
+
+int32_t ffa_msg_send(struct ffa_mailbox *mb, uint16_t receiver,
+		     const void *payload, uint32_t size)
+{
+	struct ffa_msg msg = {
+	    .sender = mb->self, .receiver = receiver, .size = size};
+	uint32_t offset;
+
+	if ((uint64_t)ffa_msg_payload_offset(mb->version) + size > mb->size) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	offset = ffa_msg_header_write(mb->tx, &msg, mb->version);
+	memcpy(mb->tx + offset, payload, size);
+	return ffa_msg_send2(0);
+}
+
+int32_t ffa_msg_get(const struct ffa_mailbox *mb, struct ffa_msg *msg,
+		    const void **payload)
+{
+	int32_t err = ffa_msg_parse(mb->rx, mb->size, mb->version, msg);
+
+	if (err == 0) {
+		*payload = mb->rx + msg->offset;
+	}
+	return err;
+}
+
+struct ffa_value ffa_msg_wait(uint32_t flags)
+{
+	return call8(FFA_MSG_WAIT, 0, flags, 0, 0, 0);
+}
+
+struct ffa_value ffa_direct_req(uint16_t self, uint16_t receiver,
+				const uint64_t payload[5], bool wide)
+{
+	struct ffa_value in = {
+	    {wide ? FFA_MSG_SEND_DIRECT_REQ_64 : FFA_MSG_SEND_DIRECT_REQ_32,
+	     ffa_endpoints(self, receiver), 0}};
+
+	for (int i = 0; i < 5; i++) {
+		in.x[3 + i] = payload[i];
+	}
+	return ffa_call(&in);
+}
+
+struct ffa_value ffa_direct_req2(uint16_t self, uint16_t receiver,
+				 const uint8_t *uuid,
+				 const uint64_t payload[14])
+{
+	struct ffa_value in = {
+	    {FFA_MSG_SEND_DIRECT_REQ2, ffa_endpoints(self, receiver),
+	     uuid_word(uuid, 0) | (uint64_t)uuid_word(uuid, 1) << 32,
+	     uuid_word(uuid, 2) | (uint64_t)uuid_word(uuid, 3) << 32}};
+
+	for (int i = 0; i < 14; i++) {
+		in.x[4 + i] = payload[i];
+	}
+	return ffa_call(&in);
+}
+
+struct ffa_value ffa_direct_resp(const struct ffa_value *req,
+				 const uint64_t *payload)
+{
+	uint32_t fn = (uint32_t)req->x[0];
+	struct ffa_value in = {
+	    {0, ffa_endpoints(ffa_receiver(req->x[1]), ffa_sender(req->x[1]))}};
+
+	if (fn == FFA_MSG_SEND_DIRECT_REQ2) {
+		in.x[0] = FFA_MSG_SEND_DIRECT_RESP2;
+		for (int i = 0; i < 14; i++) {
+			in.x[4 + i] = payload[i];
+		}
+	} else {
+		in.x[0] = fn == FFA_MSG_SEND_DIRECT_REQ_64
+			      ? FFA_MSG_SEND_DIRECT_RESP_64
+			      : FFA_MSG_SEND_DIRECT_RESP_32;
+		for (int i = 0; i < 5; i++) {
+			in.x[3 + i] = payload[i];
+		}
+	}
+	return ffa_call(&in);
+}
+
+int32_t ffa_yield(void)
+{
+	return status(call8(FFA_YIELD, 0, 0, 0, 0, 0));
+}
+
+int32_t ffa_run(uint16_t partition, uint16_t vcpu)
+{
+	return status(
+	    call8(FFA_RUN, ffa_endpoints(partition, vcpu), 0, 0, 0, 0));
+}
+
+int32_t ffa_console_log(const char *text, size_t len)
+{
+	while (len > 0) {
+		size_t n = len < 128 ? len : 128;
+		struct ffa_value in = {{FFA_CONSOLE_LOG_64, n}};
+		int32_t err;
+
+		for (size_t i = 0; i < n; i++) {
+			in.x[2 + i / 8] |= (uint64_t)(uint8_t)text[i]
+					   << (8 * (i % 8));
+		}
+		err = status(ffa_call(&in));
+		if (err != 0) {
+			return err;
+		}
+		text += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static bool is_direct_request(const struct ffa_value *r)
+{
+	return ffa_value_is(r, FFA_MSG_SEND_DIRECT_REQ_32) ||
+	       ffa_value_is(r, FFA_MSG_SEND_DIRECT_REQ_64) ||
+	       ffa_value_is(r, FFA_MSG_SEND_DIRECT_REQ2);
+}
+
+int32_t ffa_service_loop(struct ffa_service *s)
+{
+	struct ffa_value r = ffa_msg_wait(0);
+
+	for (;;) {
+		if (is_direct_request(&r)) {
+			uint64_t resp[14] = {0};
+
+			s->direct(s, &r, resp);
+			r = ffa_direct_resp(&r, resp);
+		} else if (ffa_value_is(&r, FFA_RUN)) {
+			struct ffa_msg msg;
+			const void *payload;
+			enum ffa_service_action action = FFA_SERVICE_CONTINUE;
+
+			/* MSG_WAIT returns FFA_RUN when RX holds a message. */
+			if (s->indirect != NULL &&
+			    ffa_msg_get(s->mb, &msg, &payload) == 0) {
+				action = s->indirect(s, &msg, payload);
+			}
+			if (action == FFA_SERVICE_STOP) {
+				ffa_rx_release();
+				return 0;
+			}
+			r = ffa_msg_wait(0);
+		} else if (ffa_value_is(&r, FFA_ERROR)) {
+			return ffa_value_error(&r);
+		} else {
+			r = ffa_msg_wait(0);
+		}
+	}
+}

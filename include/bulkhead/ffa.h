@@ -1,0 +1,228 @@
+/*
+ * Arm FF-A (DEN0077, v1.2 with v1.0/v1.1 layouts) as Bulkhead implements it:
+ * function IDs, error codes, descriptor layouts and the small encoders and
+ * validators that the hypervisor and the guest SDK share (lib/ffa.c).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* --- Versions ------------------------------------------------------------ */
+#define FFA_VERSION_MAJOR_SHIFT 16
+#define FFA_VERSION_MBZ		(1u << 31)
+#define FFA_VERSION_1_0		0x10000u
+#define FFA_VERSION_1_1		0x10001u
+#define FFA_VERSION_1_2		0x10002u
+#define FFA_VERSION_IMPLEMENTED FFA_VERSION_1_2
+
+/* --- Function IDs -------------------------------------------------------- */
+#define FFA_ERROR		    0x84000060u
+#define FFA_SUCCESS_32		    0x84000061u
+#define FFA_SUCCESS_64		    0xc4000061u
+#define FFA_INTERRUPT		    0x84000062u
+#define FFA_VERSION		    0x84000063u
+#define FFA_FEATURES		    0x84000064u
+#define FFA_RX_RELEASE		    0x84000065u
+#define FFA_RXTX_MAP_32		    0x84000066u
+#define FFA_RXTX_MAP_64		    0xc4000066u
+#define FFA_RXTX_UNMAP		    0x84000067u
+#define FFA_PARTITION_INFO_GET	    0x84000068u
+#define FFA_ID_GET		    0x84000069u
+#define FFA_MSG_POLL		    0x8400006au
+#define FFA_MSG_WAIT		    0x8400006bu
+#define FFA_YIELD		    0x8400006cu
+#define FFA_RUN			    0x8400006du
+#define FFA_MSG_SEND		    0x8400006eu
+#define FFA_MSG_SEND_DIRECT_REQ_32  0x8400006fu
+#define FFA_MSG_SEND_DIRECT_REQ_64  0xc400006fu
+#define FFA_MSG_SEND_DIRECT_RESP_32 0x84000070u
+#define FFA_MSG_SEND_DIRECT_RESP_64 0xc4000070u
+#define FFA_MEM_DONATE_32	    0x84000071u
+#define FFA_MEM_DONATE_64	    0xc4000071u
+#define FFA_MEM_LEND_32		    0x84000072u
+#define FFA_MEM_LEND_64		    0xc4000072u
+#define FFA_MEM_SHARE_32	    0x84000073u
+#define FFA_MEM_SHARE_64	    0xc4000073u
+#define FFA_MEM_RETRIEVE_REQ_32	    0x84000074u
+#define FFA_MEM_RETRIEVE_REQ_64	    0xc4000074u
+#define FFA_MEM_RETRIEVE_RESP	    0x84000075u
+#define FFA_MEM_RELINQUISH	    0x84000076u
+#define FFA_MEM_RECLAIM		    0x84000077u
+#define FFA_MEM_FRAG_RX		    0x8400007au
+#define FFA_MEM_FRAG_TX		    0x8400007bu
+#define FFA_SPM_ID_GET		    0x84000085u
+#define FFA_MSG_SEND2		    0x84000086u
+#define FFA_CONSOLE_LOG_32	    0x8400008au
+#define FFA_CONSOLE_LOG_64	    0xc400008au
+#define FFA_PARTITION_INFO_GET_REGS 0xc400008bu
+#define FFA_MSG_SEND_DIRECT_REQ2    0xc400008du
+#define FFA_MSG_SEND_DIRECT_RESP2   0xc400008eu
+
+/* FF-A function numbers (bits [15:0] of the ID) span 0x60..0xff. */
+#define FFA_FUNCTION_FIRST 0x60u
+#define FFA_FUNCTION_LAST  0xffu
+
+/* --- Error codes (FFA_ERROR, w2) ---------------------------------------- */
+#define FFA_NOT_SUPPORTED      (-1)
+#define FFA_INVALID_PARAMETERS (-2)
+#define FFA_NO_MEMORY	       (-3)
+#define FFA_BUSY	       (-4)
+#define FFA_INTERRUPTED	       (-5)
+#define FFA_DENIED	       (-6)
+#define FFA_RETRY	       (-7)
+#define FFA_ABORTED	       (-8)
+#define FFA_NO_DATA	       (-9)
+
+/* --- Misc fields --------------------------------------------------------- */
+#define FFA_PAGE_SIZE 4096u
+
+/* FFA_RXTX_MAP w3: bits [5:0] page count, the rest MBZ. */
+#define FFA_RXTX_PAGE_COUNT_MASK 0x3fu
+
+/* FFA_FEATURES(RXTX_MAP) w2: [1:0] granule (0 = 4 KiB), [31:16] max pages. */
+#define FFA_FEATURES_RXTX_MAX_PAGES_SHIFT 16
+
+/* FFA_PARTITION_INFO_GET w5 */
+#define FFA_PARTITION_INFO_COUNT_ONLY 0x1u
+
+/* FFA_MSG_WAIT w2 (v1.2): keep ownership of the RX buffer. */
+#define FFA_MSG_WAIT_RETAIN_RX 0x1u
+
+/* FFA_MSG_SEND2 w2 (v1.2): delay the schedule receiver interrupt. */
+#define FFA_MSG_SEND2_DELAY_SRI 0x2u
+
+/* Direct message w2: bit 31 marks a framework message. */
+#define FFA_DIRECT_FRAMEWORK_MSG (1u << 31)
+
+/* Sender/receiver pair in w1 of direct messages (and RUN's target). */
+static inline uint32_t ffa_endpoints(uint16_t sender, uint16_t receiver)
+{
+	return ((uint32_t)sender << 16) | receiver;
+}
+
+static inline uint16_t ffa_sender(uint64_t w1)
+{
+	return (uint16_t)(w1 >> 16);
+}
+
+static inline uint16_t ffa_receiver(uint64_t w1)
+{
+	return (uint16_t)w1;
+}
+
+/* --- Partition information descriptor ------------------------------------
+ * v1.1+: 24 bytes; v1.0: the first 8 bytes. */
+#define FFA_PARTITION_INFO_SIZE	    24u
+#define FFA_PARTITION_INFO_SIZE_1_0 8u
+
+#define FFA_PROP_DIRECT_REQ_RECV  (1u << 0)
+#define FFA_PROP_DIRECT_REQ_SEND  (1u << 1)
+#define FFA_PROP_INDIRECT_MSG	  (1u << 2)
+#define FFA_PROP_NOTIFICATIONS	  (1u << 3)
+#define FFA_PROP_AARCH64	  (1u << 8)
+#define FFA_PROP_DIRECT_REQ2_RECV (1u << 9)
+#define FFA_PROP_DIRECT_REQ2_SEND (1u << 10)
+/* Property bits a caller of each version may see. */
+#define FFA_PROPS_1_0 0x7u
+#define FFA_PROPS_1_1 0x1ffu
+#define FFA_PROPS_1_2 0x7ffu
+
+struct ffa_partition_info {
+	uint16_t id;
+	uint16_t exec_context_count;
+	uint32_t properties;
+	uint8_t uuid[16];
+};
+
+_Static_assert(sizeof(struct ffa_partition_info) == FFA_PARTITION_INFO_SIZE,
+	       "FF-A partition information descriptor is 24 bytes");
+
+/* Size of one descriptor for a caller of `version`. */
+static inline uint32_t ffa_partition_info_size(uint32_t version)
+{
+	return version == FFA_VERSION_1_0 ? FFA_PARTITION_INFO_SIZE_1_0
+					  : FFA_PARTITION_INFO_SIZE;
+}
+
+/*
+ * Writes descriptor `info` at `dst` in the layout of `version` (properties
+ * trimmed to that version's bits). Returns the bytes written.
+ */
+uint32_t ffa_partition_info_write(void *dst,
+				  const struct ffa_partition_info *info,
+				  uint32_t version);
+
+/* Reads the descriptor at `src` written for `version`. */
+void ffa_partition_info_read(struct ffa_partition_info *info, const void *src,
+			     uint32_t version);
+
+/* --- Indirect message header (FFA_MSG_SEND2) ------------------------------
+ * v1.1: 20 bytes (flags, reserved, offset, sender/receiver, size);
+ * v1.2: 40 bytes (+ reserved, receiver UUID). */
+#define FFA_MSG_HEADER_SIZE_1_1 20u
+#define FFA_MSG_HEADER_SIZE_1_2 40u
+
+struct ffa_msg_header {
+	uint32_t flags;
+	uint32_t reserved0;
+	uint32_t offset;
+	uint32_t endpoints; /* receiver [15:0], sender [31:16] */
+	uint32_t size;
+	uint32_t reserved1; /* v1.2 */
+	uint8_t uuid[16];   /* v1.2 */
+};
+
+_Static_assert(sizeof(struct ffa_msg_header) == FFA_MSG_HEADER_SIZE_1_2,
+	       "FF-A v1.2 indirect message header is 40 bytes");
+
+/* Header size for `version` (v1.0 has no indirect messages: v1.1 size). */
+static inline uint32_t ffa_msg_header_size(uint32_t version)
+{
+	return version >= FFA_VERSION_1_2 ? FFA_MSG_HEADER_SIZE_1_2
+					  : FFA_MSG_HEADER_SIZE_1_1;
+}
+
+/* Where a header of `version` puts its payload when Bulkhead writes it. */
+static inline uint32_t ffa_msg_payload_offset(uint32_t version)
+{
+	return version >= FFA_VERSION_1_2 ? FFA_MSG_HEADER_SIZE_1_2 : 24u;
+}
+
+/* A validated indirect message. */
+struct ffa_msg {
+	uint16_t sender;
+	uint16_t receiver;
+	uint32_t offset;
+	uint32_t size;
+	uint8_t uuid[16]; /* zero unless a v1.2 sender named one */
+};
+
+/*
+ * Validates the header at the start of `buf` (`buf_size` bytes) written
+ * by a partition of `version`: flags and reserved fields zero, the payload
+ * after the header and inside the buffer (no overflow). Returns 0 with *msg
+ * filled in, or an FF-A error code.
+ */
+int ffa_msg_parse(const void *buf, uint32_t buf_size, uint32_t version,
+		  struct ffa_msg *msg);
+
+/*
+ * Writes the header for `msg` at `buf` in the layout of `version`, with the
+ * payload at ffa_msg_payload_offset(version) (msg->offset is ignored).
+ * Returns the payload offset.
+ */
+uint32_t ffa_msg_header_write(void *buf, const struct ffa_msg *msg,
+			      uint32_t version);
+
+/* --- Results ------------------------------------------------------------- */
+/* The registers of an FF-A call or its answer: x0 = function, x1..x17. */
+struct ffa_value {
+	uint64_t x[18];
+};
+
+static inline bool ffa_is_error(const struct ffa_value *v, int32_t code)
+{
+	return (uint32_t)v->x[0] == FFA_ERROR && (int32_t)v->x[2] == code;
+}
