@@ -85,7 +85,7 @@ COMMON_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -ffreestanding \
 HYP_CFLAGS := $(COMMON_CFLAGS) -fno-pie -mcmodel=small -Icore/include \
 	-Iarch/aarch64/include -Idrivers/include -Iarch/aarch64 \
 	-DBULKHEAD_VERSION='"$(VERSION)"'
-GUEST_CFLAGS := $(COMMON_CFLAGS) -fpie -fvisibility=hidden -Iguest/include \
+GUEST_CFLAGS := $(COMMON_CFLAGS) -fpie -fvisibility=hidden -fno-toplevel-reorder -Iguest/include \
 	-Iguest
 
 # ---------------------------------------------------------------------------

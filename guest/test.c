@@ -23,11 +23,8 @@ static bool same(const char *a, const char *b)
 	return *a == *b;
 }
 
-int test_run_suite(const char *suite)
+static void run_matching(const char *suite, int *passed, int *failed)
 {
-	int passed = 0;
-	int failed = 0;
-
 	for (const struct test_case *t = __start_guest_tests;
 	     t < __stop_guest_tests; t++) {
 		if (suite != NULL && !same(suite, t->suite)) {
@@ -38,11 +35,31 @@ int test_run_suite(const char *suite)
 		guest_printf("TEST-RESULT %s.%s %s\n", t->suite, t->name,
 			     current_failed ? "FAIL" : "PASS");
 		if (current_failed) {
-			failed++;
+			(*failed)++;
 		} else {
-			passed++;
+			(*passed)++;
 		}
 	}
+}
+
+int test_run_suites(const char *const *suites)
+{
+	int passed = 0;
+	int failed = 0;
+
+	for (; *suites != NULL; suites++) {
+		run_matching(*suites, &passed, &failed);
+	}
+	guest_printf("TEST-SUMMARY passed=%d failed=%d\n", passed, failed);
+	return failed;
+}
+
+int test_run_suite(const char *suite)
+{
+	int passed = 0;
+	int failed = 0;
+
+	run_matching(suite, &passed, &failed);
 	guest_printf("TEST-SUMMARY passed=%d failed=%d\n", passed, failed);
 	return failed;
 }

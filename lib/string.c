@@ -93,3 +93,12 @@ int strncmp(const char *a, const char *b, size_t count)
 	}
 	return 0;
 }
+
+int strcmp(const char *a, const char *b)
+{
+	while (*a != '\0' && *a == *b) {
+		a++;
+		b++;
+	}
+	return (int)(uint8_t)*a - (int)(uint8_t)*b;
+}

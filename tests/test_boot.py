@@ -8,21 +8,27 @@ from conftest import ROOT, declared_cases
 
 POWER_OFF = "[bulkhead] all partitions are off; powering off"
 
-# scenario -> {partition name: test partition directory}
+# scenario -> {partition name: (test partition directory, suites it runs)}
 SCENARIOS = {
-    "psci": {"psci-test": "psci-test"},
-    "isolation": {"prober": "prober", "victim": "victim"},
-    "lifecycle": {"resetter": "lifecycle", "observer": "lifecycle"},
+    "psci": {"psci-test": ("psci-test", ["psci", "smccc", "calls", "smp"])},
+    "isolation": {"prober": ("prober", ["isolation"]),
+                  "victim": ("victim", ["victim"])},
+    "lifecycle": {"resetter": ("lifecycle", ["resetter"]),
+                  "observer": ("lifecycle", ["observer"])},
+    "ffa-setup": {"client": ("ffa-test", ["version", "features", "id", "info",
+                                          "rxtx", "console", "sched"]),
+                  "v11": ("ffa-test", ["v11"]),
+                  "v10": ("ffa-test", ["v10"])},
+    "ffa-msg": {"tester": ("ffa-test", ["indirect", "direct"])},
 }
 
 
 def _in_partition_cases():
     for scenario, parts in SCENARIOS.items():
-        for part, directory in parts.items():
+        for part, (directory, suites) in parts.items():
             for case in declared_cases(os.path.join(ROOT, "tests", "partitions",
                                                     directory)):
-                if case.split(".")[0] in (part, "psci", "smccc", "calls", "smp",
-                                          "isolation"):
+                if case.split(".")[0] in suites:
                     yield pytest.param(scenario, part, case,
                                        id=f"{scenario}:{part}:{case}")
 
@@ -115,3 +121,17 @@ def test_console_input_goes_to_the_named_partition_only(boots):
     assert "[listener] listener got: ping" in b.lines
     assert "[chatter] input seen here: -1" in b.lines
     assert "[talker] input seen here: -1" in b.lines
+
+
+def test_ffa_console_log_reaches_the_partition_console(boots):
+    out = boots("ffa-setup").lines
+    assert "[client] FFA-32 hello over FFA_CONSOLE_LOG" in out
+
+
+def test_ffa_services_stop_and_machine_powers_off(boots):
+    b = boots("ffa-msg")
+    assert b.returncode == 0
+    assert any(re.fullmatch(r"\[echo\] echo: stopping after \d+ requests, 0 anomalies", l)
+               for l in b.lines)
+    for name in ("tester", "echo", "relay", "bystander"):
+        assert f"[bulkhead] partition {name} is off" in b.lines

@@ -57,3 +57,7 @@ int test_run_all(void);
 
 /* Runs the tests of one suite only. */
 int test_run_suite(const char *suite);
+
+/* Runs the suites of a NULL-terminated list, in that order (tests of a
+ * suite run in source order). */
+int test_run_suites(const char *const *suites);
