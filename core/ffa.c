@@ -562,8 +562,12 @@ static int32_t deliver_indirect(struct partition *from, struct partition *to,
 		return FFA_INVALID_PARAMETERS;
 	}
 	rx = va_from_pa(pa_init(to->mailbox.rx));
-	offset = ffa_msg_header_write(rx, msg, to->ffa_version);
+	/* Payload first, then the header: a receiver polling its RX sees a
+	 * header only once the payload behind it is complete. */
+	offset = ffa_msg_payload_offset(to->ffa_version);
 	memcpy(rx + offset, tx + msg->offset, msg->size);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	ffa_msg_header_write(rx, msg, to->ffa_version);
 	to->mailbox.rx_owner = FFA_RX_PARTITION;
 	notify_message(to);
 	return 0;

@@ -11,6 +11,8 @@ BUILD = os.path.join(ROOT, os.environ.get("BULKHEAD_BUILD", "build"))
 PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
 QEMU = ["qemu-system-aarch64", "-M", "virt,virtualization=on,gic-version=3",
         "-cpu", "max", "-smp", "4", "-m", "1G", "-nographic", "-no-reboot"]
+# Scenarios that run long under TCG (seconds before QEMU is killed).
+SCENARIO_TIMEOUTS = {"ffa-stress": 300}
 RESULT_RE = re.compile(r"^\[([\w.-]+)\] TEST-RESULT (\S+) (PASS|FAIL)\s*$")
 
 
@@ -91,6 +93,7 @@ def boots():
 
     def get(name: str, **kw) -> Boot:
         if name not in cache:
+            kw.setdefault("timeout", SCENARIO_TIMEOUTS.get(name, 60))
             cache[name] = boot(product_image(name), **kw)
         return cache[name]
     return get

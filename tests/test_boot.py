@@ -20,6 +20,7 @@ SCENARIOS = {
                   "v11": ("ffa-test", ["v11"]),
                   "v10": ("ffa-test", ["v10"])},
     "ffa-msg": {"tester": ("ffa-test", ["indirect", "direct"])},
+    "ffa-stress": {name: ("ffa-stress", ["stress"]) for name in ("s1", "s2", "s3")},
 }
 
 
@@ -135,3 +136,11 @@ def test_ffa_services_stop_and_machine_powers_off(boots):
                for l in b.lines)
     for name in ("tester", "echo", "relay", "bystander"):
         assert f"[bulkhead] partition {name} is off" in b.lines
+
+
+def test_ffa_stress_every_pair_exchanged_everything(boots):
+    out = boots("ffa-stress").lines
+    for me, others in (("s1", (2, 3)), ("s2", (1, 3)), ("s3", (1, 2))):
+        for other in others:
+            assert any(re.match(rf"\[{me}\] with {other}: 10000 indirect and 10000 "
+                                r"direct messages each way", l) for l in out), (me, other)
