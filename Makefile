@@ -201,8 +201,8 @@ run: ensure-deps
 
 # ---------------------------------------------------------------------------
 # Tests and benchmarks
-UNIT_SRCS := tests/unit/main.c tests/unit/fake_arch.c tests/unit/test_mm.c \
-	core/mm.c core/mpool.c arch/aarch64/pte.c lib/fmt.c
+UNIT_SRCS := tests/unit/main.c tests/unit/fake_arch.c tests/unit/test_mm.c tests/unit/test_ffa.c \
+	core/mm.c core/mpool.c arch/aarch64/pte.c lib/fmt.c lib/ffa.c
 $(O)/unit/unit: $(UNIT_SRCS) $(AUTOCONF) $(wildcard tests/unit/*.h core/include/core/*.h)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@ (ASan, UBSan)"
