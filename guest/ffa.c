@@ -75,6 +75,27 @@ static uint32_t uuid_word(const uint8_t *uuid, int i)
 	return v;
 }
 
+void ffa_uuid_format(char out[37], const uint8_t uuid[16])
+{
+	static const char hex[] = "0123456789abcdef";
+	int pos = 0;
+
+	for (int word = 0; word < 4; word++) {
+		uint32_t v = uuid_word(uuid, word);
+
+		for (int nibble = 7; nibble >= 0; nibble--) {
+			int digit = word * 8 + (7 - nibble);
+
+			if (digit == 8 || digit == 12 || digit == 16 ||
+			    digit == 20) {
+				out[pos++] = '-';
+			}
+			out[pos++] = hex[(v >> (4 * nibble)) & 0xf];
+		}
+	}
+	out[pos] = '\0';
+}
+
 int32_t ffa_partition_info_get(const uint8_t *uuid, uint32_t flags,
 			       uint32_t *count, uint32_t *size)
 {

@@ -144,3 +144,20 @@ def test_ffa_stress_every_pair_exchanged_everything(boots):
         for other in others:
             assert any(re.match(rf"\[{me}\] with {other}: 10000 indirect and 10000 "
                                 r"direct messages each way", l) for l in out), (me, other)
+
+
+def test_demo_discovery_and_messaging_across_cpus(boots):
+    out = boots("qemu-virt-demo").lines
+    assert "[control] PARTITION_INFO_GET: 3 partitions" in out
+    assert ("[control]   partition 3: 1 vCPU(s), uuid a3e1c2d4-7f60-4b9a-8c5d-"
+            "1e2f3a4b5c6d, properties 0x305 (receives direct, indirect)") in out
+    assert "[sensor] found the logger by UUID: partition 3" in out
+    for i, reading in enumerate(("21.7", "22.4", "23.1"), 1):
+        assert any(re.fullmatch(rf'\[logger\] indirect message \d from partition 2: '
+                                rf'"reading {i}: {reading} C"', l) for l in out)
+    assert ('[logger] indirect message 1 from partition 1: "hello logger, this is '
+            'control"') in out or any(
+        l.endswith('from partition 1: "hello logger, this is control"') for l in out)
+    assert any(re.fullmatch(r"\[control\] direct response from partition 3: 4 "
+                            r"messages logged \(request \d+\)", l) for l in out)
+    assert "[logger] quit from partition 1 after 4 messages" in out

@@ -1,9 +1,50 @@
 /*
  * Demo partition: says who it is, then reads the page just past its own
  * RAM (another partition's in the demo manifest) and prints the abort the
- * hypervisor injected instead of the data.
+ * hypervisor injected instead of the data. Then finds the logger by its
+ * UUID (FFA_PARTITION_INFO_GET) and sends it three indirect messages.
  */
-#include <guest/guest.h>
+#include <bulkhead/fmt.h>
+#include <guest/ffa.h>
+#include <string.h>
+
+#define LOGGER 3
+
+static uint8_t tx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
+static uint8_t rx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
+static struct ffa_mailbox mb;
+
+/* Finds the logger by its UUID and sends it three readings. */
+static void report_readings(void)
+{
+	static const uint8_t logger_uuid[16] = {
+	    0xd4, 0xc2, 0xe1, 0xa3, 0x9a, 0x4b, 0x60, 0x7f,
+	    0x2f, 0x1e, 0x5d, 0x8c, 0x6d, 0x5c, 0x4b, 0x3a};
+	struct ffa_partition_info d;
+	uint32_t count;
+	uint32_t size;
+	char text[48];
+
+	if (ffa_mailbox_init(&mb, tx, rx, 1, FFA_VERSION_1_2) != 0 ||
+	    ffa_partition_info_get(logger_uuid, 0, &count, &size) != 0) {
+		guest_printf("FF-A set-up failed\n");
+		return;
+	}
+	ffa_partition_info_read(&d, rx, mb.version);
+	ffa_rx_release();
+	guest_printf("found the logger by UUID: partition %u\n", d.id);
+	for (int i = 1; i <= 3; i++) {
+		int32_t err;
+
+		fmt_snprintf(text, sizeof(text), "reading %d: %d.%d C", i,
+			     20 + i, (i * 7) % 10);
+		do {
+			err = ffa_msg_send(&mb, d.id, text,
+					   (uint32_t)strlen(text));
+		} while (err == FFA_BUSY);
+		guest_printf("sent \"%s\" (MSG_SEND2: %d)\n", text, err);
+	}
+}
 
 int main(void)
 {
@@ -25,6 +66,7 @@ int main(void)
 		     "%#lx at pc %#lx\n",
 		     abort.esr, ESR_EC(abort.esr), ESR_FSC(abort.esr),
 		     abort.far, abort.elr);
+	report_readings();
 	guest_printf("%s: done, SYSTEM_OFF\n", me.name);
 	return 0;
 }

@@ -35,6 +35,10 @@ static inline bool ffa_value_is(const struct ffa_value *v, uint32_t fn)
 /* 0 for any answer but FFA_ERROR, else its (negative) error code. */
 int32_t ffa_value_error(const struct ffa_value *v);
 
+/* The usual text form of an FF-A UUID (its four words, little-endian in
+ * memory, as the manifest's `uuid` strings give them). */
+void ffa_uuid_format(char out[37], const uint8_t uuid[16]);
+
 /* --- Setup and discovery -------------------------------------------------- */
 /* FFA_VERSION: the implemented version, or FFA_NOT_SUPPORTED (-1). */
 int32_t ffa_version(uint32_t requested);
