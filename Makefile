@@ -212,7 +212,7 @@ $(O)/unit/unit: $(UNIT_SRCS) $(AUTOCONF) $(wildcard tests/unit/*.h core/include/
 		-Wno-builtin-declaration-mismatch \
 		$(filter %.c,$^) -o $@
 
-.PHONY: unit-tests test bench bench-manifest
+.PHONY: unit-tests test bench bench-manifest bench-ffa
 unit-tests: $(O)/unit/unit
 
 test: ensure-deps
@@ -222,7 +222,16 @@ test: ensure-deps
 bench-manifest: ensure-deps $(KCONFIG_CONFIG)
 	$(Q)$(PYTHON) tests/bench_manifest.py --partitions 64 --work $(O)/bench
 
-bench: bench-manifest
+# FF-A path lengths: the bench product (tests/bench/ffa-bench.dts) built
+# with configs/qemu_virt_bench_defconfig in its own build directory.
+BENCH_O := $(O)/bench/build
+bench-ffa: ensure-deps
+	$(Q)$(MAKE) --no-print-directory O=$(BENCH_O) DEFCONFIG=qemu_virt_bench_defconfig \
+		MANIFEST=tests/bench/ffa-bench.dts all
+	$(Q)$(PYTHON) tests/bench_ffa.py --image $(BENCH_O)/bulkhead.img --out $(O)/bench \
+		--qemu $(QEMU) --config qemu_virt_bench_defconfig
+
+bench: bench-manifest bench-ffa
 
 # ---------------------------------------------------------------------------
 .PHONY: format clean distclean help
@@ -243,7 +252,8 @@ help:
 	@echo "  make test           unit, manifest-compiler and QEMU boot tests (pytest)"
 	@echo "  make image          the single flashable image $(O)/bulkhead.img"
 	@echo "  make size           text/data/bss of the hypervisor alone"
-	@echo "  make bench          benchmarks (manifest compiler: 64 partitions)"
+	@echo "  make bench          benchmarks: FF-A path lengths ($(O)/bench/results.json)"
+	@echo "                      and the manifest compiler on 64 partitions"
 	@echo "  make deps           install the Debian packages Bulkhead needs"
 	@echo "  make <name>_defconfig   configure from configs/<name>_defconfig"
 	@echo "  make menuconfig     edit the configuration"

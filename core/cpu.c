@@ -57,6 +57,10 @@ static void handle_sync(struct vcpu *v)
 {
 	struct arch_trap_info t;
 
+	if (arch_trap_is_hvc0()) {
+		call_handle(v);
+		return;
+	}
 	arch_trap_decode(&t);
 	switch (t.kind) {
 	case ARCH_TRAP_SMC:
@@ -103,7 +107,8 @@ _Noreturn void cpu_main(struct cpu *c)
 				arch_wait_for_interrupt();
 			}
 		}
-		if (v == NULL || !vm_vcpu_ready(v)) {
+		if (v == NULL ||
+		    (!vm_vcpu_runnable_now(v) && !vm_vcpu_ready(v))) {
 			arch_wait_for_interrupt();
 			drain_interrupts();
 			continue;

@@ -220,7 +220,9 @@ void vm_init_all(struct mpool *pool, const void *payload)
 
 void vm_vcpu_resume(struct vcpu *v)
 {
-	v->wait = VCPU_RUNNABLE;
+	/* Release: the result registers written before are seen by the
+	 * vCPU's CPU once it sees RUNNABLE (vm_vcpu_runnable_now). */
+	__atomic_store_n(&v->wait, VCPU_RUNNABLE, __ATOMIC_RELEASE);
 	vm_kick_cpu(v->cpu);
 }
 

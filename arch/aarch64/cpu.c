@@ -72,9 +72,10 @@ void arch_vcpu_reset(struct arch_regs *regs, uint64_t pc, uint64_t arg)
 void arch_trap_decode(struct arch_trap_info *t)
 {
 	uint64_t esr = read_sysreg(esr_el2);
-	uint64_t hpfar = read_sysreg(hpfar_el2);
+	uint64_t hpfar;
 
-	*t = (struct arch_trap_info){.esr = esr, .kind = ARCH_TRAP_OTHER};
+	t->esr = esr;
+	t->kind = ARCH_TRAP_OTHER;
 	switch (ESR_EC(esr)) {
 	case ESR_EC_HVC64:
 		t->kind = ARCH_TRAP_HVC;
@@ -93,6 +94,7 @@ void arch_trap_decode(struct arch_trap_info *t)
 			      ? ARCH_TRAP_DATA_ABORT
 			      : ARCH_TRAP_INSN_ABORT;
 		t->far = read_sysreg(far_el2);
+		hpfar = read_sysreg(hpfar_el2);
 		t->fault_ipa =
 		    ipa_init(((hpfar >> 4) << 12) | (t->far & (PAGE_SIZE - 1)));
 		t->write = (esr & ESR_ISS_WNR) && !(esr & ESR_ISS_S1PTW);

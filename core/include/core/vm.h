@@ -148,6 +148,20 @@ void vm_vcpu_resume(struct vcpu *v);
 /* Guest WFI: idles the vCPU until something is pending for it. */
 void vm_vcpu_idle(struct vcpu *v);
 
+/*
+ * Lock-free check on the vCPU's own CPU that it may simply be entered
+ * again: on, not waiting, partition running. Anything that changes this
+ * from another CPU does so before sending this CPU an SGI, which makes
+ * the guest exit and the loop look again (then vm_vcpu_ready decides).
+ */
+static inline bool vm_vcpu_runnable_now(const struct vcpu *v)
+{
+	return __atomic_load_n(&v->wait, __ATOMIC_ACQUIRE) == VCPU_RUNNABLE &&
+	       __atomic_load_n(&v->state, __ATOMIC_RELAXED) == VCPU_ON &&
+	       __atomic_load_n(&v->part->state, __ATOMIC_RELAXED) ==
+		   PARTITION_RUNNING;
+}
+
 /* Wakes physical CPU `cpu` to look at its vCPU again. */
 void vm_kick_cpu(uint8_t cpu);
 

@@ -5,6 +5,7 @@
  * "quitter" powers off at once. The shared page 0x4f000000 carries the
  * resetter's boot count and its done flag across the reset.
  */
+#include <guest/ffa.h>
 #include <guest/test.h>
 
 #define SHARED	   ((volatile uint64_t *)0x4f000000ull)
@@ -77,6 +78,12 @@ int main(void)
 		return 0;
 	}
 	if (named("observer")) {
+		/* FFA_RUN of a partition that is off is DENIED: start the
+		 * tests only once quitter (ID 3) has powered off. */
+		while (ffa_run(3, 0) != FFA_DENIED) {
+			guest_cpu_relax();
+		}
+		guest_printf("observer: quitter is off\n");
 		test_run_suite("observer");
 		return 0;
 	}

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""FF-A path-length benchmarks: boot the bench product under QEMU with
+-icount shift=0, read the BENCH lines of partition bench-a and write
+results.json, a table and an SVG chart (method: docs in testing.md)."""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+
+BENCH_RE = re.compile(r"^\[bench-a\] BENCH name=(\w+) iterations=(\d+) total=(\d+) "
+                      r"el1=(\d+) el1_peer=(\d+)\s*$")
+# name -> largest EL2 instructions per iteration we accept (issue targets)
+TARGETS = {"ffa_version": 150, "ffa_id_get": None, "msg_send2_64b": 2500,
+           "direct_req_resp": 2000}
+
+
+@dataclass
+class Result:
+    name: str
+    iterations: int
+    el2_instructions: int
+    total_instructions: int
+
+    @property
+    def target(self):
+        return TARGETS.get(self.name)
+
+
+def run_qemu(qemu: str, image: str, timeout: float) -> str:
+    cmd = [qemu, "-M", "virt,virtualization=on,gic-version=3", "-cpu", "max",
+           "-smp", "2", "-m", "1G", "-nographic", "-no-reboot",
+           "-icount", "shift=0", "-kernel", image]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          timeout=timeout, check=False)
+    return proc.stdout.decode(errors="replace")
+
+
+def parse(output: str) -> list[Result]:
+    results = []
+    for line in output.splitlines():
+        m = BENCH_RE.match(line.rstrip("\r"))
+        if m:
+            name = m.group(1)
+            n, total, el1, el1_peer = (int(g) for g in m.groups()[1:])
+            results.append(Result(name, n, round((total - el1 - el1_peer) / n),
+                                  round(total / n)))
+    return results
+
+
+def qemu_version(qemu: str) -> str:
+    out = subprocess.run([qemu, "--version"], stdout=subprocess.PIPE,
+                         check=False).stdout.decode()
+    m = re.search(r"version (\S+)", out)
+    return m.group(1) if m else "unknown"
+
+
+def svg(results: list[Result]) -> str:
+    width, bar_h, gap, left = 640, 22, 10, 150
+    top = 30
+    scale = (width - left - 90) / max(max(r.total_instructions for r in results), 1)
+    rows = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
+            f'height="{top + len(results) * (bar_h + gap) + 20}" '
+            f'font-family="sans-serif" font-size="12">',
+            '<text x="10" y="18" font-weight="bold">FF-A path lengths '
+            '(instructions per iteration; dark = EL2, light = EL1)</text>']
+    for i, r in enumerate(results):
+        y = top + i * (bar_h + gap)
+        el2 = r.el2_instructions * scale
+        total = r.total_instructions * scale
+        rows += [f'<text x="10" y="{y + 15}">{r.name}</text>',
+                 f'<rect x="{left}" y="{y}" width="{total:.1f}" height="{bar_h}" '
+                 'fill="#9ecae1"/>',
+                 f'<rect x="{left}" y="{y}" width="{el2:.1f}" height="{bar_h}" '
+                 'fill="#3182bd"/>',
+                 f'<text x="{left + total + 6:.1f}" y="{y + 15}">'
+                 f'{r.el2_instructions} / {r.total_instructions}</text>']
+        if r.target:
+            x = left + r.target * scale
+            rows.append(f'<line x1="{x:.1f}" y1="{y - 2}" x2="{x:.1f}" '
+                        f'y2="{y + bar_h + 2}" stroke="red" stroke-width="2"/>')
+    rows.append("</svg>")
+    return "\n".join(rows) + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--image", required=True)
+    ap.add_argument("--out", required=True, help="directory for results.json")
+    ap.add_argument("--qemu", default="qemu-system-aarch64")
+    ap.add_argument("--config", default="qemu_virt_bench_defconfig")
+    ap.add_argument("--timeout", type=float, default=300)
+    args = ap.parse_args()
+
+    output = run_qemu(args.qemu, args.image, args.timeout)
+    results = parse(output)
+    if [r.name for r in results] != list(TARGETS):
+        sys.stderr.write("bench: the benchmark partition did not report every "
+                         "result; QEMU output:\n" + output[-3000:])
+        return 1
+    os.makedirs(args.out, exist_ok=True)
+    doc = {"method": "qemu-icount-pmu", "qemu": qemu_version(args.qemu),
+           "config": args.config,
+           "results": [{"name": r.name, "iterations": r.iterations,
+                        "el2_instructions": r.el2_instructions,
+                        "total_instructions": r.total_instructions}
+                       for r in results]}
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(args.out, "results.svg"), "w") as f:
+        f.write(svg(results))
+    print(f"{'benchmark':<18} {'iterations':>10} {'EL2 instr':>10} "
+          f"{'total instr':>12} {'EL2 target':>11}")
+    failed = []
+    for r in results:
+        target = f"<= {r.target}" if r.target else "-"
+        ok = r.target is None or r.el2_instructions <= r.target
+        if not ok:
+            failed.append(r.name)
+        print(f"{r.name:<18} {r.iterations:>10} {r.el2_instructions:>10} "
+              f"{r.total_instructions:>12} {target:>11}{'' if ok else '  OVER'}")
+    print(f"  {os.path.join(args.out, 'results.json')} "
+          f"(chart: {os.path.join(args.out, 'results.svg')})")
+    if failed:
+        sys.stderr.write(f"bench: over target: {', '.join(failed)}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+/*
+ * FF-A path-length benchmarks (make bench). Partition "bench-a" (CPU 0)
+ * drives; "bench-b" (CPU 1) serves. Run under QEMU -icount shift=0 with
+ * the hypervisor built with CONFIG_PMU_COUNT_EL2 so that:
+ *   counter 0 counts instructions at EL1 and EL2 - on bench-a's CPU it
+ *            sees every instruction of the machine (testing.md),
+ *   counter 1 counts this CPU's EL1 instructions only.
+ * bench-a prints, per benchmark,
+ *   BENCH name=<n> iterations=<N> total=<T> el1=<E1 of a> el1_peer=<E1 of b>
+ * and tests/bench_ffa.py turns that into EL2 and total instructions per
+ * iteration.
+ */
+#include <guest/ffa.h>
+#include <string.h>
+
+#define ITERATIONS 10000
+#define PEER	   2
+#define REPORT	   0x52505254u /* "RPRT": peer's EL1 count since last */
+
+#define PMEVTYPER_U	 (1ull << 30) /* do not count EL0 */
+#define PMEVTYPER_NSH	 (1ull << 27) /* count EL2 */
+#define EVT_INST_RETIRED 0x08
+
+static uint8_t tx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
+static uint8_t rx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
+static struct ffa_mailbox mb;
+
+static void pmu_start(void)
+{
+	__asm__ volatile("msr pmevtyper0_el0, %0" ::"r"(
+	    PMEVTYPER_U | PMEVTYPER_NSH | EVT_INST_RETIRED));
+	__asm__ volatile(
+	    "msr pmevtyper1_el0, %0" ::"r"(PMEVTYPER_U | EVT_INST_RETIRED));
+	__asm__ volatile("msr pmcntenset_el0, %0" ::"r"(3ull));
+	__asm__ volatile("msr pmcr_el0, %0; isb" ::"r"(0x7ull)); /* E|P|C */
+}
+
+static uint64_t count_all(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("isb; mrs %0, pmevcntr0_el0" : "=r"(v));
+	return v;
+}
+
+static uint64_t count_el1(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("isb; mrs %0, pmevcntr1_el0" : "=r"(v));
+	return v;
+}
+
+/* 32-bit counters: differences modulo 2^32. */
+static uint32_t since(uint64_t now, uint64_t before)
+{
+	return (uint32_t)(now - before);
+}
+
+struct sample {
+	uint64_t all;
+	uint64_t el1;
+};
+
+static struct sample sample(void)
+{
+	struct sample s;
+
+	s.all = count_all();
+	s.el1 = count_el1();
+	return s;
+}
+
+static uint64_t peer_el1(void)
+{
+	uint64_t words[5] = {REPORT};
+
+	return ffa_direct_req(mb.self, PEER, words, true).x[3];
+}
+
+static void report(const char *name, uint32_t iterations, struct sample a,
+		   struct sample b, uint64_t el1_peer)
+{
+	guest_printf("BENCH name=%s iterations=%u total=%u el1=%u "
+		     "el1_peer=%lu\n",
+		     name, iterations, since(b.all, a.all), since(b.el1, a.el1),
+		     el1_peer);
+}
+
+static void bench_null_call(const char *name, uint32_t fn)
+{
+	struct ffa_value in = {{fn, FFA_VERSION_1_2}};
+	struct sample a;
+	struct sample b;
+
+	peer_el1(); /* reset the peer's count */
+	a = sample();
+	for (int i = 0; i < ITERATIONS; i++) {
+		struct ffa_value r = ffa_call(&in);
+
+		(void)r;
+	}
+	b = sample();
+	report(name, ITERATIONS, a, b, peer_el1());
+}
+
+static void bench_direct(void)
+{
+	uint64_t words[5] = {1, 2, 3, 4, 5};
+	struct sample a;
+	struct sample b;
+
+	peer_el1();
+	a = sample();
+	for (int i = 0; i < ITERATIONS; i++) {
+		ffa_direct_req(mb.self, PEER, words, true);
+	}
+	b = sample();
+	report("direct_req_resp", ITERATIONS, a, b, peer_el1());
+}
+
+/* Ping-pong of 64-byte messages: each is sent, received (MSG_WAIT returns)
+ * and released; one iteration of the loop is two messages. */
+static void bench_send2(void)
+{
+	uint8_t payload[64];
+	struct sample a;
+	struct sample b;
+
+	memset(payload, 0x5a, sizeof(payload));
+	peer_el1();
+	a = sample();
+	for (int i = 0; i < ITERATIONS / 2; i++) {
+		ffa_msg_send(&mb, PEER, payload, sizeof(payload));
+		ffa_msg_wait(0);
+		ffa_rx_release();
+	}
+	b = sample();
+	report("msg_send2_64b", ITERATIONS, a, b, peer_el1());
+}
+
+static void driver(void)
+{
+	uint64_t words[5] = {0};
+	struct ffa_value r;
+
+	/* wait until the peer serves */
+	do {
+		r = ffa_direct_req(mb.self, PEER, words, true);
+	} while (ffa_is_error(&r, FFA_BUSY));
+	bench_null_call("ffa_version", FFA_VERSION);
+	bench_null_call("ffa_id_get", FFA_ID_GET);
+	bench_send2();
+	bench_direct();
+	ffa_msg_send(&mb, PEER, "quit", 4);
+	guest_printf("BENCH done\n");
+}
+
+static void server(void)
+{
+	struct ffa_value r = ffa_msg_wait(0);
+	uint64_t base = count_el1();
+
+	for (;;) {
+		if (ffa_value_is(&r, FFA_MSG_SEND_DIRECT_REQ_64)) {
+			uint64_t resp[5] = {0};
+
+			if ((uint32_t)r.x[3] == REPORT) {
+				uint64_t now = count_el1();
+
+				resp[0] = since(now, base);
+				base = now;
+			}
+			r = ffa_direct_resp(&r, resp);
+		} else if (ffa_value_is(&r, FFA_RUN)) {
+			struct ffa_msg msg;
+			const void *data;
+
+			if (ffa_msg_get(&mb, &msg, &data) != 0 ||
+			    msg.size == 4) {
+				return; /* quit */
+			}
+			ffa_rx_release();
+			ffa_msg_send(&mb, msg.sender, data, msg.size);
+			r = ffa_msg_wait(0);
+		} else {
+			guest_printf("unexpected %#lx\n", r.x[0]);
+			return;
+		}
+	}
+}
+
+int main(void)
+{
+	struct guest_self me = guest_self();
+
+	pmu_start();
+	if (ffa_mailbox_init(&mb, tx, rx, 1, FFA_VERSION_1_2) != 0) {
+		guest_printf("RXTX_MAP failed\n");
+		return 1;
+	}
+	if (strcmp(me.name, "bench-a") == 0) {
+		driver();
+	} else {
+		server();
+	}
+	return 0;
+}
