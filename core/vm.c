@@ -335,6 +335,7 @@ bool vm_vcpu_ready(struct vcpu *v)
 	}
 	if (!run && v->wait == VCPU_WAIT_RESPONSE) {
 		ffa_check_request_aborted(v);
+		run = vm_vcpu_runnable_now(v);
 	}
 	return run;
 }

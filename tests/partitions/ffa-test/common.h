@@ -45,6 +45,7 @@ enum cmd {
 	CMD_MAP_RX,	       /* echo (direct): map them again */
 	CMD_SELF_CHECKS,       /* echo (direct): misuse calls while serving */
 	CMD_STATS,	       /* echo (direct): anomalies seen */
+	CMD_POWER_OFF,	       /* echo (direct): SYSTEM_OFF while serving */
 };
 
 struct cmd_msg {

@@ -364,6 +364,21 @@ static void wait_until_serving(uint16_t id)
 	} while (ffa_is_error(&r, FFA_BUSY));
 }
 
+/* Runs last: echo is gone afterwards. */
+TEST(direct, receiver_powering_off_aborts_the_request)
+{
+	uint64_t words[5] = {CMD_POWER_OFF};
+	struct ffa_value r = ffa_direct_req(ID_CLIENT, ID_ECHO, words, true);
+
+	EXPECT_EQ(FFA_ERROR, r.x[0]);
+	EXPECT_EQ((uint32_t)FFA_ABORTED, r.x[2]);
+	EXPECT_EQ(0, r.x[1]);
+	EXPECT_EQ(0, r.x[3]);
+	/* and a partition that is off takes no more requests */
+	r = ffa_direct_req(ID_CLIENT, ID_ECHO, words, true);
+	EXPECT_EQ(FFA_BUSY, ffa_value_error(&r));
+}
+
 void client_msg_main(void)
 {
 	static const char *const order[] = {"indirect", "direct", NULL};
@@ -373,8 +388,6 @@ void client_msg_main(void)
 	wait_until_serving(ID_ECHO);
 	wait_until_serving(ID_RELAY);
 	test_run_suites(order);
-	while (ffa_msg_send(&mb, ID_ECHO, &quit, sizeof(quit)) == FFA_BUSY) {
-	}
 	while (ffa_msg_send(&mb, ID_RELAY, &quit, sizeof(quit)) == FFA_BUSY) {
 	}
 }

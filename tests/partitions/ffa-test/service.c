@@ -103,6 +103,11 @@ static void echo_direct(struct ffa_service *s, const struct ffa_value *req,
 		resp[0] = anomalies;
 		resp[1] = requests_seen;
 		return;
+	case CMD_POWER_OFF:
+		/* the requester must get ABORTED, not hang */
+		guest_printf("echo: stopping after %u requests, %u anomalies\n",
+			     requests_seen, anomalies);
+		psci_system_off();
 	default:
 		for (int i = 0; i < 5; i++) {
 			resp[i] = req->x[3 + i];
@@ -156,8 +161,6 @@ void echo_main(void)
 
 	mailbox_setup(FFA_VERSION_1_2);
 	ffa_service_loop(&s);
-	guest_printf("echo: stopping after %u requests, %u anomalies\n",
-		     requests_seen, anomalies);
 }
 
 static enum ffa_service_action relay_indirect(struct ffa_service *s,
