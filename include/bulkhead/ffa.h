@@ -226,3 +226,192 @@ static inline bool ffa_is_error(const struct ffa_value *v, int32_t code)
 {
 	return (uint32_t)v->x[0] == FFA_ERROR && (int32_t)v->x[2] == code;
 }
+
+/* --- Memory transaction descriptors (lib/ffa_mem.c) ----------------------
+ * One layout for send, retrieve request and retrieve response (v1.1 and
+ * v1.2; v1.0's differs and is not supported): a 48-byte header, endpoint
+ * memory access descriptors (16 bytes in v1.1, 32 in v1.2), then a
+ * composite descriptor (16 bytes) followed by 16-byte constituents. */
+#define FFA_MEM_HEADER_SIZE	 48u
+#define FFA_MEM_ACCESS_SIZE_1_1	 16u
+#define FFA_MEM_ACCESS_SIZE_1_2	 32u
+#define FFA_MEM_COMPOSITE_SIZE	 16u
+#define FFA_MEM_CONSTITUENT_SIZE 16u
+
+/* Memory attributes (header +2) */
+#define FFA_MEM_ATTR_SHARE_MASK	 0x3u
+#define FFA_MEM_ATTR_INNER_SHARE 0x3u
+#define FFA_MEM_ATTR_CACHE_MASK	 (0x3u << 2)
+#define FFA_MEM_ATTR_CACHE_WB	 (0x3u << 2)
+#define FFA_MEM_ATTR_TYPE_MASK	 (0x3u << 4)
+#define FFA_MEM_ATTR_TYPE_DEVICE (0x1u << 4)
+#define FFA_MEM_ATTR_TYPE_NORMAL (0x2u << 4)
+#define FFA_MEM_ATTR_NS		 (1u << 6)
+#define FFA_MEM_ATTR_NORMAL_WB_IS                                              \
+	(FFA_MEM_ATTR_TYPE_NORMAL | FFA_MEM_ATTR_CACHE_WB |                    \
+	 FFA_MEM_ATTR_INNER_SHARE)
+
+/* Access permissions (endpoint access descriptor +2) */
+#define FFA_MEM_DATA_MASK  0x3u
+#define FFA_MEM_DATA_NONE  0x0u /* not specified */
+#define FFA_MEM_DATA_RO	   0x1u
+#define FFA_MEM_DATA_RW	   0x2u
+#define FFA_MEM_INSTR_MASK (0x3u << 2)
+#define FFA_MEM_INSTR_NONE (0x0u << 2)
+#define FFA_MEM_INSTR_NX   (0x1u << 2)
+#define FFA_MEM_INSTR_X	   (0x2u << 2)
+#define FFA_MEM_PERM_MBZ   0xf0u
+
+/* Endpoint access descriptor flags (+3) */
+#define FFA_MEM_RECEIVER_NON_RETRIEVAL 0x1u
+
+/* Flags on send */
+#define FFA_MEM_SEND_ZERO	0x1u
+#define FFA_MEM_SEND_TIME_SLICE 0x2u
+/* Flags on a retrieve request */
+#define FFA_MEM_RETRIEVE_ZERO_BEFORE	    0x1u
+#define FFA_MEM_RETRIEVE_TIME_SLICE	    0x2u
+#define FFA_MEM_RETRIEVE_ZERO_AFTER	    0x4u
+#define FFA_MEM_RETRIEVE_TYPE_SHIFT	    3
+#define FFA_MEM_RETRIEVE_TYPE_MASK	    (0x3u << 3)
+#define FFA_MEM_RETRIEVE_ADDRESS_HINT_MASK  (0x1fu << 5)
+#define FFA_MEM_RETRIEVE_BYPASS_MULTI_CHECK (1u << 10)
+/* Transaction types (retrieve flags [4:3]) */
+#define FFA_MEM_TYPE_ANY    0u
+#define FFA_MEM_TYPE_SHARE  1u
+#define FFA_MEM_TYPE_LEND   2u
+#define FFA_MEM_TYPE_DONATE 3u
+
+/* Relinquish descriptor flags */
+#define FFA_MEM_RELINQUISH_ZERO 0x1u
+/* MEM_RECLAIM w3 */
+#define FFA_MEM_RECLAIM_ZERO 0x1u
+
+/* Handles allocated by the hypervisor have bit 63 set; all ones is none. */
+#define FFA_MEM_HANDLE_HYPERVISOR (1ull << 63)
+#define FFA_MEM_HANDLE_INVALID	  (~0ull)
+
+struct ffa_mem_header {
+	uint16_t sender;
+	uint16_t attributes;
+	uint32_t flags;
+	uint64_t handle;
+	uint64_t tag;
+	uint32_t access_size;
+	uint32_t access_count;
+	uint32_t access_offset;
+	uint8_t reserved[12];
+};
+
+_Static_assert(sizeof(struct ffa_mem_header) == FFA_MEM_HEADER_SIZE,
+	       "FF-A memory transaction header is 48 bytes");
+
+/* The v1.2 endpoint memory access descriptor; v1.1 is its first 8 bytes
+ * followed by 8 reserved bytes. */
+struct ffa_mem_access {
+	uint16_t receiver;
+	uint8_t permissions;
+	uint8_t flags;
+	uint32_t composite_offset;
+	uint8_t impdef[16];
+	uint64_t reserved;
+};
+
+_Static_assert(sizeof(struct ffa_mem_access) == FFA_MEM_ACCESS_SIZE_1_2,
+	       "FF-A v1.2 endpoint memory access descriptor is 32 bytes");
+
+struct ffa_mem_composite {
+	uint32_t page_count;
+	uint32_t constituent_count;
+	uint64_t reserved;
+};
+
+struct ffa_mem_constituent {
+	uint64_t address;
+	uint32_t page_count;
+	uint32_t reserved;
+};
+
+_Static_assert(sizeof(struct ffa_mem_composite) == FFA_MEM_COMPOSITE_SIZE,
+	       "FF-A composite memory region descriptor is 16 bytes");
+_Static_assert(sizeof(struct ffa_mem_constituent) == FFA_MEM_CONSTITUENT_SIZE,
+	       "FF-A constituent memory region descriptor is 16 bytes");
+
+/* Most endpoint access descriptors one transaction may carry. */
+#define FFA_MEM_RECEIVERS_MAX 8
+
+struct ffa_mem_receiver {
+	uint16_t id;
+	uint8_t permissions;
+	uint8_t flags;
+	uint8_t impdef[16]; /* v1.2 */
+};
+
+/* A structurally valid transaction descriptor, parsed. */
+struct ffa_mem_transaction {
+	uint16_t sender;
+	uint16_t attributes;
+	uint32_t flags;
+	uint64_t handle;
+	uint64_t tag;
+	uint32_t receiver_count;
+	struct ffa_mem_receiver receivers[FFA_MEM_RECEIVERS_MAX];
+	/* composite: absent (offset 0) in a retrieve request */
+	uint32_t composite_offset;
+	uint32_t page_count;
+	uint32_t constituent_count;
+};
+
+/* Endpoint access descriptor size for `version` (0 if unsupported). */
+static inline uint32_t ffa_mem_access_size(uint32_t version)
+{
+	return version == FFA_VERSION_1_1   ? FFA_MEM_ACCESS_SIZE_1_1
+	       : version >= FFA_VERSION_1_2 ? FFA_MEM_ACCESS_SIZE_1_2
+					    : 0;
+}
+
+/*
+ * Parses and structurally validates the descriptor in buf[0, len) written
+ * for `version`: sizes and offsets inside the buffer (no arithmetic
+ * overflow), 1..FFA_MEM_RECEIVERS_MAX receivers without duplicates,
+ * reserved fields zero, one composite offset shared by every receiver (or
+ * zero for all when `composite_required` is false), constituents 4 KiB
+ * aligned, non-empty, and summing to the composite's page count.
+ * Semantics (who may send what) are the hypervisor's. Returns 0 or
+ * FFA_INVALID_PARAMETERS.
+ */
+int ffa_mem_parse(const void *buf, uint32_t len, uint32_t version,
+		  bool composite_required, struct ffa_mem_transaction *t);
+
+/* Constituent `i` of a parsed transaction (copied out of buf). */
+struct ffa_mem_constituent
+ffa_mem_constituent(const void *buf, const struct ffa_mem_transaction *t,
+		    uint32_t i);
+
+/*
+ * Writes `t` and its constituents (t->constituent_count of them; none and
+ * no composite when `cons` is NULL, as in a retrieve request) into
+ * buf[0, size) in the layout of `version`; t->composite_offset and
+ * t->page_count are computed. Returns the length, or 0 if it does not fit.
+ */
+uint32_t ffa_mem_build(void *buf, uint32_t size, uint32_t version,
+		       struct ffa_mem_transaction *t,
+		       const struct ffa_mem_constituent *cons);
+
+/* Relinquish descriptor: handle, flags, endpoint count, endpoint IDs. */
+#define FFA_MEM_RELINQUISH_SIZE 18u
+
+struct ffa_mem_relinquish {
+	uint64_t handle;
+	uint32_t flags;
+	uint16_t endpoint;
+};
+
+/* Writes a relinquish descriptor for one endpoint; returns its length. */
+uint32_t ffa_mem_relinquish_build(void *buf,
+				  const struct ffa_mem_relinquish *r);
+
+/* Parses one: exactly one endpoint, flags only FFA_MEM_RELINQUISH_ZERO.
+ * Returns 0 or FFA_INVALID_PARAMETERS. */
+int ffa_mem_relinquish_parse(const void *buf, uint32_t len,
+			     struct ffa_mem_relinquish *r);

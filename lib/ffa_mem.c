@@ -1,0 +1,231 @@
+/* FF-A memory transaction descriptors: parse, validate, build (see
+ * include/bulkhead/ffa.h). Shared by the hypervisor and the guest SDK. */
+#include <bulkhead/ffa.h>
+#include <string.h>
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Reads endpoint access descriptor `i` into a zeroed v1.2 struct. */
+static void read_access(struct ffa_mem_access *a, const uint8_t *buf,
+			uint32_t offset, uint32_t size, uint32_t i)
+{
+	memset(a, 0, sizeof(*a));
+	memcpy(a, buf + offset + (uint64_t)i * size, size);
+}
+
+static int parse_receivers(const uint8_t *buf, const struct ffa_mem_header *h,
+			   uint32_t version, struct ffa_mem_transaction *t)
+{
+	for (uint32_t i = 0; i < h->access_count; i++) {
+		struct ffa_mem_access a;
+		struct ffa_mem_receiver *r = &t->receivers[i];
+
+		read_access(&a, buf, h->access_offset, h->access_size, i);
+		/* v1.1: bytes 8..15 are reserved (they land in impdef) */
+		if ((version == FFA_VERSION_1_1 && !all_zero(a.impdef, 8)) ||
+		    a.reserved != 0 ||
+		    (a.permissions & FFA_MEM_PERM_MBZ) != 0 ||
+		    (a.flags & ~FFA_MEM_RECEIVER_NON_RETRIEVAL) != 0) {
+			return FFA_INVALID_PARAMETERS;
+		}
+		if (i == 0) {
+			t->composite_offset = a.composite_offset;
+		} else if (a.composite_offset != t->composite_offset) {
+			return FFA_INVALID_PARAMETERS;
+		}
+		for (uint32_t j = 0; j < i; j++) {
+			if (t->receivers[j].id == a.receiver) {
+				return FFA_INVALID_PARAMETERS;
+			}
+		}
+		r->id = a.receiver;
+		r->permissions = a.permissions;
+		r->flags = a.flags;
+		memcpy(r->impdef, a.impdef, sizeof(r->impdef));
+	}
+	return 0;
+}
+
+static int parse_composite(const uint8_t *buf, uint32_t len,
+			   uint64_t access_end, struct ffa_mem_transaction *t)
+{
+	struct ffa_mem_composite c;
+	uint64_t sum = 0;
+
+	if (t->composite_offset < access_end || t->composite_offset % 8 != 0 ||
+	    (uint64_t)t->composite_offset + FFA_MEM_COMPOSITE_SIZE > len) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	memcpy(&c, buf + t->composite_offset, sizeof(c));
+	if (c.reserved != 0 || c.constituent_count == 0 ||
+	    (uint64_t)t->composite_offset + FFA_MEM_COMPOSITE_SIZE +
+		    (uint64_t)c.constituent_count * FFA_MEM_CONSTITUENT_SIZE >
+		len) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	t->page_count = c.page_count;
+	t->constituent_count = c.constituent_count;
+	for (uint32_t i = 0; i < c.constituent_count; i++) {
+		struct ffa_mem_constituent k = ffa_mem_constituent(buf, t, i);
+		uint64_t bytes = (uint64_t)k.page_count * FFA_PAGE_SIZE;
+
+		if (k.address % FFA_PAGE_SIZE != 0 || k.page_count == 0 ||
+		    k.reserved != 0 || k.address > ~0ull - bytes) {
+			return FFA_INVALID_PARAMETERS;
+		}
+		sum += k.page_count;
+	}
+	return sum == c.page_count ? 0 : FFA_INVALID_PARAMETERS;
+}
+
+int ffa_mem_parse(const void *buf, uint32_t len, uint32_t version,
+		  bool composite_required, struct ffa_mem_transaction *t)
+{
+	uint32_t access_size = ffa_mem_access_size(version);
+	struct ffa_mem_header h;
+	uint64_t access_end;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	if (access_size == 0 || len < FFA_MEM_HEADER_SIZE) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	memcpy(&h, buf, sizeof(h));
+	access_end =
+	    (uint64_t)h.access_offset + (uint64_t)h.access_count * access_size;
+	if (h.access_size != access_size || h.access_count == 0 ||
+	    h.access_count > FFA_MEM_RECEIVERS_MAX ||
+	    h.access_offset < FFA_MEM_HEADER_SIZE ||
+	    h.access_offset % 16 != 0 || access_end > len ||
+	    !all_zero(h.reserved, sizeof(h.reserved))) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	t->sender = h.sender;
+	t->attributes = h.attributes;
+	t->flags = h.flags;
+	t->handle = h.handle;
+	t->tag = h.tag;
+	t->receiver_count = h.access_count;
+	err = parse_receivers(buf, &h, version, t);
+	if (err != 0) {
+		return err;
+	}
+	if (!composite_required) {
+		return t->composite_offset == 0 ? 0 : FFA_INVALID_PARAMETERS;
+	}
+	return parse_composite(buf, len, access_end, t);
+}
+
+struct ffa_mem_constituent
+ffa_mem_constituent(const void *buf, const struct ffa_mem_transaction *t,
+		    uint32_t i)
+{
+	struct ffa_mem_constituent k;
+
+	memcpy(&k,
+	       (const uint8_t *)buf + t->composite_offset +
+		   FFA_MEM_COMPOSITE_SIZE +
+		   (uint64_t)i * FFA_MEM_CONSTITUENT_SIZE,
+	       sizeof(k));
+	return k;
+}
+
+uint32_t ffa_mem_build(void *buf, uint32_t size, uint32_t version,
+		       struct ffa_mem_transaction *t,
+		       const struct ffa_mem_constituent *cons)
+{
+	uint32_t access_size = ffa_mem_access_size(version);
+	uint64_t access_end =
+	    FFA_MEM_HEADER_SIZE + (uint64_t)t->receiver_count * access_size;
+	uint64_t composite = cons != NULL ? (access_end + 15) & ~15ull : 0;
+	uint64_t total = cons != NULL ? composite + FFA_MEM_COMPOSITE_SIZE +
+					    (uint64_t)t->constituent_count *
+						FFA_MEM_CONSTITUENT_SIZE
+				      : access_end;
+	struct ffa_mem_header h = {
+	    .sender = t->sender,
+	    .attributes = t->attributes,
+	    .flags = t->flags,
+	    .handle = t->handle,
+	    .tag = t->tag,
+	    .access_size = access_size,
+	    .access_count = t->receiver_count,
+	    .access_offset = FFA_MEM_HEADER_SIZE,
+	};
+	uint8_t *out = buf;
+
+	if (access_size == 0 || t->receiver_count > FFA_MEM_RECEIVERS_MAX ||
+	    total > size) {
+		return 0;
+	}
+	memset(out, 0, total);
+	t->composite_offset = (uint32_t)composite;
+	t->page_count = 0;
+	for (uint32_t i = 0; cons != NULL && i < t->constituent_count; i++) {
+		t->page_count += cons[i].page_count;
+	}
+	memcpy(out, &h, sizeof(h));
+	for (uint32_t i = 0; i < t->receiver_count; i++) {
+		struct ffa_mem_access a = {
+		    .receiver = t->receivers[i].id,
+		    .permissions = t->receivers[i].permissions,
+		    .flags = t->receivers[i].flags,
+		    .composite_offset = t->composite_offset,
+		};
+
+		if (version >= FFA_VERSION_1_2) {
+			memcpy(a.impdef, t->receivers[i].impdef,
+			       sizeof(a.impdef));
+		}
+		memcpy(out + FFA_MEM_HEADER_SIZE + i * access_size, &a,
+		       access_size);
+	}
+	if (cons != NULL) {
+		struct ffa_mem_composite c = {t->page_count,
+					      t->constituent_count, 0};
+
+		memcpy(out + composite, &c, sizeof(c));
+		memcpy(out + composite + FFA_MEM_COMPOSITE_SIZE, cons,
+		       (size_t)t->constituent_count * FFA_MEM_CONSTITUENT_SIZE);
+	}
+	return (uint32_t)total;
+}
+
+uint32_t ffa_mem_relinquish_build(void *buf, const struct ffa_mem_relinquish *r)
+{
+	uint8_t *out = buf;
+	uint32_t count = 1;
+
+	memcpy(out, &r->handle, 8);
+	memcpy(out + 8, &r->flags, 4);
+	memcpy(out + 12, &count, 4);
+	memcpy(out + 16, &r->endpoint, 2);
+	return FFA_MEM_RELINQUISH_SIZE;
+}
+
+int ffa_mem_relinquish_parse(const void *buf, uint32_t len,
+			     struct ffa_mem_relinquish *r)
+{
+	const uint8_t *in = buf;
+	uint32_t count;
+
+	if (len < FFA_MEM_RELINQUISH_SIZE) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	memcpy(&r->handle, in, 8);
+	memcpy(&r->flags, in + 8, 4);
+	memcpy(&count, in + 12, 4);
+	memcpy(&r->endpoint, in + 16, 2);
+	if (count != 1 || (r->flags & ~FFA_MEM_RELINQUISH_ZERO) != 0) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	return 0;
+}
