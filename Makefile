@@ -134,8 +134,8 @@ images: $(APP_IMAGES)
 HYP_SRCS := arch/aarch64/head.S arch/aarch64/vectors.S arch/aarch64/mmu.c \
 	arch/aarch64/cpu.c arch/aarch64/pte.c arch/aarch64/tlb.c \
 	drivers/pl011.c drivers/gicv3.c \
-	core/main.c core/cpu.c core/vm.c core/call.c core/ffa.c core/vconsole.c \
-	core/log.c core/mm.c core/mpool.c lib/fmt.c lib/string.c lib/ffa.c
+	core/main.c core/cpu.c core/vm.c core/call.c core/ffa.c core/ffa_mem.c core/vconsole.c \
+	core/log.c core/mm.c core/mpool.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c
 HYP_OBJS := $(patsubst %,$(O)/hyp/%.o,$(HYP_SRCS))
 
 $(O)/hyp/%.c.o: %.c $(AUTOCONF)

@@ -128,6 +128,18 @@ static uint32_t function_since(uint32_t fn)
 	case FFA_MSG_SEND_DIRECT_RESP_64:
 		return FFA_VERSION_1_0;
 	case FFA_MSG_SEND2:
+	/* memory transactions: v1.0 descriptor layouts are not supported */
+	case FFA_MEM_SHARE_32:
+	case FFA_MEM_SHARE_64:
+	case FFA_MEM_LEND_32:
+	case FFA_MEM_LEND_64:
+	case FFA_MEM_DONATE_32:
+	case FFA_MEM_DONATE_64:
+	case FFA_MEM_RETRIEVE_REQ_32:
+	case FFA_MEM_RETRIEVE_REQ_64:
+	case FFA_MEM_RETRIEVE_RESP:
+	case FFA_MEM_RELINQUISH:
+	case FFA_MEM_RECLAIM:
 		return SINCE_1_1;
 	case FFA_CONSOLE_LOG_32:
 	case FFA_CONSOLE_LOG_64:
@@ -158,7 +170,11 @@ static void call_features(struct vcpu *v)
 	uint32_t id = w(v, 1);
 	uint32_t props = 0;
 
-	if (w(v, 2) != 0) {
+	/* input properties: only MEM_RETRIEVE_REQ has one (bit 1, NS) */
+	if ((w(v, 2) &
+	     ~((id == FFA_MEM_RETRIEVE_REQ_32 || id == FFA_MEM_RETRIEVE_REQ_64)
+		   ? 2u
+		   : 0u)) != 0) {
 		ret_error(v, FFA_INVALID_PARAMETERS);
 		return;
 	}
@@ -949,6 +965,18 @@ void ffa_handle(struct vcpu *v)
 	case FFA_CONSOLE_LOG_32:
 	case FFA_CONSOLE_LOG_64:
 		call_console_log(v, fn);
+		break;
+	case FFA_MEM_SHARE_32:
+	case FFA_MEM_SHARE_64:
+	case FFA_MEM_LEND_32:
+	case FFA_MEM_LEND_64:
+	case FFA_MEM_DONATE_32:
+	case FFA_MEM_DONATE_64:
+	case FFA_MEM_RETRIEVE_REQ_32:
+	case FFA_MEM_RETRIEVE_REQ_64:
+	case FFA_MEM_RELINQUISH:
+	case FFA_MEM_RECLAIM:
+		ffa_mem_handle(v, fn);
 		break;
 	default:
 		/* ERROR, SUCCESS and INTERRUPT are answers, not requests. */

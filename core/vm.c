@@ -25,6 +25,7 @@ struct cpu cpus[CONFIG_MAX_CPUS];
 #define VMPIDR_AFFINITY_MASK 0xff00ffffffull
 
 static uint32_t partitions_running;
+static struct mpool *page_pool;
 static const uint8_t *payload_base;
 
 struct partition_locked partition_lock(struct partition *p)
@@ -37,6 +38,11 @@ void partition_unlock(struct partition_locked *locked)
 {
 	sl_unlock(&locked->p->lock);
 	locked->p = NULL;
+}
+
+struct mpool *vm_pool(void)
+{
+	return page_pool;
 }
 
 void partition_lock_pair(struct partition *a, struct partition *b,
@@ -191,6 +197,7 @@ static void boot_partition(struct partition_locked locked)
 void vm_init_all(struct mpool *pool, const void *payload)
 {
 	payload_base = payload;
+	page_pool = pool;
 	partition_count = bulkhead_manifest.partition_count;
 	partitions_running = partition_count;
 	for (uint32_t i = 0; i < partition_count; i++) {

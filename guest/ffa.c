@@ -256,6 +256,115 @@ struct ffa_value ffa_direct_resp(const struct ffa_value *req,
 	return ffa_call(&in);
 }
 
+int32_t ffa_mem_send(struct ffa_mailbox *mb, uint32_t fn,
+		     const struct ffa_mem_constituent *cons, uint32_t count,
+		     const struct ffa_mem_receiver *receivers,
+		     uint32_t receiver_count, uint32_t flags, uint64_t tag,
+		     uint64_t *handle)
+{
+	struct ffa_mem_transaction t = {
+	    .sender = mb->self,
+	    .attributes = (fn == FFA_MEM_SHARE_64 || fn == FFA_MEM_SHARE_32)
+			      ? FFA_MEM_ATTR_NORMAL_WB_IS
+			      : 0,
+	    .flags = flags,
+	    .tag = tag,
+	    .receiver_count = receiver_count,
+	    .constituent_count = count,
+	};
+	struct ffa_value r;
+	uint32_t len;
+
+	if (receiver_count > FFA_MEM_RECEIVERS_MAX) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	memcpy(t.receivers, receivers, receiver_count * sizeof(*receivers));
+	len = ffa_mem_build(mb->tx, mb->size, mb->version, &t, cons);
+	if (len == 0) {
+		return FFA_NO_MEMORY;
+	}
+	r = call8(fn, len, len, 0, 0, 0);
+	if (ffa_value_is(&r, FFA_ERROR)) {
+		return status(r);
+	}
+	*handle = (uint32_t)r.x[2] | (uint64_t)(uint32_t)r.x[3] << 32;
+	return 0;
+}
+
+static int32_t send_one(struct ffa_mailbox *mb, uint32_t fn, uint16_t borrower,
+			void *pages, uint32_t page_count, uint8_t permissions,
+			uint64_t *handle)
+{
+	struct ffa_mem_constituent c = {(uintptr_t)pages, page_count, 0};
+	struct ffa_mem_receiver r = {.id = borrower,
+				     .permissions = permissions};
+
+	return ffa_mem_send(mb, fn, &c, 1, &r, 1, 0, 0, handle);
+}
+
+int32_t ffa_mem_share(struct ffa_mailbox *mb, uint16_t borrower, void *pages,
+		      uint32_t page_count, uint8_t permissions,
+		      uint64_t *handle)
+{
+	return send_one(mb, FFA_MEM_SHARE_64, borrower, pages, page_count,
+			permissions, handle);
+}
+
+int32_t ffa_mem_lend(struct ffa_mailbox *mb, uint16_t borrower, void *pages,
+		     uint32_t page_count, uint8_t permissions, uint64_t *handle)
+{
+	return send_one(mb, FFA_MEM_LEND_64, borrower, pages, page_count,
+			permissions, handle);
+}
+
+int32_t ffa_mem_donate(struct ffa_mailbox *mb, uint16_t borrower, void *pages,
+		       uint32_t page_count, uint64_t *handle)
+{
+	return send_one(mb, FFA_MEM_DONATE_64, borrower, pages, page_count, 0,
+			handle);
+}
+
+int32_t ffa_mem_retrieve(struct ffa_mailbox *mb, uint64_t handle,
+			 uint16_t owner, uint64_t tag, uint32_t type,
+			 uint8_t permissions, uint32_t flags,
+			 struct ffa_mem_transaction *out)
+{
+	struct ffa_mem_transaction t = {
+	    .sender = owner,
+	    .flags = flags | type << FFA_MEM_RETRIEVE_TYPE_SHIFT,
+	    .handle = handle,
+	    .tag = tag,
+	    .receiver_count = 1,
+	};
+	struct ffa_value r;
+	uint32_t len;
+
+	t.receivers[0].id = mb->self;
+	t.receivers[0].permissions = permissions;
+	len = ffa_mem_build(mb->tx, mb->size, mb->version, &t, NULL);
+	r = call8(FFA_MEM_RETRIEVE_REQ_64, len, len, 0, 0, 0);
+	if (!ffa_value_is(&r, FFA_MEM_RETRIEVE_RESP)) {
+		return ffa_value_is(&r, FFA_ERROR) ? status(r)
+						   : FFA_INVALID_PARAMETERS;
+	}
+	return ffa_mem_parse(mb->rx, (uint32_t)r.x[1], mb->version, true, out);
+}
+
+int32_t ffa_mem_relinquish(struct ffa_mailbox *mb, uint64_t handle,
+			   uint32_t flags)
+{
+	struct ffa_mem_relinquish d = {handle, flags, mb->self};
+
+	ffa_mem_relinquish_build(mb->tx, &d);
+	return status(call8(FFA_MEM_RELINQUISH, 0, 0, 0, 0, 0));
+}
+
+int32_t ffa_mem_reclaim(uint64_t handle, uint32_t flags)
+{
+	return status(call8(FFA_MEM_RECLAIM, (uint32_t)handle, handle >> 32,
+			    flags, 0, 0));
+}
+
 int32_t ffa_yield(void)
 {
 	return status(call8(FFA_YIELD, 0, 0, 0, 0, 0));

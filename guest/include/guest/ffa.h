@@ -116,6 +116,47 @@ struct ffa_value ffa_direct_req2(uint16_t self, uint16_t receiver,
 struct ffa_value ffa_direct_resp(const struct ffa_value *req,
 				 const uint64_t *payload);
 
+/* --- Memory transactions ------------------------------------------------ */
+/*
+ * Sends memory with FFA_MEM_SHARE_64 / LEND_64 / DONATE_64 (`fn`): builds
+ * the descriptor in TX (mb->version layout) from `cons` and `receivers`
+ * (permissions as the fact sheet wants them: data RO/RW for share and
+ * lend, none for donate; instruction access none). attributes: normal
+ * write-back inner shareable for share, 0 (not specified) otherwise.
+ * The handle goes to *handle.
+ */
+int32_t ffa_mem_send(struct ffa_mailbox *mb, uint32_t fn,
+		     const struct ffa_mem_constituent *cons, uint32_t count,
+		     const struct ffa_mem_receiver *receivers,
+		     uint32_t receiver_count, uint32_t flags, uint64_t tag,
+		     uint64_t *handle);
+
+/* The usual case: one borrower. */
+int32_t ffa_mem_share(struct ffa_mailbox *mb, uint16_t borrower, void *pages,
+		      uint32_t page_count, uint8_t permissions,
+		      uint64_t *handle);
+int32_t ffa_mem_lend(struct ffa_mailbox *mb, uint16_t borrower, void *pages,
+		     uint32_t page_count, uint8_t permissions,
+		     uint64_t *handle);
+int32_t ffa_mem_donate(struct ffa_mailbox *mb, uint16_t borrower, void *pages,
+		       uint32_t page_count, uint64_t *handle);
+
+/*
+ * FFA_MEM_RETRIEVE_REQ_64 for `handle` sent by `owner` with `tag`, of
+ * transaction type `type` (FFA_MEM_TYPE_*, or ANY), asking `permissions`
+ * (0 = what was sent) with retrieve `flags`. The response (in RX, which
+ * the caller then owns and must release) is parsed into *out; its ranges
+ * are ffa_mem_constituent(mb->rx, out, i).
+ */
+int32_t ffa_mem_retrieve(struct ffa_mailbox *mb, uint64_t handle,
+			 uint16_t owner, uint64_t tag, uint32_t type,
+			 uint8_t permissions, uint32_t flags,
+			 struct ffa_mem_transaction *out);
+
+int32_t ffa_mem_relinquish(struct ffa_mailbox *mb, uint64_t handle,
+			   uint32_t flags);
+int32_t ffa_mem_reclaim(uint64_t handle, uint32_t flags);
+
 /* --- Scheduling and console ----------------------------------------------- */
 int32_t ffa_yield(void);
 int32_t ffa_run(uint16_t partition, uint16_t vcpu);

@@ -1,0 +1,886 @@
+/*
+ * FF-A memory transactions: MEM_SHARE, MEM_LEND, MEM_DONATE, MEM_RETRIEVE_REQ,
+ * MEM_RELINQUISH and MEM_RECLAIM, within the manifest's memory grants.
+ *
+ * Every call validates everything first, then prepares every stage-2
+ * change (reserving the page-table pages it may need), then commits; a
+ * commit cannot fail, so a rejected call changes nothing.
+ *
+ * Lock order: partition locks in ID order (partition_lock_pair), then
+ * mem_lock (the transaction table and the grants' counters), then the
+ * console lock.
+ *
+ * Page states in the owner's stage 2 (the manifest maps RAM RWX, owned,
+ * exclusive): a page may be sent when it is owned, exclusive, valid,
+ * normal memory, readable and writable, and not an RX/TX buffer. While
+ * shared the owner keeps its access (MM_MODE_SHARED); while lent or
+ * donated-but-not-retrieved it has none (MM_MODE_INVALID, still owned).
+ */
+#include <bulkhead/ffa.h>
+#include <core/arch.h>
+#include <core/log.h>
+#include <core/vm.h>
+#include <string.h>
+
+enum mem_type {
+	MEM_SHARE = FFA_MEM_TYPE_SHARE,
+	MEM_LEND = FFA_MEM_TYPE_LEND,
+	MEM_DONATE = FFA_MEM_TYPE_DONATE,
+};
+
+struct mem_borrower {
+	struct partition *part;
+	uint8_t permissions; /* as sent */
+	uint8_t flags;
+	bool retrieved;
+	uint32_t mode; /* stage-2 mode while retrieved */
+	const struct manifest_grant *grant;
+};
+
+struct mem_transaction {
+	bool in_use;
+	uint32_t generation;
+	enum mem_type type;
+	struct partition *owner;
+	uint32_t owner_mode; /* the pages' mode before the send */
+	uint16_t attributes;
+	uint32_t flags;
+	uint64_t tag;
+	uint32_t borrower_count;
+	struct mem_borrower borrowers[CONFIG_FFA_MEM_MAX_BORROWERS];
+	uint32_t page_count;
+	uint32_t constituent_count;
+	struct ffa_mem_constituent
+	    constituents[CONFIG_FFA_MEM_MAX_CONSTITUENTS];
+};
+
+static struct spinlock mem_lock = SPINLOCK_INIT;
+static struct mem_transaction transactions[CONFIG_FFA_MEM_MAX_TRANSACTIONS];
+/* Pages outstanding per grant (index into bulkhead_manifest.grants). */
+static uint32_t grant_outstanding[CONFIG_MAX_GRANTS + 1];
+
+#define HANDLE_SLOT_MASK	0xffffull
+#define HANDLE_GENERATION_SHIFT 16
+
+static uint64_t handle_of(const struct mem_transaction *tx)
+{
+	return FFA_MEM_HANDLE_HYPERVISOR |
+	       ((uint64_t)tx->generation << HANDLE_GENERATION_SHIFT) |
+	       (uint64_t)(tx - transactions);
+}
+
+/* The live transaction `handle` names, or NULL. Caller holds mem_lock. */
+static struct mem_transaction *find(uint64_t handle)
+{
+	uint64_t slot = handle & HANDLE_SLOT_MASK;
+	struct mem_transaction *tx;
+
+	if (!(handle & FFA_MEM_HANDLE_HYPERVISOR) ||
+	    slot >= CONFIG_FFA_MEM_MAX_TRANSACTIONS) {
+		return NULL;
+	}
+	tx = &transactions[slot];
+	if (!tx->in_use || handle != handle_of(tx)) {
+		return NULL;
+	}
+	return tx;
+}
+
+/* --- results -------------------------------------------------------------- */
+
+static void set_result(struct vcpu *v, uint64_t x0, uint64_t x1, uint64_t x2,
+		       uint64_t x3)
+{
+	struct arch_regs *r = &v->regs;
+
+	r->x[0] = x0;
+	r->x[1] = x1;
+	r->x[2] = x2;
+	r->x[3] = x3;
+	for (int i = 4; i < 8; i++) {
+		r->x[i] = 0;
+	}
+}
+
+static void mem_error(struct vcpu *v, int32_t code)
+{
+	set_result(v, FFA_ERROR, 0, (uint32_t)code, 0);
+}
+
+/* --- helpers -------------------------------------------------------------- */
+
+static uint64_t range_end(const struct ffa_mem_constituent *c)
+{
+	return c->address + (uint64_t)c->page_count * FFA_PAGE_SIZE;
+}
+
+static bool overlaps(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end)
+{
+	return a < b_end && b < a_end;
+}
+
+static bool touches_mailbox(const struct partition *p, uint64_t begin,
+			    uint64_t end)
+{
+	uint64_t size = (uint64_t)p->mailbox.page_count * FFA_PAGE_SIZE;
+
+	return p->mailbox.tx != 0 &&
+	       (overlaps(begin, end, p->mailbox.tx, p->mailbox.tx + size) ||
+		overlaps(begin, end, p->mailbox.rx, p->mailbox.rx + size));
+}
+
+static uint32_t perms_to_mode(uint8_t perms)
+{
+	uint32_t mode = MM_MODE_R;
+
+	if ((perms & FFA_MEM_DATA_MASK) == FFA_MEM_DATA_RW) {
+		mode |= MM_MODE_W;
+	}
+	if ((perms & FFA_MEM_INSTR_MASK) == FFA_MEM_INSTR_X) {
+		mode |= MM_MODE_X;
+	}
+	return mode;
+}
+
+/* The grant from `owner` to `borrower`, or NULL (then nothing may be
+ * sent). Its index is grant - bulkhead_manifest.grants. */
+static const struct manifest_grant *grant_for(const struct partition *owner,
+					      const struct partition *borrower)
+{
+	for (uint32_t i = 0; i < bulkhead_manifest.grant_count; i++) {
+		const struct manifest_grant *g = &bulkhead_manifest.grants[i];
+
+		if (g->sender == owner->m->id &&
+		    g->receiver == borrower->m->id) {
+			return g;
+		}
+	}
+	return NULL;
+}
+
+static uint32_t *outstanding(const struct manifest_grant *g)
+{
+	return &grant_outstanding[g - bulkhead_manifest.grants];
+}
+
+static bool inside_grant_ranges(const struct manifest_grant *g,
+				const struct ffa_mem_constituent *c)
+{
+	if (g->range_count == 0) {
+		return true;
+	}
+	for (uint32_t i = 0; i < g->range_count; i++) {
+		const struct manifest_region *r = &g->ranges[i];
+
+		if (c->address >= r->base &&
+		    range_end(c) <= r->base + r->size) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Applies `mode` to every constituent of `tx` in `p`'s stage 2, all or
+ * nothing: prepare both tables first with prepare_changes, then commit. */
+struct s2_update {
+	struct partition *p;
+	struct mm_change changes[CONFIG_FFA_MEM_MAX_CONSTITUENTS];
+	size_t count;
+	struct mpool reserve;
+};
+
+static void s2_init(struct s2_update *u, struct partition *p,
+		    const struct mem_transaction *tx, uint32_t mode)
+{
+	u->p = p;
+	u->count = tx->constituent_count;
+	mpool_init(&u->reserve);
+	for (uint32_t i = 0; i < tx->constituent_count; i++) {
+		const struct ffa_mem_constituent *c = &tx->constituents[i];
+
+		u->changes[i] = (struct mm_change){
+		    ipa_init(c->address), ipa_init(range_end(c)), mode};
+	}
+}
+
+static bool s2_prepare(struct s2_update *u)
+{
+	return mm_prepare(u->changes, u->count, vm_pool(), &u->reserve);
+}
+
+static void s2_abandon(struct s2_update *u)
+{
+	mpool_give_all(vm_pool(), &u->reserve);
+}
+
+static void s2_commit(struct s2_update *u)
+{
+	mm_commit(&u->p->ptable, u->changes, u->count, &u->reserve, vm_pool());
+	mpool_give_all(vm_pool(), &u->reserve);
+}
+
+static void zero_pages(const struct mem_transaction *tx)
+{
+	for (uint32_t i = 0; i < tx->constituent_count; i++) {
+		const struct ffa_mem_constituent *c = &tx->constituents[i];
+
+		memset(va_from_pa(pa_init(c->address)), 0,
+		       (size_t)c->page_count * FFA_PAGE_SIZE);
+		arch_sync_memory_for_guest(va_from_pa(pa_init(c->address)),
+					   (size_t)c->page_count *
+					       FFA_PAGE_SIZE);
+	}
+}
+
+/* Copies the descriptor a call points at: the TX buffer only (x3 = 0,
+ * w4 = 0), whole (total = fragment length). Caller holds p's lock. */
+static int32_t read_descriptor(struct vcpu *v, uint8_t *copy, uint32_t *len)
+{
+	struct partition *p = v->part;
+	uint32_t total = (uint32_t)v->regs.x[1];
+	uint32_t fragment = (uint32_t)v->regs.x[2];
+	uint64_t tx_size = (uint64_t)p->mailbox.page_count * FFA_PAGE_SIZE;
+
+	if (v->regs.x[3] != 0 || (uint32_t)v->regs.x[4] != 0) {
+		/* a separate buffer: FEATURES says it is not supported */
+		return FFA_INVALID_PARAMETERS;
+	}
+	if (p->mailbox.tx == 0) {
+		return FFA_DENIED;
+	}
+	if (total == 0 || fragment != total || total > tx_size) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	memcpy(copy, va_from_pa(pa_init(p->mailbox.tx)), total);
+	*len = total;
+	return 0;
+}
+
+/* One descriptor's worth of scratch per CPU (descriptors are copied out of
+ * the guest's TX before they are checked). */
+static uint8_t scratch[CONFIG_MAX_CPUS][CONFIG_FFA_RXTX_MAX_PAGES * 4096]
+    __attribute__((aligned(16)));
+
+static uint8_t *cpu_scratch(const struct vcpu *v)
+{
+	return scratch[v->cpu];
+}
+
+/* --- send ----------------------------------------------------------------- */
+
+static int32_t check_send_header(enum mem_type type,
+				 const struct ffa_mem_transaction *d,
+				 const struct partition *owner)
+{
+	if (d->sender != owner->m->id || d->handle != 0 ||
+	    (d->flags & ~FFA_MEM_SEND_ZERO) != 0 ||
+	    (d->attributes &
+	     ~(FFA_MEM_ATTR_SHARE_MASK | FFA_MEM_ATTR_CACHE_MASK |
+	       FFA_MEM_ATTR_TYPE_MASK)) != 0) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	if ((d->flags & FFA_MEM_SEND_ZERO) && type == MEM_SHARE) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	if (type == MEM_DONATE && d->receiver_count != 1) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	if (d->receiver_count > CONFIG_FFA_MEM_MAX_BORROWERS) {
+		return FFA_NO_MEMORY;
+	}
+	switch (type) {
+	case MEM_SHARE:
+		/* normal, write-back, inner shareable, specified */
+		return d->attributes == FFA_MEM_ATTR_NORMAL_WB_IS
+			   ? 0
+			   : FFA_INVALID_PARAMETERS;
+	case MEM_LEND:
+		return d->attributes == FFA_MEM_ATTR_NORMAL_WB_IS ||
+			       (d->attributes == 0 && d->receiver_count == 1)
+			   ? 0
+			   : FFA_INVALID_PARAMETERS;
+	case MEM_DONATE:
+	default:
+		return d->attributes == 0 ? 0 : FFA_INVALID_PARAMETERS;
+	}
+}
+
+/* Receivers: known, not the sender, permissions of the fact sheet, and
+ * within a grant (else DENIED). Fills tx->borrowers. */
+static int32_t check_receivers(enum mem_type type,
+			       const struct ffa_mem_transaction *d,
+			       struct mem_transaction *tx)
+{
+	uint32_t op = type == MEM_SHARE	 ? MANIFEST_OP_SHARE
+		      : type == MEM_LEND ? MANIFEST_OP_LEND
+					 : MANIFEST_OP_DONATE;
+
+	for (uint32_t i = 0; i < d->receiver_count; i++) {
+		const struct ffa_mem_receiver *r = &d->receivers[i];
+		struct partition *b = vm_find(r->id);
+		uint8_t data = r->permissions & FFA_MEM_DATA_MASK;
+		const struct manifest_grant *g;
+
+		if (b == NULL || b == tx->owner ||
+		    (r->permissions & FFA_MEM_INSTR_MASK) !=
+			FFA_MEM_INSTR_NONE) {
+			return FFA_INVALID_PARAMETERS;
+		}
+		if (type == MEM_DONATE ? data != FFA_MEM_DATA_NONE
+				       : (data != FFA_MEM_DATA_RO &&
+					  data != FFA_MEM_DATA_RW)) {
+			return FFA_INVALID_PARAMETERS;
+		}
+		g = grant_for(tx->owner, b);
+		if (g == NULL || !(g->operations & op) ||
+		    (data == FFA_MEM_DATA_RW &&
+		     !(g->max_access & MANIFEST_ACCESS_W)) ||
+		    (uint64_t)*outstanding(g) + tx->page_count > g->max_pages) {
+			return FFA_DENIED;
+		}
+		for (uint32_t k = 0; k < tx->constituent_count; k++) {
+			if (!inside_grant_ranges(g, &tx->constituents[k])) {
+				return FFA_DENIED;
+			}
+		}
+		tx->borrowers[i] = (struct mem_borrower){
+		    .part = b,
+		    .permissions = r->permissions,
+		    .flags = r->flags,
+		    .grant = g,
+		};
+	}
+	tx->borrower_count = d->receiver_count;
+	return 0;
+}
+
+/* Constituents: pairwise disjoint, inside the owner's RAM, all in one
+ * sendable state, not RX/TX buffers. Sets tx->owner_mode. */
+static int32_t check_pages(struct mem_transaction *tx)
+{
+	struct partition *p = tx->owner;
+
+	for (uint32_t i = 0; i < tx->constituent_count; i++) {
+		const struct ffa_mem_constituent *c = &tx->constituents[i];
+		uint32_t mode;
+
+		for (uint32_t j = 0; j < i; j++) {
+			if (overlaps(c->address, range_end(c),
+				     tx->constituents[j].address,
+				     range_end(&tx->constituents[j]))) {
+				return FFA_INVALID_PARAMETERS;
+			}
+		}
+		if (!vm_in_ram(p, c->address,
+			       (uint64_t)c->page_count * FFA_PAGE_SIZE) ||
+		    touches_mailbox(p, c->address, range_end(c)) ||
+		    !mm_get_mode(&p->ptable, ipa_init(c->address),
+				 ipa_init(range_end(c)), &mode)) {
+			return FFA_DENIED;
+		}
+		if ((mode & (MM_MODE_INVALID | MM_MODE_UNOWNED |
+			     MM_MODE_SHARED | MM_MODE_D)) != 0 ||
+		    (mode & (MM_MODE_R | MM_MODE_W)) !=
+			(MM_MODE_R | MM_MODE_W) ||
+		    (i > 0 && mode != tx->owner_mode)) {
+			return FFA_DENIED;
+		}
+		tx->owner_mode = mode;
+	}
+	return 0;
+}
+
+static struct mem_transaction *free_slot(void)
+{
+	for (uint32_t i = 0; i < CONFIG_FFA_MEM_MAX_TRANSACTIONS; i++) {
+		if (!transactions[i].in_use) {
+			return &transactions[i];
+		}
+	}
+	return NULL;
+}
+
+static void call_send(struct vcpu *v, enum mem_type type)
+{
+	struct partition *p = v->part;
+	uint8_t *buf = cpu_scratch(v);
+	struct ffa_mem_transaction d;
+	struct mem_transaction *tx;
+	struct partition_locked locked = partition_lock(p);
+	static struct s2_update owner_update[CONFIG_MAX_CPUS];
+	struct s2_update *u = &owner_update[v->cpu];
+	uint32_t len = 0;
+	int32_t err = read_descriptor(v, buf, &len);
+
+	if (err == 0) {
+		err = ffa_mem_parse(buf, len, p->ffa_version, true, &d);
+	}
+	if (err == 0) {
+		err = check_send_header(type, &d, p);
+	}
+	if (err == 0 && d.constituent_count > CONFIG_FFA_MEM_MAX_CONSTITUENTS) {
+		err = FFA_NO_MEMORY;
+	}
+	sl_lock(&mem_lock);
+	tx = err == 0 ? free_slot() : NULL;
+	if (err == 0 && tx == NULL) {
+		err = FFA_NO_MEMORY;
+	}
+	if (err != 0) {
+		goto out;
+	}
+	tx->owner = p;
+	tx->type = type;
+	tx->page_count = d.page_count;
+	tx->constituent_count = d.constituent_count;
+	for (uint32_t i = 0; i < d.constituent_count; i++) {
+		tx->constituents[i] = ffa_mem_constituent(buf, &d, i);
+	}
+	err = check_receivers(type, &d, tx);
+	if (err == 0) {
+		err = check_pages(tx);
+	}
+	if (err != 0) {
+		goto out;
+	}
+	s2_init(u, p, tx,
+		type == MEM_SHARE ? tx->owner_mode | MM_MODE_SHARED
+				  : tx->owner_mode | MM_MODE_INVALID);
+	if (!s2_prepare(u)) {
+		err = FFA_NO_MEMORY;
+		goto out;
+	}
+	/* From here nothing can fail. */
+	s2_commit(u);
+	if (d.flags & FFA_MEM_SEND_ZERO) {
+		zero_pages(tx);
+	}
+	for (uint32_t i = 0; i < tx->borrower_count; i++) {
+		*outstanding(tx->borrowers[i].grant) += tx->page_count;
+	}
+	tx->attributes = d.attributes;
+	tx->flags = d.flags;
+	tx->tag = d.tag;
+	tx->in_use = true;
+	set_result(v, FFA_SUCCESS_32, 0, (uint32_t)handle_of(tx),
+		   handle_of(tx) >> 32);
+out:
+	sl_unlock(&mem_lock);
+	partition_unlock(&locked);
+	if (err != 0) {
+		mem_error(v, err);
+	}
+}
+
+/* --- retrieve ------------------------------------------------------------- */
+
+static struct mem_borrower *borrower_of(struct mem_transaction *tx, uint16_t id)
+{
+	for (uint32_t i = 0; i < tx->borrower_count; i++) {
+		if (tx->borrowers[i].part->m->id == id) {
+			return &tx->borrowers[i];
+		}
+	}
+	return NULL;
+}
+
+static int32_t check_retrieve_flags(const struct mem_transaction *tx,
+				    uint32_t flags)
+{
+	uint32_t type =
+	    (flags & FFA_MEM_RETRIEVE_TYPE_MASK) >> FFA_MEM_RETRIEVE_TYPE_SHIFT;
+	uint32_t known =
+	    FFA_MEM_RETRIEVE_ZERO_BEFORE | FFA_MEM_RETRIEVE_ZERO_AFTER |
+	    FFA_MEM_RETRIEVE_TYPE_MASK | FFA_MEM_RETRIEVE_BYPASS_MULTI_CHECK;
+
+	if ((flags & ~known) != 0 || (type != 0 && type != tx->type)) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	if (tx->type == MEM_SHARE && (flags & (FFA_MEM_RETRIEVE_ZERO_BEFORE |
+					       FFA_MEM_RETRIEVE_ZERO_AFTER))) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	return 0;
+}
+
+/* The permissions the retriever gets: it may narrow what was sent, never
+ * widen it (DENIED); execute only for a lone borrower of lent or donated
+ * memory whose grant allows it. */
+static int32_t retrieve_permissions(const struct mem_transaction *tx,
+				    const struct mem_borrower *b, uint8_t asked,
+				    uint8_t *granted)
+{
+	uint8_t sent = b->permissions & FFA_MEM_DATA_MASK;
+	uint8_t data = asked & FFA_MEM_DATA_MASK;
+	uint8_t instr = asked & FFA_MEM_INSTR_MASK;
+
+	if ((asked & FFA_MEM_PERM_MBZ) != 0 || data == 3 ||
+	    instr == (3u << 2)) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	if (tx->type == MEM_DONATE) {
+		if (data == FFA_MEM_DATA_NONE) {
+			return FFA_INVALID_PARAMETERS;
+		}
+		sent = (b->grant->max_access & MANIFEST_ACCESS_W)
+			   ? FFA_MEM_DATA_RW
+			   : FFA_MEM_DATA_RO;
+	}
+	if (data == FFA_MEM_DATA_NONE) {
+		data = sent;
+	}
+	if (data == FFA_MEM_DATA_RW && sent != FFA_MEM_DATA_RW) {
+		return FFA_DENIED;
+	}
+	if (instr == FFA_MEM_INSTR_X &&
+	    (tx->type == MEM_SHARE || tx->borrower_count > 1 ||
+	     !(b->grant->max_access & MANIFEST_ACCESS_X))) {
+		return FFA_DENIED;
+	}
+	if (instr == FFA_MEM_INSTR_NONE) {
+		instr = FFA_MEM_INSTR_NX;
+	}
+	*granted = data | instr;
+	return 0;
+}
+
+static uint32_t borrower_mode(const struct mem_transaction *tx, uint8_t perms)
+{
+	uint32_t mode = perms_to_mode(perms);
+
+	switch (tx->type) {
+	case MEM_SHARE:
+		return mode | MM_MODE_SHARED | MM_MODE_UNOWNED;
+	case MEM_LEND:
+		return mode | MM_MODE_UNOWNED |
+		       (tx->borrower_count > 1 ? MM_MODE_SHARED : 0);
+	case MEM_DONATE:
+	default:
+		return mode;
+	}
+}
+
+/* The retrieve response for `b` in its RX; 0 if it does not fit. */
+static uint32_t write_response(const struct mem_transaction *tx,
+			       const struct mem_borrower *b, uint8_t granted)
+{
+	struct partition *p = b->part;
+	struct ffa_mem_transaction d = {
+	    .sender = tx->owner->m->id,
+	    .attributes = tx->attributes != 0 ? tx->attributes
+					      : FFA_MEM_ATTR_NORMAL_WB_IS,
+	    .flags = (uint32_t)tx->type << FFA_MEM_RETRIEVE_TYPE_SHIFT,
+	    .handle = handle_of(tx),
+	    .tag = tx->tag,
+	    .receiver_count = tx->borrower_count,
+	    .constituent_count = tx->constituent_count,
+	};
+
+	for (uint32_t i = 0; i < tx->borrower_count; i++) {
+		const struct mem_borrower *o = &tx->borrowers[i];
+
+		d.receivers[i].id = o->part->m->id;
+		d.receivers[i].permissions = o == b ? granted : o->permissions;
+		d.receivers[i].flags = o->flags;
+	}
+	return ffa_mem_build(va_from_pa(pa_init(p->mailbox.rx)),
+			     p->mailbox.page_count * FFA_PAGE_SIZE,
+			     p->ffa_version, &d, tx->constituents);
+}
+
+/* Owner of the transaction `handle` names, read under mem_lock (the caller
+ * locks the partitions, then looks the handle up again). */
+static struct partition *owner_of(uint64_t handle)
+{
+	struct mem_transaction *tx;
+	struct partition *owner;
+
+	sl_lock(&mem_lock);
+	tx = find(handle);
+	owner = tx != NULL ? tx->owner : NULL;
+	sl_unlock(&mem_lock);
+	return owner;
+}
+
+static int32_t retrieve(struct vcpu *v, const struct ffa_mem_transaction *d,
+			struct mem_transaction *tx)
+{
+	static struct s2_update updates[CONFIG_MAX_CPUS][2];
+	struct s2_update *bu = &updates[v->cpu][0];
+	struct s2_update *ou = &updates[v->cpu][1];
+	struct partition *p = v->part;
+	struct mem_borrower *b = borrower_of(tx, p->m->id);
+	const struct ffa_mem_receiver *asked = NULL;
+	uint8_t granted = 0;
+	uint32_t len;
+	int32_t err;
+
+	if (d->sender != tx->owner->m->id || d->tag != tx->tag ||
+	    (d->attributes != 0 &&
+	     d->attributes != FFA_MEM_ATTR_NORMAL_WB_IS)) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	err = check_retrieve_flags(tx, d->flags);
+	if (err != 0) {
+		return err;
+	}
+	for (uint32_t i = 0; i < d->receiver_count; i++) {
+		if (borrower_of(tx, d->receivers[i].id) == NULL) {
+			return FFA_INVALID_PARAMETERS;
+		}
+		if (d->receivers[i].id == p->m->id) {
+			asked = &d->receivers[i];
+		}
+	}
+	if (b == NULL || asked == NULL) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	if (b->retrieved) {
+		return FFA_DENIED;
+	}
+	err = retrieve_permissions(tx, b, asked->permissions, &granted);
+	if (err != 0) {
+		return err;
+	}
+	for (uint32_t i = 0; i < tx->constituent_count; i++) {
+		const struct ffa_mem_constituent *c = &tx->constituents[i];
+		uint32_t mode;
+
+		if (!mm_get_mode(&p->ptable, ipa_init(c->address),
+				 ipa_init(range_end(c)), &mode) ||
+		    mode != MM_MODE_ABSENT) {
+			return FFA_DENIED;
+		}
+	}
+	if (p->mailbox.rx == 0 || p->mailbox.rx_owner != FFA_RX_HYPERVISOR) {
+		return FFA_BUSY;
+	}
+	s2_init(bu, p, tx, borrower_mode(tx, granted));
+	if (!s2_prepare(bu)) {
+		return FFA_NO_MEMORY;
+	}
+	if (tx->type == MEM_DONATE) {
+		s2_init(ou, tx->owner, tx, MM_MODE_ABSENT);
+		if (!s2_prepare(ou)) {
+			s2_abandon(bu);
+			return FFA_NO_MEMORY;
+		}
+	}
+	len = write_response(tx, b, granted);
+	if (len == 0) {
+		/* larger than RX: needs MEM_FRAG_RX, not supported */
+		s2_abandon(bu);
+		if (tx->type == MEM_DONATE) {
+			s2_abandon(ou);
+		}
+		return FFA_NO_MEMORY;
+	}
+	/* From here nothing can fail. */
+	s2_commit(bu);
+	if (tx->type == MEM_DONATE) {
+		s2_commit(ou);
+	}
+	if (d->flags & FFA_MEM_RETRIEVE_ZERO_BEFORE) {
+		zero_pages(tx);
+	}
+	p->mailbox.rx_owner = FFA_RX_PARTITION;
+	b->retrieved = true;
+	b->mode = borrower_mode(tx, granted);
+	set_result(v, FFA_MEM_RETRIEVE_RESP, len, len, 0);
+	if (tx->type == MEM_DONATE) {
+		/* ownership moved: the transaction is complete */
+		*outstanding(b->grant) -= tx->page_count;
+		tx->in_use = false;
+		tx->generation++;
+	}
+	return 0;
+}
+
+static void call_retrieve(struct vcpu *v)
+{
+	struct partition *p = v->part;
+	uint8_t *buf = cpu_scratch(v);
+	struct ffa_mem_transaction d;
+	struct partition_locked lp;
+	struct partition_locked lo;
+	struct partition *owner;
+	struct mem_transaction *tx;
+	uint32_t len = 0;
+	int32_t err;
+
+	lp = partition_lock(p);
+	err = read_descriptor(v, buf, &len);
+	partition_unlock(&lp);
+	if (err == 0) {
+		err = ffa_mem_parse(buf, len, p->ffa_version, false, &d);
+	}
+	if (err == 0 && ((owner = owner_of(d.handle)) == NULL || owner == p)) {
+		err = FFA_INVALID_PARAMETERS;
+	}
+	if (err != 0) {
+		mem_error(v, err);
+		return;
+	}
+	partition_lock_pair(p, owner, &lp, &lo);
+	sl_lock(&mem_lock);
+	tx = find(d.handle);
+	err = tx == NULL || tx->owner != owner ? FFA_INVALID_PARAMETERS
+					       : retrieve(v, &d, tx);
+	sl_unlock(&mem_lock);
+	partition_unlock(&lo);
+	partition_unlock(&lp);
+	if (err != 0) {
+		mem_error(v, err);
+	}
+}
+
+/* --- relinquish and reclaim ----------------------------------------------- */
+
+static int32_t relinquish(struct vcpu *v, const struct ffa_mem_relinquish *r,
+			  struct mem_transaction *tx)
+{
+	static struct s2_update updates[CONFIG_MAX_CPUS];
+	struct s2_update *u = &updates[v->cpu];
+	struct mem_borrower *b = borrower_of(tx, v->part->m->id);
+
+	if (r->endpoint != v->part->m->id || b == NULL) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	if (!b->retrieved) {
+		return FFA_DENIED;
+	}
+	if (r->flags & FFA_MEM_RELINQUISH_ZERO) {
+		if (tx->type == MEM_SHARE) {
+			return FFA_INVALID_PARAMETERS;
+		}
+		if (!(b->mode & MM_MODE_W)) {
+			return FFA_DENIED;
+		}
+	}
+	s2_init(u, v->part, tx, MM_MODE_ABSENT);
+	if (!s2_prepare(u)) {
+		return FFA_NO_MEMORY;
+	}
+	s2_commit(u);
+	if (r->flags & FFA_MEM_RELINQUISH_ZERO) {
+		zero_pages(tx);
+	}
+	b->retrieved = false;
+	set_result(v, FFA_SUCCESS_32, 0, 0, 0);
+	return 0;
+}
+
+static void call_relinquish(struct vcpu *v)
+{
+	struct partition *p = v->part;
+	struct ffa_mem_relinquish r;
+	struct partition_locked lp;
+	struct partition_locked lo;
+	struct partition *owner;
+	struct mem_transaction *tx;
+	int32_t err;
+
+	lp = partition_lock(p);
+	err = p->mailbox.tx == 0
+		  ? FFA_DENIED
+		  : ffa_mem_relinquish_parse(va_from_pa(pa_init(p->mailbox.tx)),
+					     FFA_MEM_RELINQUISH_SIZE, &r);
+	partition_unlock(&lp);
+	if (err == 0 && ((owner = owner_of(r.handle)) == NULL || owner == p)) {
+		err = FFA_INVALID_PARAMETERS;
+	}
+	if (err != 0) {
+		mem_error(v, err);
+		return;
+	}
+	partition_lock_pair(p, owner, &lp, &lo);
+	sl_lock(&mem_lock);
+	tx = find(r.handle);
+	err = tx == NULL || tx->owner != owner ? FFA_INVALID_PARAMETERS
+					       : relinquish(v, &r, tx);
+	sl_unlock(&mem_lock);
+	partition_unlock(&lo);
+	partition_unlock(&lp);
+	if (err != 0) {
+		mem_error(v, err);
+	}
+}
+
+static void call_reclaim(struct vcpu *v)
+{
+	static struct s2_update updates[CONFIG_MAX_CPUS];
+	struct s2_update *u = &updates[v->cpu];
+	struct partition *p = v->part;
+	uint64_t handle =
+	    (uint32_t)v->regs.x[1] | (uint64_t)(uint32_t)v->regs.x[2] << 32;
+	uint32_t flags = (uint32_t)v->regs.x[3];
+	struct partition_locked lp = partition_lock(p);
+	struct mem_transaction *tx;
+	int32_t err = 0;
+
+	sl_lock(&mem_lock);
+	tx = find(handle);
+	if (tx == NULL || tx->owner != p ||
+	    (flags & ~FFA_MEM_RECLAIM_ZERO) != 0) {
+		err = FFA_INVALID_PARAMETERS;
+		goto out;
+	}
+	for (uint32_t i = 0; i < tx->borrower_count; i++) {
+		if (tx->borrowers[i].retrieved) {
+			err = FFA_DENIED;
+			goto out;
+		}
+	}
+	s2_init(u, p, tx, tx->owner_mode);
+	if (!s2_prepare(u)) {
+		err = FFA_NO_MEMORY;
+		goto out;
+	}
+	s2_commit(u);
+	if (flags & FFA_MEM_RECLAIM_ZERO) {
+		zero_pages(tx);
+	}
+	for (uint32_t i = 0; i < tx->borrower_count; i++) {
+		*outstanding(tx->borrowers[i].grant) -= tx->page_count;
+	}
+	tx->in_use = false;
+	tx->generation++;
+	set_result(v, FFA_SUCCESS_32, 0, 0, 0);
+out:
+	sl_unlock(&mem_lock);
+	partition_unlock(&lp);
+	if (err != 0) {
+		mem_error(v, err);
+	}
+}
+
+void ffa_mem_handle(struct vcpu *v, uint32_t fn)
+{
+	switch (fn) {
+	case FFA_MEM_SHARE_32:
+	case FFA_MEM_SHARE_64:
+		call_send(v, MEM_SHARE);
+		break;
+	case FFA_MEM_LEND_32:
+	case FFA_MEM_LEND_64:
+		call_send(v, MEM_LEND);
+		break;
+	case FFA_MEM_DONATE_32:
+	case FFA_MEM_DONATE_64:
+		call_send(v, MEM_DONATE);
+		break;
+	case FFA_MEM_RETRIEVE_REQ_32:
+	case FFA_MEM_RETRIEVE_REQ_64:
+		call_retrieve(v);
+		break;
+	case FFA_MEM_RELINQUISH:
+		call_relinquish(v);
+		break;
+	case FFA_MEM_RECLAIM:
+		call_reclaim(v);
+		break;
+	default:
+		mem_error(v, FFA_NOT_SUPPORTED);
+		break;
+	}
+}
