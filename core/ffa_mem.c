@@ -354,8 +354,8 @@ static int32_t check_receivers(enum mem_type type,
 	return 0;
 }
 
-/* Constituents: pairwise disjoint, inside the owner's RAM, all in one
- * sendable state, not RX/TX buffers. Sets tx->owner_mode. */
+/* Constituents: pairwise disjoint, all owned by the sender in one sendable
+ * state, not RX/TX buffers. Sets tx->owner_mode. */
 static int32_t check_pages(struct mem_transaction *tx)
 {
 	struct partition *p = tx->owner;
@@ -371,9 +371,8 @@ static int32_t check_pages(struct mem_transaction *tx)
 				return FFA_INVALID_PARAMETERS;
 			}
 		}
-		if (!vm_in_ram(p, c->address,
-			       (uint64_t)c->page_count * FFA_PAGE_SIZE) ||
-		    touches_mailbox(p, c->address, range_end(c)) ||
+		/* ownership is the stage-2 state (donated pages move) */
+		if (touches_mailbox(p, c->address, range_end(c)) ||
 		    !mm_get_mode(&p->ptable, ipa_init(c->address),
 				 ipa_init(range_end(c)), &mode)) {
 			return FFA_DENIED;

@@ -20,6 +20,7 @@ SCENARIOS = {
                   "v11": ("ffa-test", ["v11"]),
                   "v10": ("ffa-test", ["v10"])},
     "ffa-msg": {"tester": ("ffa-test", ["indirect", "direct"])},
+    "ffa-mem": {"memowner": ("ffa-mem", ["mem"])},
     "ffa-stress": {name: ("ffa-stress", ["stress"]) for name in ("s1", "s2", "s3")},
 }
 

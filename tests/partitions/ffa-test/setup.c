@@ -91,6 +91,17 @@ static const uint32_t supported[] = {
     FFA_MSG_SEND_DIRECT_RESP2,
     FFA_CONSOLE_LOG_32,
     FFA_CONSOLE_LOG_64,
+    FFA_MEM_SHARE_32,
+    FFA_MEM_SHARE_64,
+    FFA_MEM_LEND_32,
+    FFA_MEM_LEND_64,
+    FFA_MEM_DONATE_32,
+    FFA_MEM_DONATE_64,
+    FFA_MEM_RETRIEVE_REQ_32,
+    FFA_MEM_RETRIEVE_REQ_64,
+    FFA_MEM_RETRIEVE_RESP,
+    FFA_MEM_RELINQUISH,
+    FFA_MEM_RECLAIM,
 };
 
 TEST(features, supported_calls)
@@ -122,6 +133,7 @@ TEST(features, rxtx_map_properties)
 TEST(features, unsupported_calls_and_features)
 {
 	static const uint32_t ids[] = {
+	    FFA_MEM_FRAG_TX,
 	    FFA_SPM_ID_GET,
 	    FFA_MSG_SEND,
 	    FFA_MSG_POLL,
@@ -585,5 +597,8 @@ TEST(v10, partition_info_8_byte_descriptors)
 TEST(v10, indirect_messages_not_supported)
 {
 	EXPECT_EQ(FFA_NOT_SUPPORTED, ffa_features(FFA_MSG_SEND2, NULL, NULL));
+	/* v1.0 memory descriptors differ: not supported either */
+	EXPECT_EQ(FFA_NOT_SUPPORTED,
+		  ffa_features(FFA_MEM_SHARE_64, NULL, NULL));
 	EXPECT_EQ(FFA_NOT_SUPPORTED, ffa_msg_send2(0));
 }

@@ -1,0 +1,25 @@
+/* ffa-mem scenario: "memowner" (CPU 0) runs the tests; "b1" (CPU 1) and
+ * "b2" (CPU 2) are borrowers driven by direct requests; "outsider"
+ * (CPU 3) has no grant at all. */
+#pragma once
+
+#include <guest/ffa.h>
+#include <guest/test.h>
+
+#define ID_OWNER    1
+#define ID_B1	    2
+#define ID_B2	    3
+#define ID_OUTSIDER 4
+
+/* Direct request commands to a borrower: x3 = command, x4.. arguments.
+ * Responses: x3 = FF-A status (or value), x4.. results. */
+enum borrower_cmd {
+	B_RETRIEVE = 0x42520001, /* x4 handle, x5 perms, x6 type, x7 flags */
+	B_READ,			 /* x4 address -> x4 byte (probe), x5 abort */
+	B_WRITE,		 /* x4 address, x5 byte -> x5 abort, x6 FAR */
+	B_FILL,			 /* x4 address, x5 bytes, x6 byte */
+	B_RELINQUISH,		 /* x4 handle, x5 flags */
+	B_DONATE,		 /* x4 address, x5 pages, x6 to -> x4 handle */
+	B_RETRIEVE_FROM,	 /* x4 handle, x5 owner, x6 perms */
+	B_QUIT,
+};

@@ -1,0 +1,402 @@
+/* ffa-mem scenario, memowner side: memory transactions with b1 and b2. */
+#include "common.h"
+#include <string.h>
+
+void borrower_main(void);
+
+#define PAGES	      72
+#define OUTSIDE_RANGE 0x44300000ull /* memowner's RAM, outside b2's grant */
+#define B1_RAM	      0x44400000ull
+#define DEVICE_PAGE   0x09010000ull
+
+static uint8_t tx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
+static uint8_t rx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
+static uint8_t pages[PAGES][FFA_PAGE_SIZE] __attribute__((aligned(4096)));
+static struct ffa_mailbox mb;
+
+static uint64_t addr(int page)
+{
+	return (uintptr_t)pages[page];
+}
+
+/* A command to a borrower; the response registers x3.. in r[0..]. */
+static struct ffa_value cmd(uint16_t to, uint64_t c, uint64_t a, uint64_t b,
+			    uint64_t d, uint64_t e)
+{
+	uint64_t words[5] = {c, a, b, d, e};
+
+	return ffa_direct_req(mb.self, to, words, true);
+}
+
+static int32_t b_retrieve(uint16_t b, uint64_t handle, uint8_t perms)
+{
+	return (int32_t)cmd(b, B_RETRIEVE, handle, perms, 0, 0).x[3];
+}
+
+static int32_t b_relinquish(uint16_t b, uint64_t handle, uint32_t flags)
+{
+	return (int32_t)cmd(b, B_RELINQUISH, handle, flags, 0, 0).x[3];
+}
+
+static struct ffa_mem_receiver rcv(uint16_t id, uint8_t perms)
+{
+	return (struct ffa_mem_receiver){.id = id, .permissions = perms};
+}
+
+static int32_t send_pages(uint32_t fn, uint64_t address, uint32_t count,
+			  uint16_t to, uint8_t perms, uint32_t flags,
+			  uint64_t *handle)
+{
+	struct ffa_mem_constituent c = {address, count, 0};
+	struct ffa_mem_receiver r = rcv(to, perms);
+
+	return ffa_mem_send(&mb, fn, &c, 1, &r, 1, flags, 0, handle);
+}
+
+TEST(mem, share_retrieve_relinquish_reclaim)
+{
+	uint64_t h = 0;
+	struct ffa_value r;
+
+	memset(pages[0], 0xa5, FFA_PAGE_SIZE);
+	ASSERT_EQ(0,
+		  ffa_mem_share(&mb, ID_B1, pages[0], 1, FFA_MEM_DATA_RW, &h));
+	EXPECT_EQ(FFA_MEM_HANDLE_HYPERVISOR, h & FFA_MEM_HANDLE_HYPERVISOR);
+	ASSERT_EQ(0, b_retrieve(ID_B1, h, 0));
+	r = cmd(ID_B1, B_READ, addr(0) + 100, 0, 0, 0);
+	EXPECT_EQ(0, r.x[5]);	 /* no abort */
+	EXPECT_EQ(0xa5, r.x[4]); /* the owner's bytes */
+	/* both sides see each other's writes */
+	cmd(ID_B1, B_FILL, addr(0), 64, 0x5a, 0);
+	EXPECT_EQ(0x5a, pages[0][63]);
+	pages[0][200] = 0x77;
+	EXPECT_EQ(0x77, cmd(ID_B1, B_READ, addr(0) + 200, 0, 0, 0).x[4]);
+	EXPECT_EQ(FFA_DENIED, ffa_mem_reclaim(h, 0)); /* not relinquished */
+	ASSERT_EQ(0, b_relinquish(ID_B1, h, 0));
+	/* the borrower lost access */
+	r = cmd(ID_B1, B_READ, addr(0), 0, 0, 0);
+	EXPECT_EQ(1, r.x[5]);
+	EXPECT_EQ(addr(0), r.x[6]);
+	ASSERT_EQ(0, ffa_mem_reclaim(h, 0));
+	EXPECT_EQ(0x5a, pages[0][0]);
+	/* a stale handle */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_mem_reclaim(h, 0));
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, b_retrieve(ID_B1, h, 0));
+}
+
+TEST(mem, lend_takes_the_owners_access)
+{
+	uint64_t h = 0;
+	struct guest_abort abort;
+	uint64_t value;
+	struct ffa_value r;
+
+	ASSERT_EQ(0,
+		  ffa_mem_lend(&mb, ID_B1, pages[1], 2, FFA_MEM_DATA_RW, &h));
+	EXPECT_FALSE(
+	    guest_probe_read(addr(1) + FFA_PAGE_SIZE + 8, &value, &abort));
+	EXPECT_EQ(addr(1) + FFA_PAGE_SIZE + 8, abort.far);
+	EXPECT_EQ(ESR_EC_DABT_CUR, ESR_EC(abort.esr));
+	ASSERT_EQ(0, b_retrieve(ID_B1, h, 0));
+	cmd(ID_B1, B_FILL, addr(1), 2 * FFA_PAGE_SIZE, 0x3c, 0);
+	/* one byte before and one past the end abort in the borrower */
+	r = cmd(ID_B1, B_WRITE, addr(1) + 2 * FFA_PAGE_SIZE, 1, 0, 0);
+	EXPECT_EQ(1, r.x[5]);
+	EXPECT_EQ(addr(1) + 2 * FFA_PAGE_SIZE, r.x[6]);
+	r = cmd(ID_B1, B_READ, addr(1) - 8, 0, 0, 0);
+	EXPECT_EQ(1, r.x[5]);
+	ASSERT_EQ(0, b_relinquish(ID_B1, h, 0));
+	ASSERT_EQ(0, ffa_mem_reclaim(h, 0));
+	EXPECT_EQ(0x3c, pages[2][FFA_PAGE_SIZE - 1]);
+}
+
+TEST(mem, donate_back_and_on)
+{
+	uint64_t h = 0;
+	uint64_t back;
+	struct ffa_value r;
+	struct ffa_mem_transaction t;
+	struct guest_abort abort;
+	uint64_t value;
+
+	pages[3][0] = 0x11;
+	ASSERT_EQ(0, ffa_mem_donate(&mb, ID_B1, pages[3], 1, &h));
+	EXPECT_FALSE(guest_probe_read(addr(3), &value, &abort));
+	ASSERT_EQ(0, b_retrieve(ID_B1, h, FFA_MEM_DATA_RW));
+	EXPECT_EQ(0x11, cmd(ID_B1, B_READ, addr(3), 0, 0, 0).x[4]);
+	/* donated memory cannot be relinquished, nor reclaimed */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, b_relinquish(ID_B1, h, 0));
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_mem_reclaim(h, 0));
+	/* b1 donates it back */
+	r = cmd(ID_B1, B_DONATE, addr(3), 1, ID_OWNER, 0);
+	ASSERT_EQ(0, r.x[3]);
+	back = r.x[4];
+	ASSERT_EQ(0, ffa_mem_retrieve(&mb, back, ID_B1, 0, FFA_MEM_TYPE_DONATE,
+				      FFA_MEM_DATA_RW, 0, &t));
+	EXPECT_EQ(addr(3), ffa_mem_constituent(rx, &t, 0).address);
+	EXPECT_EQ(0, ffa_rx_release());
+	EXPECT_EQ(0x11, pages[3][0]);
+	/* and on to b2 through b1 */
+	ASSERT_EQ(0, ffa_mem_donate(&mb, ID_B1, pages[3], 1, &h));
+	ASSERT_EQ(0, b_retrieve(ID_B1, h, FFA_MEM_DATA_RW));
+	r = cmd(ID_B1, B_DONATE, addr(3), 1, ID_B2, 0);
+	ASSERT_EQ(0, r.x[3]);
+	r = cmd(ID_B2, B_RETRIEVE_FROM, r.x[4], ID_B1, FFA_MEM_DATA_RW, 0);
+	EXPECT_EQ(0, r.x[3]);
+	EXPECT_EQ(0x11, cmd(ID_B2, B_READ, addr(3), 0, 0, 0).x[4]);
+	EXPECT_EQ(1, cmd(ID_B1, B_READ, addr(3), 0, 0, 0).x[5]);
+}
+
+TEST(mem, no_page_sent_twice)
+{
+	uint64_t h = 0;
+	uint64_t h2 = 0;
+
+	ASSERT_EQ(0,
+		  ffa_mem_share(&mb, ID_B1, pages[4], 4, FFA_MEM_DATA_RW, &h));
+	EXPECT_EQ(FFA_DENIED,
+		  ffa_mem_share(&mb, ID_B1, pages[4], 4, FFA_MEM_DATA_RW, &h2));
+	EXPECT_EQ(FFA_DENIED,
+		  ffa_mem_lend(&mb, ID_B1, pages[6], 1, FFA_MEM_DATA_RW, &h2));
+	EXPECT_EQ(FFA_DENIED, ffa_mem_donate(&mb, ID_B1, pages[3 + 4], 2, &h2));
+	EXPECT_EQ(0, ffa_mem_reclaim(h, 0));
+	EXPECT_EQ(0,
+		  ffa_mem_lend(&mb, ID_B1, pages[6], 1, FFA_MEM_DATA_RW, &h2));
+	EXPECT_EQ(0, ffa_mem_reclaim(h2, 0));
+}
+
+TEST(mem, bad_sends_rejected)
+{
+	struct ffa_mem_constituent two[2] = {{addr(8), 2, 0}, {addr(9), 1, 0}};
+	struct ffa_mem_receiver r = rcv(ID_B1, FFA_MEM_DATA_RW);
+	uint64_t h;
+
+	EXPECT_EQ(FFA_DENIED,
+		  send_pages(FFA_MEM_SHARE_64, B1_RAM, 1, ID_B1,
+			     FFA_MEM_DATA_RW, 0, &h)); /* not ours */
+	EXPECT_EQ(FFA_DENIED, send_pages(FFA_MEM_LEND_64, DEVICE_PAGE, 1, ID_B1,
+					 FFA_MEM_DATA_RW, 0, &h));
+	EXPECT_EQ(FFA_INVALID_PARAMETERS,
+		  send_pages(FFA_MEM_SHARE_64, addr(8), 1, ID_OWNER,
+			     FFA_MEM_DATA_RW, 0, &h)); /* to self */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS,
+		  send_pages(FFA_MEM_SHARE_64, addr(8) + 0x800, 1, ID_B1,
+			     FFA_MEM_DATA_RW, 0, &h)); /* unaligned */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS,
+		  ffa_mem_send(&mb, FFA_MEM_SHARE_64, two, 2, &r, 1, 0, 0,
+			       &h)); /* overlapping */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS,
+		  ffa_mem_send(&mb, FFA_MEM_SHARE_64, two, 0, &r, 1, 0, 0,
+			       &h)); /* no constituents */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS,
+		  send_pages(FFA_MEM_SHARE_64, addr(8), 1, ID_B1,
+			     FFA_MEM_DATA_RW, FFA_MEM_SEND_ZERO, &h));
+	EXPECT_EQ(FFA_INVALID_PARAMETERS,
+		  send_pages(FFA_MEM_DONATE_64, addr(8), 1, ID_B1,
+			     FFA_MEM_DATA_RW, 0, &h)); /* donate: no data */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS,
+		  send_pages(FFA_MEM_SHARE_64, addr(8), 1, ID_B1,
+			     FFA_MEM_DATA_RW | FFA_MEM_INSTR_X, 0, &h));
+	/* page counts that do not add up: edit the composite */
+	{
+		struct ffa_mem_transaction t = {.sender = ID_OWNER,
+						.attributes =
+						    FFA_MEM_ATTR_NORMAL_WB_IS,
+						.receiver_count = 1,
+						.constituent_count = 1};
+		uint32_t len;
+		struct ffa_value v;
+
+		t.receivers[0] = r;
+		len = ffa_mem_build(tx, sizeof(tx), FFA_VERSION_1_2, &t, two);
+		*(uint32_t *)(tx + t.composite_offset) = 3;
+		v = (struct ffa_value){{FFA_MEM_SHARE_64, len, len}};
+		v = ffa_call(&v);
+		EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_value_error(&v));
+		/* fragments and separate buffers are not taken */
+		ffa_mem_build(tx, sizeof(tx), FFA_VERSION_1_2, &t, two);
+		v = (struct ffa_value){{FFA_MEM_SHARE_64, len, len - 16}};
+		v = ffa_call(&v);
+		EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_value_error(&v));
+		v = (struct ffa_value){
+		    {FFA_MEM_SHARE_64, len, len, addr(9), 1}};
+		v = ffa_call(&v);
+		EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_value_error(&v));
+	}
+}
+
+TEST(mem, rxtx_pages_and_sent_pages_kept_apart)
+{
+	uint64_t h;
+
+	EXPECT_EQ(FFA_DENIED, send_pages(FFA_MEM_SHARE_64, (uintptr_t)rx, 1,
+					 ID_B1, FFA_MEM_DATA_RW, 0, &h));
+	EXPECT_EQ(FFA_DENIED, send_pages(FFA_MEM_LEND_64, (uintptr_t)tx, 1,
+					 ID_B1, FFA_MEM_DATA_RW, 0, &h));
+	ASSERT_EQ(0,
+		  ffa_mem_share(&mb, ID_B1, pages[10], 2, FFA_MEM_DATA_RW, &h));
+	ASSERT_EQ(0, ffa_rxtx_unmap());
+	EXPECT_EQ(FFA_DENIED, ffa_rxtx_map(pages[10], pages[11], 1));
+	ASSERT_EQ(0, ffa_rxtx_map(tx, rx, 1));
+	EXPECT_EQ(0, ffa_mem_reclaim(h, 0));
+}
+
+TEST(mem, retrieve_checks)
+{
+	uint64_t h = 0;
+	struct ffa_value r;
+
+	ASSERT_EQ(0,
+		  ffa_mem_share(&mb, ID_B1, pages[12], 1, FFA_MEM_DATA_RO, &h));
+	/* not a borrower */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, b_retrieve(ID_B2, h, 0));
+	/* wrong type */
+	r = cmd(ID_B1, B_RETRIEVE, h, 0, FFA_MEM_TYPE_LEND, 0);
+	EXPECT_EQ((uint32_t)FFA_INVALID_PARAMETERS, r.x[3]);
+	/* widening RO to RW */
+	EXPECT_EQ(FFA_DENIED, b_retrieve(ID_B1, h, FFA_MEM_DATA_RW));
+	/* execute on shared memory */
+	EXPECT_EQ(FFA_DENIED,
+		  b_retrieve(ID_B1, h, FFA_MEM_DATA_RO | FFA_MEM_INSTR_X));
+	/* zero flags with share */
+	r = cmd(ID_B1, B_RETRIEVE, h, 0, 0, FFA_MEM_RETRIEVE_ZERO_BEFORE);
+	EXPECT_EQ((uint32_t)FFA_INVALID_PARAMETERS, r.x[3]);
+	/* narrowed (as sent) works; RO borrower cannot write */
+	ASSERT_EQ(0, b_retrieve(ID_B1, h, FFA_MEM_DATA_RO));
+	EXPECT_EQ(FFA_DENIED, b_retrieve(ID_B1, h, FFA_MEM_DATA_RO));
+	r = cmd(ID_B1, B_WRITE, addr(12), 1, 0, 0);
+	EXPECT_EQ(1, r.x[5]);
+	EXPECT_EQ(addr(12), r.x[6]);
+	EXPECT_EQ(0, cmd(ID_B1, B_READ, addr(12), 0, 0, 0).x[5]);
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_mem_reclaim(h ^ 1, 0));
+	ASSERT_EQ(0, b_relinquish(ID_B1, h, 0));
+	EXPECT_EQ(FFA_DENIED, b_relinquish(ID_B1, h, 0));
+	EXPECT_EQ(0, ffa_mem_reclaim(h, 0));
+}
+
+TEST(mem, zero_flags)
+{
+	uint64_t h = 0;
+	struct ffa_value r;
+
+	memset(pages[13], 0xee, FFA_PAGE_SIZE);
+	ASSERT_EQ(0, send_pages(FFA_MEM_LEND_64, addr(13), 1, ID_B1,
+				FFA_MEM_DATA_RW, FFA_MEM_SEND_ZERO, &h));
+	ASSERT_EQ(0, b_retrieve(ID_B1, h, 0));
+	EXPECT_EQ(0, cmd(ID_B1, B_READ, addr(13) + 4000, 0, 0, 0).x[4]);
+	cmd(ID_B1, B_FILL, addr(13), FFA_PAGE_SIZE, 0x99, 0);
+	ASSERT_EQ(0, b_relinquish(ID_B1, h, FFA_MEM_RELINQUISH_ZERO));
+	ASSERT_EQ(0, ffa_mem_reclaim(h, 0));
+	EXPECT_EQ(0, pages[13][17]);
+	/* clear on relinquish of read-only memory is refused */
+	ASSERT_EQ(0,
+		  ffa_mem_lend(&mb, ID_B1, pages[13], 1, FFA_MEM_DATA_RO, &h));
+	ASSERT_EQ(0, b_retrieve(ID_B1, h, 0));
+	EXPECT_EQ(FFA_DENIED, b_relinquish(ID_B1, h, FFA_MEM_RELINQUISH_ZERO));
+	ASSERT_EQ(0, b_relinquish(ID_B1, h, 0));
+	memset(pages[14], 0x42, FFA_PAGE_SIZE);
+	EXPECT_EQ(0, ffa_mem_reclaim(h, FFA_MEM_RECLAIM_ZERO));
+	EXPECT_EQ(0, pages[13][0]);
+	(void)r;
+}
+
+TEST(mem, two_borrowers_reclaim_after_both)
+{
+	struct ffa_mem_constituent c = {addr(15), 1, 0};
+	struct ffa_mem_receiver r[2] = {rcv(ID_B1, FFA_MEM_DATA_RW),
+					rcv(ID_B2, FFA_MEM_DATA_RO)};
+	uint64_t h = 0;
+
+	ASSERT_EQ(0,
+		  ffa_mem_send(&mb, FFA_MEM_SHARE_64, &c, 1, r, 2, 0, 0, &h));
+	ASSERT_EQ(0, b_retrieve(ID_B1, h, 0));
+	ASSERT_EQ(0, b_retrieve(ID_B2, h, 0));
+	cmd(ID_B1, B_FILL, addr(15), 8, 0x12, 0);
+	EXPECT_EQ(0x12, cmd(ID_B2, B_READ, addr(15), 0, 0, 0).x[4]);
+	ASSERT_EQ(0, b_relinquish(ID_B1, h, 0));
+	EXPECT_EQ(FFA_DENIED, ffa_mem_reclaim(h, 0));
+	ASSERT_EQ(0, b_relinquish(ID_B2, h, 0));
+	EXPECT_EQ(0, ffa_mem_reclaim(h, 0));
+}
+
+TEST(mem, grant_limits)
+{
+	uint64_t h = 0;
+
+	/* b2 may not receive donations */
+	EXPECT_EQ(FFA_DENIED, ffa_mem_donate(&mb, ID_B2, pages[16], 1, &h));
+	/* outsider has no grant */
+	EXPECT_EQ(FFA_DENIED, ffa_mem_share(&mb, ID_OUTSIDER, pages[16], 1,
+					    FFA_MEM_DATA_RO, &h));
+	/* b2: at most 16 pages outstanding */
+	EXPECT_EQ(FFA_DENIED, ffa_mem_share(&mb, ID_B2, pages[16], 17,
+					    FFA_MEM_DATA_RO, &h));
+	/* b2: read-only at most */
+	EXPECT_EQ(FFA_DENIED,
+		  ffa_mem_share(&mb, ID_B2, pages[16], 1, FFA_MEM_DATA_RW, &h));
+	/* b2: only inside the grant's range */
+	EXPECT_EQ(FFA_DENIED, send_pages(FFA_MEM_SHARE_64, OUTSIDE_RANGE, 1,
+					 ID_B2, FFA_MEM_DATA_RO, 0, &h));
+	/* within every limit it works, and the count falls on reclaim */
+	ASSERT_EQ(
+	    0, ffa_mem_share(&mb, ID_B2, pages[16], 16, FFA_MEM_DATA_RO, &h));
+	EXPECT_EQ(FFA_DENIED,
+		  ffa_mem_share(&mb, ID_B2, pages[32], 1, FFA_MEM_DATA_RO, &h));
+	ASSERT_EQ(0, ffa_mem_reclaim(h, 0));
+	ASSERT_EQ(0,
+		  ffa_mem_share(&mb, ID_B2, pages[32], 1, FFA_MEM_DATA_RO, &h));
+	EXPECT_EQ(0, ffa_mem_reclaim(h, 0));
+}
+
+TEST(mem, table_full_then_recovers)
+{
+	uint64_t h[CONFIG_FFA_MEM_MAX_TRANSACTIONS + 1];
+	int n = 0;
+	int32_t err = 0;
+
+	/* single pages, each its own transaction */
+	while (n < CONFIG_FFA_MEM_MAX_TRANSACTIONS + 1 && 36 + n < PAGES) {
+		err = ffa_mem_share(&mb, ID_B1, pages[36 + n], 1,
+				    FFA_MEM_DATA_RO, &h[n]);
+		if (err != 0) {
+			break;
+		}
+		n++;
+	}
+	EXPECT_EQ(FFA_NO_MEMORY, err);
+	EXPECT_EQ(CONFIG_FFA_MEM_MAX_TRANSACTIONS, n);
+	for (int i = 0; i < n; i++) {
+		EXPECT_EQ(0, ffa_mem_reclaim(h[i], 0));
+	}
+	ASSERT_EQ(
+	    0, ffa_mem_share(&mb, ID_B1, pages[36], 1, FFA_MEM_DATA_RO, &h[0]));
+	EXPECT_EQ(0, ffa_mem_reclaim(h[0], 0));
+}
+
+static void wait_until_serving(uint16_t id)
+{
+	struct ffa_value r;
+
+	do {
+		r = cmd(id, 0, 0, 0, 0, 0);
+	} while (ffa_is_error(&r, FFA_BUSY));
+}
+
+int main(void)
+{
+	struct guest_self me = guest_self();
+
+	if (me.id != ID_OWNER) {
+		borrower_main();
+		return 0;
+	}
+	ffa_mailbox_init(&mb, tx, rx, 1, FFA_VERSION_1_2);
+	wait_until_serving(ID_B1);
+	wait_until_serving(ID_B2);
+	test_run_suite("mem");
+	for (uint16_t id = ID_B1; id <= ID_OUTSIDER; id++) {
+		while (ffa_msg_send(&mb, id, "quit", 4) == FFA_BUSY) {
+		}
+	}
+	return 0;
+}
