@@ -265,6 +265,8 @@ static bool all_vcpus_off(const struct partition *p)
 static _Noreturn void power_off_machine(void)
 {
 	INFO("all partitions are off; powering off");
+	INFO("page pool: %zu of %u pages free at power-off",
+	     mpool_count(page_pool), CONFIG_PAGE_POOL_PAGES);
 	for (uint32_t i = 0; i < partition_count; i++) {
 		INFO("  %-16s booted %u time(s), %u fault(s) injected",
 		     partitions[i].m->name, partitions[i].boot_count,

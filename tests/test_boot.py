@@ -162,3 +162,14 @@ def test_demo_discovery_and_messaging_across_cpus(boots):
     assert any(re.fullmatch(r"\[control\] direct response from partition 3: 4 "
                             r"messages logged \(request \d+\)", l) for l in out)
     assert "[logger] quit from partition 1 after 4 messages" in out
+
+
+def test_ffa_mem_page_pool_back_at_start(boots):
+    """Every transaction of the ffa-mem scenario ends reclaimed or donated
+    home again: split tables must have merged back into the pool."""
+    out = boots("ffa-mem").lines
+    start = [l for l in out if "pages free after building stage 2" in l]
+    end = [l for l in out if "pages free at power-off" in l]
+    assert start and end
+    assert start[0].split("page pool: ")[1].split(" of")[0] == \
+        end[0].split("page pool: ")[1].split(" of")[0]

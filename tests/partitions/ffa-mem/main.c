@@ -145,6 +145,13 @@ TEST(mem, donate_back_and_on)
 	EXPECT_EQ(0, r.x[3]);
 	EXPECT_EQ(0x11, cmd(ID_B2, B_READ, addr(3), 0, 0, 0).x[4]);
 	EXPECT_EQ(1, cmd(ID_B1, B_READ, addr(3), 0, 0, 0).x[5]);
+	/* home again, executable as before (so the tables merge back) */
+	r = cmd(ID_B2, B_DONATE, addr(3), 1, ID_OWNER, 0);
+	ASSERT_EQ(0, r.x[3]);
+	ASSERT_EQ(0, ffa_mem_retrieve(&mb, r.x[4], ID_B2, 0, 0,
+				      FFA_MEM_DATA_RW | FFA_MEM_INSTR_X, 0, &t));
+	EXPECT_EQ(0, ffa_rx_release());
+	EXPECT_EQ(0x11, pages[3][0]);
 }
 
 TEST(mem, no_page_sent_twice)
