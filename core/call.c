@@ -136,6 +136,11 @@ static bool dispatch(struct vcpu *v, uint32_t fn, const uint64_t *a,
 	case BULKHEAD_SELF_INFO:
 		*r = self_info(v);
 		break;
+	case BULKHEAD_POOL_INFO:
+		*r = (struct call_result){
+		    .x = {0, mpool_count(vm_pool()), CONFIG_PAGE_POOL_PAGES},
+		    .count = 4};
+		break;
 	default:
 		*r = ret1(SMCCC_NOT_SUPPORTED);
 		break;

@@ -52,7 +52,8 @@ bool mm_ptable_init(struct mm_ptable *t, uint16_t vmid, struct mpool *pool)
 
 static void free_table(pte_t *table, uint8_t level, struct mpool *pool)
 {
-	for (size_t i = 0; i < MM_PTE_PER_TABLE; i++) {
+	/* entries of the last level are never tables */
+	for (size_t i = 0; level < MM_MAX_LEVEL && i < MM_PTE_PER_TABLE; i++) {
 		if (arch_mm_pte_is_table(table[i], level)) {
 			free_table(table_va(table[i], level), level + 1, pool);
 		}
@@ -143,9 +144,10 @@ struct commit_ctx {
 };
 
 /* Replaces the entry for [addr, addr + size of level), using
- * break-before-make when a valid translation changes. */
+ * break-before-make when a valid translation changes. A table it replaces
+ * is freed (with its subtables unless `leaves_only` says it has none). */
 static void replace_entry(struct commit_ctx *ctx, pte_t *slot, pte_t new_pte,
-			  uint8_t level, uint64_t addr)
+			  uint8_t level, uint64_t addr, bool leaves_only)
 {
 	pte_t old = *slot;
 	bool was_live = arch_mm_pte_is_valid(old, level) ||
@@ -165,7 +167,11 @@ static void replace_entry(struct commit_ctx *ctx, pte_t *slot, pte_t new_pte,
 	*slot = new_pte;
 	arch_mm_sync_table_writes();
 	if (arch_mm_pte_is_table(old, level)) {
-		free_table(table_va(old, level), level + 1, ctx->pool);
+		if (leaves_only) {
+			mpool_free(ctx->pool, table_va(old, level));
+		} else {
+			free_table(table_va(old, level), level + 1, ctx->pool);
+		}
 	}
 }
 
@@ -174,41 +180,28 @@ static void split_entry(struct commit_ctx *ctx, pte_t *slot, uint8_t level,
 			uint64_t addr)
 {
 	uint32_t mode = arch_mm_pte_mode(*slot, level);
-	uint64_t child_size = entry_size(level + 1);
-	pte_t *table = mpool_alloc(ctx->reserve);
+	/* every entry is written below: no need to zero the page */
+	pte_t *table = mpool_alloc_uninit(ctx->reserve);
 
 	CHECK(table != NULL); /* mm_prepare reserved enough */
-	for (size_t i = 0; i < MM_PTE_PER_TABLE; i++) {
-		table[i] = arch_mm_leaf_pte(
-		    level + 1, pa_init(addr + i * child_size), mode);
-	}
+	arch_mm_fill_leaves(table, level + 1, pa_init(addr), mode);
 	arch_mm_sync_table_writes();
 	replace_entry(ctx, slot, arch_mm_table_pte(level, pa_from_va(table)),
-		      level, addr);
+		      level, addr, true);
 }
 
 /* Replaces a table whose entries are all leaves of one mode with one leaf. */
 static void try_merge(struct commit_ctx *ctx, pte_t *slot, uint8_t level,
 		      uint64_t addr)
 {
-	const pte_t *table = table_va(*slot, level);
 	uint32_t mode;
 
-	if (arch_mm_pte_is_table(table[0], level + 1)) {
+	if (!arch_mm_leaves_uniform(table_va(*slot, level), level + 1, &mode) ||
+	    (!(mode & MM_MODE_INVALID) && !arch_mm_block_allowed(level))) {
 		return;
-	}
-	mode = arch_mm_pte_mode(table[0], level + 1);
-	if (!(mode & MM_MODE_INVALID) && !arch_mm_block_allowed(level)) {
-		return;
-	}
-	for (size_t i = 1; i < MM_PTE_PER_TABLE; i++) {
-		if (arch_mm_pte_is_table(table[i], level + 1) ||
-		    arch_mm_pte_mode(table[i], level + 1) != mode) {
-			return;
-		}
 	}
 	replace_entry(ctx, slot, arch_mm_leaf_pte(level, pa_init(addr), mode),
-		      level, addr);
+		      level, addr, true);
 }
 
 static void update_level(struct commit_ctx *ctx, pte_t *table, uint8_t level,
@@ -228,7 +221,7 @@ static void update_level(struct commit_ctx *ctx, pte_t *table, uint8_t level,
 			replace_entry(
 			    ctx, slot,
 			    arch_mm_leaf_pte(level, pa_init(addr), mode), level,
-			    addr);
+			    addr, false);
 			continue;
 		}
 		if (!arch_mm_pte_is_table(*slot, level)) {

@@ -68,7 +68,7 @@ void mpool_add(struct mpool *p, void *begin, size_t size)
 	sl_unlock(&p->lock);
 }
 
-void *mpool_alloc(struct mpool *p)
+void *mpool_alloc_uninit(struct mpool *p)
 {
 	void *page = NULL;
 
@@ -77,6 +77,13 @@ void *mpool_alloc(struct mpool *p)
 		page = pop(p);
 	}
 	sl_unlock(&p->lock);
+	return page;
+}
+
+void *mpool_alloc(struct mpool *p)
+{
+	void *page = mpool_alloc_uninit(p);
+
 	if (page != NULL) {
 		memset(page, 0, PAGE_SIZE);
 	}

@@ -14,7 +14,14 @@ BENCH_RE = re.compile(r"^\[bench-a\] BENCH name=(\w+) iterations=(\d+) total=(\d
                       r"el1=(\d+) el1_peer=(\d+)\s*$")
 # name -> largest EL2 instructions per iteration we accept (issue targets)
 TARGETS = {"ffa_version": 150, "ffa_id_get": None, "msg_send2_64b": 2500,
-           "direct_req_resp": 2000}
+           "direct_req_resp": 2000, "mem_share_cycle_1p": 8000,
+           "mem_lend_cycle_1p": None, "mem_share_cycle_16x1p": None,
+           "mem_share_cycle_2m": None, "mem_share_cycle_1g": None}
+# name -> (base, factor): EL2 instructions at most factor x base's
+RELATIVE = {"mem_share_cycle_16x1p": ("mem_share_cycle_1p", 6),
+            "mem_share_cycle_1g": ("mem_share_cycle_1p", 4)}
+POOL_RE = re.compile(r"^\[bench-a\] BENCH-POOL name=(\w+) pool_pages=(\d+) "
+                     r"in_use_before=(\d+) in_use_peak=(\d+)\s*$")
 
 
 @dataclass
@@ -23,15 +30,13 @@ class Result:
     iterations: int
     el2_instructions: int
     total_instructions: int
-
-    @property
-    def target(self):
-        return TARGETS.get(self.name)
+    pool_in_use_peak: int | None = None
+    target: int | None = None
 
 
 def run_qemu(qemu: str, image: str, timeout: float) -> str:
     cmd = [qemu, "-M", "virt,virtualization=on,gic-version=3", "-cpu", "max",
-           "-smp", "2", "-m", "1G", "-nographic", "-no-reboot",
+           "-smp", "2", "-m", "4G", "-nographic", "-no-reboot",
            "-icount", "shift=0", "-kernel", image]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           timeout=timeout, check=False)
@@ -39,15 +44,24 @@ def run_qemu(qemu: str, image: str, timeout: float) -> str:
 
 
 def parse(output: str) -> list[Result]:
-    results = []
+    results: dict[str, Result] = {}
     for line in output.splitlines():
-        m = BENCH_RE.match(line.rstrip("\r"))
+        line = line.rstrip("\r")
+        m = BENCH_RE.match(line)
         if m:
             name = m.group(1)
             n, total, el1, el1_peer = (int(g) for g in m.groups()[1:])
-            results.append(Result(name, n, round((total - el1 - el1_peer) / n),
-                                  round(total / n)))
-    return results
+            results[name] = Result(name, n, round((total - el1 - el1_peer) / n),
+                                   round(total / n))
+        m = POOL_RE.match(line)
+        if m and m.group(1) in results:
+            results[m.group(1)].pool_in_use_peak = int(m.group(4))
+    for r in results.values():
+        r.target = TARGETS.get(r.name)
+        if r.name in RELATIVE and RELATIVE[r.name][0] in results:
+            base, factor = RELATIVE[r.name]
+            r.target = factor * results[base].el2_instructions
+    return list(results.values())
 
 
 def qemu_version(qemu: str) -> str:
@@ -105,23 +119,27 @@ def main() -> int:
            "config": args.config,
            "results": [{"name": r.name, "iterations": r.iterations,
                         "el2_instructions": r.el2_instructions,
-                        "total_instructions": r.total_instructions}
+                        "total_instructions": r.total_instructions,
+                        **({"page_table_pages_peak": r.pool_in_use_peak}
+                           if r.pool_in_use_peak is not None else {})}
                        for r in results]}
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(doc, f, indent=2)
         f.write("\n")
     with open(os.path.join(args.out, "results.svg"), "w") as f:
         f.write(svg(results))
-    print(f"{'benchmark':<18} {'iterations':>10} {'EL2 instr':>10} "
-          f"{'total instr':>12} {'EL2 target':>11}")
+    print(f"{'benchmark':<22} {'iterations':>10} {'EL2 instr':>10} "
+          f"{'total instr':>12} {'EL2 target':>11} {'PT pages':>9}")
     failed = []
     for r in results:
         target = f"<= {r.target}" if r.target else "-"
         ok = r.target is None or r.el2_instructions <= r.target
         if not ok:
             failed.append(r.name)
-        print(f"{r.name:<18} {r.iterations:>10} {r.el2_instructions:>10} "
-              f"{r.total_instructions:>12} {target:>11}{'' if ok else '  OVER'}")
+        pt = "-" if r.pool_in_use_peak is None else str(r.pool_in_use_peak)
+        print(f"{r.name:<22} {r.iterations:>10} {r.el2_instructions:>10} "
+              f"{r.total_instructions:>12} {target:>11} {pt:>9}"
+              f"{'' if ok else '  OVER'}")
     print(f"  {os.path.join(args.out, 'results.json')} "
           f"(chart: {os.path.join(args.out, 'results.svg')})")
     if failed:

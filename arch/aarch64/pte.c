@@ -79,6 +79,53 @@ pte_t arch_mm_leaf_pte(uint8_t level, paddr_t pa, uint32_t mode)
 	return pte;
 }
 
+static uint64_t level_size(uint8_t level)
+{
+	return 1ull << (PAGE_BITS + 9 * (MM_MAX_LEVEL - level));
+}
+
+void arch_mm_fill_leaves(pte_t *table, uint8_t level, paddr_t pa, uint32_t mode)
+{
+	pte_t pte = arch_mm_leaf_pte(level, pa, mode);
+	uint64_t step = (pte & PTE_VALID) ? level_size(level) : 0;
+
+	/* four at a time: this runs for every split */
+	for (size_t i = 0; i < MM_PTE_PER_TABLE; i += 4) {
+		table[i] = pte;
+		table[i + 1] = pte + step;
+		table[i + 2] = pte + 2 * step;
+		table[i + 3] = pte + 3 * step;
+		pte += 4 * step;
+	}
+}
+
+bool arch_mm_leaves_uniform(const pte_t *table, uint8_t level, uint32_t *mode)
+{
+	pte_t expect = table[0];
+	uint64_t step;
+
+	if (arch_mm_pte_is_table(expect, level)) {
+		return false;
+	}
+	/* a leaf's output address is aligned to its level's size */
+	if ((expect & PTE_VALID) &&
+	    ((expect & PTE_ADDR_MASK) & (level_size(level - 1) - 1)) != 0) {
+		return false;
+	}
+	step = (expect & PTE_VALID) ? level_size(level) : 0;
+	/* four at a time: this runs after every change inside a table */
+	for (size_t i = 0; i < MM_PTE_PER_TABLE; i += 4) {
+		if ((table[i] ^ expect) | (table[i + 1] ^ (expect + step)) |
+		    (table[i + 2] ^ (expect + 2 * step)) |
+		    (table[i + 3] ^ (expect + 3 * step))) {
+			return false;
+		}
+		expect += 4 * step;
+	}
+	*mode = arch_mm_pte_mode(table[0], level);
+	return true;
+}
+
 pte_t arch_mm_table_pte(uint8_t level, paddr_t table)
 {
 	(void)level;

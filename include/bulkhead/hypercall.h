@@ -8,12 +8,15 @@
  *        x2 = vCPU index, x3 = physical CPU, x4 = first RAM base,
  *        x5 = RAM size, x6/x7 = the partition's name, first 16 bytes
  *        (little-endian packed, NUL padded), x8 = vCPU count
+ *   BULKHEAD_POOL_INFO (0xc6000002)  -> x0 = 0, x1 = free pages in the
+ *        hypervisor's page pool (stage-2 tables), x2 = its size in pages
  */
 #pragma once
 
 #define BULKHEAD_CALL_UID  0x8600ff01u
 #define BULKHEAD_REVISION  0x8600ff03u
 #define BULKHEAD_SELF_INFO 0xc6000001u
+#define BULKHEAD_POOL_INFO 0xc6000002u
 
 #define BULKHEAD_UID_0 0x6b6c7542u /* "Bulk" */
 #define BULKHEAD_UID_1 0x64616568u /* "head" */

@@ -23,6 +23,16 @@ bool arch_mm_block_allowed(uint8_t level);
 /* A leaf for `pa` with `mode` (MM_MODE_*); absent modes make an invalid
  * descriptor that still remembers the mode. */
 pte_t arch_mm_leaf_pte(uint8_t level, paddr_t pa, uint32_t mode);
+
+/* Writes MM_PTE_PER_TABLE leaves of `level` in `mode` mapping consecutive
+ * blocks from `pa` (what a split of one leaf into a table needs). */
+void arch_mm_fill_leaves(pte_t *table, uint8_t level, paddr_t pa,
+			 uint32_t mode);
+
+/* Whether the table's entries (of `level`) are leaves that one leaf of the
+ * level above could replace: one mode, consecutive addresses. *mode is
+ * set when true. */
+bool arch_mm_leaves_uniform(const pte_t *table, uint8_t level, uint32_t *mode);
 pte_t arch_mm_table_pte(uint8_t level, paddr_t table);
 bool arch_mm_pte_is_table(pte_t pte, uint8_t level);
 bool arch_mm_pte_is_valid(pte_t pte, uint8_t level);

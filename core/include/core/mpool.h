@@ -24,6 +24,9 @@ void mpool_add(struct mpool *p, void *begin, size_t size);
 /* A zeroed page, or NULL when the pool is empty. */
 void *mpool_alloc(struct mpool *p);
 
+/* The same without zeroing, for callers that write the whole page. */
+void *mpool_alloc_uninit(struct mpool *p);
+
 void mpool_free(struct mpool *p, void *page);
 
 size_t mpool_count(struct mpool *p);

@@ -10,12 +10,18 @@
  * and tests/bench_ffa.py turns that into EL2 and total instructions per
  * iteration.
  */
+#include <bulkhead/hypercall.h>
 #include <guest/ffa.h>
 #include <string.h>
 
-#define ITERATIONS 10000
-#define PEER	   2
-#define REPORT	   0x52505254u /* "RPRT": peer's EL1 count since last */
+#define ITERATIONS     10000
+#define PEER	       2
+#define REPORT	       0x52505254u /* "RPRT": peer's EL1 count since last */
+#define CYCLE	       0x4359434cu /* "CYCL": retrieve + relinquish x4/x5 */
+#define PEAK	       0x5045414bu /* "PEAK": the same, reporting pool use */
+#define MEM_ITERATIONS 1000
+#define GIB	       (1ull << 30)
+#define BIG_REGION     0x80000000ull /* bench-a's second region: 1 GiB */
 
 #define PMEVTYPER_U	 (1ull << 30) /* do not count EL0 */
 #define PMEVTYPER_NSH	 (1ull << 27) /* count EL2 */
@@ -139,6 +145,78 @@ static void bench_send2(void)
 	report("msg_send2_64b", ITERATIONS, a, b, peer_el1());
 }
 
+static uint8_t scratch_pages[32][FFA_PAGE_SIZE] __attribute__((aligned(4096)));
+
+static int32_t cycle_once(uint32_t fn, const struct ffa_mem_constituent *cons,
+			  uint32_t count, uint64_t command, uint64_t *peak)
+{
+	struct ffa_mem_receiver r = {.id = PEER,
+				     .permissions = FFA_MEM_DATA_RW};
+	uint64_t handle = 0;
+	uint64_t words[5] = {command};
+	struct ffa_value resp;
+	int32_t err = ffa_mem_send(&mb, fn, cons, count, &r, 1, 0, 0, &handle);
+
+	if (err != 0) {
+		return err;
+	}
+	words[1] = handle;
+	resp = ffa_direct_req(mb.self, PEER, words, true);
+	if ((uint32_t)resp.x[3] != 0) {
+		return (int32_t)resp.x[3];
+	}
+	*peak = resp.x[4];
+	return ffa_mem_reclaim(handle, 0);
+}
+
+/* share -> retrieve (peer) -> relinquish (peer) -> reclaim */
+static void bench_mem(const char *name, uint32_t fn,
+		      const struct ffa_mem_constituent *cons, uint32_t count)
+{
+	struct smccc_res info =
+	    hvc_call(BULKHEAD_POOL_INFO, 0, 0, 0, 0, 0, 0, 0);
+	uint64_t pool_total = info.x[2];
+	uint64_t before = info.x[1];
+	uint64_t peak = 0;
+	struct sample a;
+	struct sample b;
+	int32_t err = cycle_once(fn, cons, count, PEAK, &peak);
+
+	peer_el1();
+	a = sample();
+	for (int i = 0; i < MEM_ITERATIONS && err == 0; i++) {
+		uint64_t ignored;
+
+		err = cycle_once(fn, cons, count, CYCLE, &ignored);
+	}
+	b = sample();
+	if (err != 0) {
+		guest_printf("BENCH %s failed: %d\n", name, err);
+		return;
+	}
+	report(name, MEM_ITERATIONS, a, b, peer_el1());
+	guest_printf("BENCH-POOL name=%s pool_pages=%lu in_use_before=%lu "
+		     "in_use_peak=%lu\n",
+		     name, pool_total, pool_total - before, pool_total - peak);
+}
+
+static void bench_memory(void)
+{
+	static struct ffa_mem_constituent sixteen[16];
+
+	for (int i = 0; i < 16; i++) {
+		sixteen[i] = (struct ffa_mem_constituent){
+		    (uintptr_t)&scratch_pages[2 * i], 1, 0};
+	}
+	bench_mem("mem_share_cycle_1p", FFA_MEM_SHARE_64, sixteen, 1);
+	bench_mem("mem_lend_cycle_1p", FFA_MEM_LEND_64, sixteen, 1);
+	bench_mem("mem_share_cycle_16x1p", FFA_MEM_SHARE_64, sixteen, 16);
+	bench_mem("mem_share_cycle_2m", FFA_MEM_SHARE_64,
+		  &(struct ffa_mem_constituent){BIG_REGION, 512, 0}, 1);
+	bench_mem("mem_share_cycle_1g", FFA_MEM_SHARE_64,
+		  &(struct ffa_mem_constituent){BIG_REGION, GIB / 4096, 0}, 1);
+}
+
 static void driver(void)
 {
 	uint64_t words[5] = {0};
@@ -152,6 +230,7 @@ static void driver(void)
 	bench_null_call("ffa_id_get", FFA_ID_GET);
 	bench_send2();
 	bench_direct();
+	bench_memory();
 	ffa_msg_send(&mb, PEER, "quit", 4);
 	guest_printf("BENCH done\n");
 }
@@ -170,6 +249,24 @@ static void server(void)
 
 				resp[0] = since(now, base);
 				base = now;
+			} else if ((uint32_t)r.x[3] == CYCLE ||
+				   (uint32_t)r.x[3] == PEAK) {
+				struct ffa_mem_transaction t;
+				int32_t err = ffa_mem_retrieve(
+				    &mb, r.x[4], ffa_sender(r.x[1]), 0,
+				    FFA_MEM_TYPE_ANY, 0, 0, &t);
+
+				ffa_rx_release();
+				if ((uint32_t)r.x[3] == PEAK) {
+					resp[1] = hvc_call(BULKHEAD_POOL_INFO,
+							   0, 0, 0, 0, 0, 0, 0)
+						      .x[1];
+				}
+				if (err == 0) {
+					err =
+					    ffa_mem_relinquish(&mb, r.x[4], 0);
+				}
+				resp[0] = (uint32_t)err;
 			}
 			r = ffa_direct_resp(&r, resp);
 		} else if (ffa_value_is(&r, FFA_RUN)) {
