@@ -94,8 +94,8 @@ GUEST_CFLAGS := $(COMMON_CFLAGS) -fpie -fvisibility=hidden -fno-toplevel-reorder
 GUEST_LIB_SRCS := guest/start.S guest/vectors.S guest/call.S guest/runtime.c guest/print.c \
 	guest/test.c guest/ffa.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c
 GUEST_LIB_OBJS := $(patsubst %,$(O)/guest/%.o,$(GUEST_LIB_SRCS))
-GUEST_APPS := $(notdir $(wildcard guest/apps/*))
-TEST_APPS := $(notdir $(wildcard tests/partitions/*))
+GUEST_APPS := $(notdir $(patsubst %/,%,$(wildcard guest/apps/*/)))
+TEST_APPS := $(notdir $(patsubst %/,%,$(wildcard tests/partitions/*/)))
 IMAGE_DIR := $(O)/images
 APP_IMAGES := $(GUEST_APPS:%=$(IMAGE_DIR)/%.bin) $(TEST_APPS:%=$(IMAGE_DIR)/%.bin)
 

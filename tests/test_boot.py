@@ -173,3 +173,19 @@ def test_ffa_mem_page_pool_back_at_start(boots):
     assert start and end
     assert start[0].split("page pool: ")[1].split(" of")[0] == \
         end[0].split("page pool: ")[1].split(" of")[0]
+
+
+def test_demo_memory_lend_share_ring_and_refusal(boots):
+    out = boots("qemu-virt-demo").lines
+    assert any(re.fullmatch(r"\[control\] MEM_LEND of page 0x[0-9a-f]+ to partition 3: "
+                            r"0, handle 0x8[0-9a-f]{15}", l) for l in out)
+    assert ('[control] reclaimed the lent page (0): "filled in by logger on CPU 3"'
+            in out)
+    for who in ("sensor", "logger"):
+        assert any(re.fullmatch(rf'\[{who}\] shared page 0x[0-9a-f]+ says "hello from '
+                                r'control, shared read-only"', l) for l in out), who
+    assert "[control] both relinquished (0, 0); MEM_RECLAIM: 0" in out
+    assert ("[control] MEM_DONATE to partition 3: -6 (DENIED: not in the manifest's "
+            "grants)") in out
+    assert "[logger] ring in static shared memory holds 3 readings:" in out
+    assert '[logger]   ring[2] = "reading 3: 23.1 C"' in out

@@ -7,7 +7,7 @@
 #include <guest/ffa.h>
 #include <string.h>
 
-#define DEMO_COUNT_REQUEST 0x434e543fu /* "CNT?" */
+#include "../demo-ring.h"
 
 static uint8_t tx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
 static uint8_t rx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
@@ -15,10 +15,48 @@ static struct ffa_mailbox mb;
 static uint32_t logged;
 static uint32_t requests;
 
+/* FILL: the lent page is ours for a while: write into it, give it back. */
+static int32_t fill(uint64_t handle, uint16_t owner)
+{
+	uint64_t page = demo_retrieve(&mb, handle, owner, FFA_MEM_DATA_RW);
+	static const char text[] = "filled in by logger on CPU 3";
+
+	if (page == 0) {
+		return FFA_ABORTED;
+	}
+	memcpy((void *)(uintptr_t)page, text, sizeof(text));
+	guest_printf("retrieved lent page %#lx, wrote \"%s\", relinquishing\n",
+		     page, text);
+	return ffa_mem_relinquish(&mb, handle, 0);
+}
+
+/* SHOW: a page shared read-only with us and the sensor. */
+static int32_t show(uint64_t handle, uint16_t owner)
+{
+	uint64_t page = demo_retrieve(&mb, handle, owner, FFA_MEM_DATA_RO);
+
+	if (page == 0) {
+		return FFA_ABORTED;
+	}
+	guest_printf("shared page %#lx says \"%s\"\n", page,
+		     (const char *)(uintptr_t)page);
+	return ffa_mem_relinquish(&mb, handle, 0);
+}
+
 static void answer(struct ffa_service *s, const struct ffa_value *req,
 		   uint64_t *resp)
 {
+	uint16_t from = ffa_sender(req->x[1]);
+
 	(void)s;
+	if (req->x[3] == DEMO_FILL_REQUEST) {
+		resp[0] = (uint32_t)fill(req->x[4], from);
+		return;
+	}
+	if (req->x[3] == DEMO_SHOW_REQUEST) {
+		resp[0] = (uint32_t)show(req->x[4], from);
+		return;
+	}
 	requests++;
 	guest_printf("direct request from partition %u (word %#lx): "
 		     "answering %u messages logged\n",
@@ -38,8 +76,19 @@ static enum ffa_service_action log_message(struct ffa_service *s,
 	memcpy(text, payload, len);
 	text[len] = '\0';
 	if (strcmp(text, "quit") == 0) {
+		const struct demo_ring *ring =
+		    (const struct demo_ring *)(uintptr_t)DEMO_RING_ADDR;
+
 		guest_printf("quit from partition %u after %u messages\n",
 			     msg->sender, logged);
+		guest_printf(
+		    "ring in static shared memory holds %u readings:\n",
+		    ring->head);
+		for (uint32_t i = 0; i < ring->head && i < DEMO_RING_ENTRIES;
+		     i++) {
+			guest_printf("  ring[%u] = \"%s\"\n", i,
+				     ring->entries[i]);
+		}
 		return FFA_SERVICE_STOP;
 	}
 	logged++;

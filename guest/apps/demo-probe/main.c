@@ -8,6 +8,8 @@
 #include <guest/ffa.h>
 #include <string.h>
 
+#include "../demo-ring.h"
+
 #define LOGGER 3
 
 static uint8_t tx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
@@ -21,6 +23,7 @@ static void report_readings(void)
 	    0xd4, 0xc2, 0xe1, 0xa3, 0x9a, 0x4b, 0x60, 0x7f,
 	    0x2f, 0x1e, 0x5d, 0x8c, 0x6d, 0x5c, 0x4b, 0x3a};
 	struct ffa_partition_info d;
+	struct demo_ring *ring = (struct demo_ring *)(uintptr_t)DEMO_RING_ADDR;
 	uint32_t count;
 	uint32_t size;
 	char text[48];
@@ -38,12 +41,55 @@ static void report_readings(void)
 
 		fmt_snprintf(text, sizeof(text), "reading %d: %d.%d C", i,
 			     20 + i, (i * 7) % 10);
+		/* also into the ring in static shared memory */
+		memcpy(ring->entries[ring->head], text, strlen(text) + 1);
+		ring->head = ring->head + 1;
 		do {
 			err = ffa_msg_send(&mb, d.id, text,
 					   (uint32_t)strlen(text));
 		} while (err == FFA_BUSY);
 		guest_printf("sent \"%s\" (MSG_SEND2: %d)\n", text, err);
 	}
+}
+
+/* SHOW: control shares a page read-only with us and the logger. */
+static void answer(struct ffa_service *s, const struct ffa_value *req,
+		   uint64_t *resp)
+{
+	uint64_t handle = req->x[4];
+	uint64_t page;
+
+	(void)s;
+	if (req->x[3] != DEMO_SHOW_REQUEST) {
+		resp[0] = (uint32_t)FFA_INVALID_PARAMETERS;
+		return;
+	}
+	page =
+	    demo_retrieve(&mb, handle, ffa_sender(req->x[1]), FFA_MEM_DATA_RO);
+	if (page == 0) {
+		resp[0] = (uint32_t)FFA_ABORTED;
+		return;
+	}
+	guest_printf("shared page %#lx says \"%s\"\n", page,
+		     (const char *)(uintptr_t)page);
+	resp[0] = (uint32_t)ffa_mem_relinquish(&mb, handle, 0);
+}
+
+static enum ffa_service_action
+stop(struct ffa_service *s, const struct ffa_msg *msg, const void *payload)
+{
+	(void)s;
+	(void)msg;
+	(void)payload;
+	return FFA_SERVICE_STOP;
+}
+
+static void serve_until_quit(void)
+{
+	struct ffa_service service = {
+	    .mb = &mb, .direct = answer, .indirect = stop};
+
+	ffa_service_loop(&service);
 }
 
 int main(void)
@@ -67,6 +113,7 @@ int main(void)
 		     abort.esr, ESR_EC(abort.esr), ESR_FSC(abort.esr),
 		     abort.far, abort.elr);
 	report_readings();
+	serve_until_quit();
 	guest_printf("%s: done, SYSTEM_OFF\n", me.name);
 	return 0;
 }

@@ -3,17 +3,23 @@
  * with PSCI CPU_ON and waits for them to switch off again. Then FF-A:
  * discovers every partition with PARTITION_INFO_GET, sends the logger an
  * indirect message, asks it with direct requests (CPU 0 -> CPU 3) how
- * many messages it has logged until the sensor's have arrived, tells it
- * to quit, and powers off.
+ * many messages it has logged until the sensor's have arrived. Then
+ * memory: lends the logger a page to fill, shares one page read-only with
+ * the sensor and the logger, tries a donation the manifest does not
+ * grant, tells both to quit and powers off.
  */
 #include <bulkhead/psci.h>
 #include <guest/ffa.h>
 #include <string.h>
 
-#define LOGGER		   3
-#define DEMO_COUNT_REQUEST 0x434e543fu /* "CNT?" */
-#define EXPECTED_MESSAGES  4	       /* 3 from sensor, 1 from us */
+#include "../demo-ring.h"
 
+#define SENSOR		  2
+#define LOGGER		  3
+#define EXPECTED_MESSAGES 4 /* 3 from sensor, 1 from us */
+
+static uint8_t lend_page[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
+static uint8_t share_page[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
 static uint8_t tx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
 static uint8_t rx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
 static struct ffa_mailbox mb;
@@ -101,7 +107,60 @@ static void talk_to_logger(void)
 	guest_printf("direct response from partition %u: %lu messages logged "
 		     "(request %lu)\n",
 		     ffa_sender(r.x[1]), logged, r.x[4]);
-	send_text("quit");
+}
+
+/* A direct request with a command and a handle, retried while the
+ * receiver is busy; returns the FF-A status it answers with. */
+static int32_t ask(uint16_t to, uint64_t command, uint64_t handle)
+{
+	uint64_t words[5] = {command, handle};
+	struct ffa_value r;
+
+	do {
+		r = ffa_direct_req(mb.self, to, words, true);
+	} while (ffa_is_error(&r, FFA_BUSY));
+	return ffa_value_is(&r, FFA_ERROR) ? ffa_value_error(&r)
+					   : (int32_t)r.x[3];
+}
+
+static void memory_demo(void)
+{
+	struct ffa_mem_constituent page = {(uintptr_t)share_page, 1, 0};
+	struct ffa_mem_receiver both[2] = {
+	    {.id = SENSOR, .permissions = FFA_MEM_DATA_RO},
+	    {.id = LOGGER, .permissions = FFA_MEM_DATA_RO}};
+	static const char greeting[] = "hello from control, shared read-only";
+	uint64_t handle = 0;
+	int32_t err;
+
+	/* lend: logger fills the page, relinquishes; we reclaim and read */
+	err = ffa_mem_lend(&mb, LOGGER, lend_page, 1, FFA_MEM_DATA_RW, &handle);
+	guest_printf("MEM_LEND of page %#lx to partition %u: %d, handle %#lx\n",
+		     (uint64_t)(uintptr_t)lend_page, LOGGER, err, handle);
+	if (err == 0) {
+		err = ask(LOGGER, DEMO_FILL_REQUEST, handle);
+		err = err != 0 ? err : ffa_mem_reclaim(handle, 0);
+		guest_printf("reclaimed the lent page (%d): \"%s\"\n", err,
+			     (const char *)lend_page);
+	}
+	/* share one page with two partitions at once */
+	memcpy(share_page, greeting, sizeof(greeting));
+	err = ffa_mem_send(&mb, FFA_MEM_SHARE_64, &page, 1, both, 2, 0, 0,
+			   &handle);
+	guest_printf("MEM_SHARE of page %#lx with partitions %u and %u: %d\n",
+		     page.address, SENSOR, LOGGER, err);
+	if (err == 0) {
+		int32_t s = ask(SENSOR, DEMO_SHOW_REQUEST, handle);
+		int32_t l = ask(LOGGER, DEMO_SHOW_REQUEST, handle);
+
+		guest_printf("both relinquished (%d, %d); MEM_RECLAIM: %d\n", s,
+			     l, ffa_mem_reclaim(handle, 0));
+	}
+	/* the manifest grants logger no donation */
+	err = ffa_mem_donate(&mb, LOGGER, lend_page, 1, &handle);
+	guest_printf("MEM_DONATE to partition %u: %d (%s)\n", LOGGER, err,
+		     err == FFA_DENIED ? "DENIED: not in the manifest's grants"
+				       : "unexpected");
 }
 
 int main(void)
@@ -126,6 +185,11 @@ int main(void)
 	}
 	discover();
 	talk_to_logger();
+	memory_demo();
+	send_text("quit");
+	do {
+		err = ffa_msg_send(&mb, SENSOR, "quit", 4);
+	} while (err == FFA_BUSY);
 	guest_printf("%s: done, SYSTEM_OFF\n", me.name);
 	return 0;
 }
