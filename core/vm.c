@@ -162,7 +162,7 @@ static void build_stage2(struct partition *p, struct mpool *pool)
 	}
 }
 
-/* Clears the partition's RAM and copies its image in. */
+/* Clears the partition's RAM and copies its image in (first boot). */
 static void load_image(struct partition *p)
 {
 	const struct manifest_partition *m = p->m;
@@ -175,6 +175,54 @@ static void load_image(struct partition *p)
 	for (uint32_t i = 0; i < m->mem_count; i++) {
 		arch_sync_memory_for_guest(va_from_pa(pa_init(m->mem[i].base)),
 					   m->mem[i].size);
+	}
+}
+
+/* Whether `page` of `p` is its own, for it alone, mapped: the only pages a
+ * reset may clear (memory it lent, shared or donated is someone else's
+ * business until it is reclaimed). */
+static bool owned_alone(struct partition *p, uint64_t page)
+{
+	uint32_t mode;
+
+	return mm_get_mode(&p->ptable, ipa_init(page),
+			   ipa_init(page + PAGE_SIZE), &mode) &&
+	       (mode & (MM_MODE_INVALID | MM_MODE_UNOWNED | MM_MODE_SHARED)) ==
+		   0;
+}
+
+/*
+ * SYSTEM_RESET: like load_image, but page by page, skipping pages of the
+ * manifest's RAM that are lent, shared or donated away at the moment. An
+ * image page that cannot be written is reported; the partition boots
+ * anyway (it gave that memory away itself).
+ */
+static void reload_image(struct partition *p)
+{
+	const struct manifest_partition *m = p->m;
+	uint32_t skipped = 0;
+
+	for (uint32_t i = 0; i < m->mem_count; i++) {
+		for (uint64_t off = 0; off < m->mem[i].size; off += PAGE_SIZE) {
+			uint64_t page = m->mem[i].base + off;
+			uint8_t *va = va_from_pa(pa_init(page));
+
+			if (!owned_alone(p, page)) {
+				skipped++;
+				continue;
+			}
+			memset(va, 0, PAGE_SIZE);
+			if (i == 0 && off < m->image_size) {
+				memcpy(va, payload_base + m->image_offset + off,
+				       MIN(PAGE_SIZE, m->image_size - off));
+			}
+			arch_sync_memory_for_guest(va, PAGE_SIZE);
+		}
+	}
+	if (skipped > 0) {
+		WARN("partition %s: %u page(s) of its RAM are lent, shared or "
+		     "donated: left as they are",
+		     m->name, skipped);
 	}
 }
 
@@ -305,7 +353,7 @@ static bool vcpu_went_off(struct partition_locked locked)
 	}
 	if (p->state == PARTITION_RESETTING) {
 		INFO("partition %s: restarting", p->m->name);
-		load_image(p);
+		reload_image(p);
 		arch_mm_invalidate_stage2(p->ptable.vmid, ipa_init(0),
 					  ipa_init(arch_mm_stage2_ipa_limit()));
 		boot_partition(locked);

@@ -38,6 +38,10 @@ static void serve(struct ffa_service *s, const struct ffa_value *req,
 		resp[0] =
 		    (uint32_t)retrieve(req->x[4], (uint16_t)req->x[5],
 				       (uint8_t)req->x[6], 0, 0, &resp[1]);
+		if (resp[0] == 0) {
+			/* the first word of what it received */
+			resp[2] = *(volatile uint64_t *)(uintptr_t)resp[1];
+		}
 		break;
 	case B_READ:
 		resp[2] = !guest_probe_read(req->x[4], &value, &abort);
@@ -62,6 +66,8 @@ static void serve(struct ffa_service *s, const struct ffa_value *req,
 		    (uint32_t)req->x[5], &handle);
 		resp[1] = handle;
 		break;
+	case B_RESET:
+		psci_system_reset();
 	default:
 		resp[0] = 0xbad;
 	}

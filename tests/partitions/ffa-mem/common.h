@@ -21,5 +21,5 @@ enum borrower_cmd {
 	B_RELINQUISH,		 /* x4 handle, x5 flags */
 	B_DONATE,		 /* x4 address, x5 pages, x6 to -> x4 handle */
 	B_RETRIEVE_FROM,	 /* x4 handle, x5 owner, x6 perms */
-	B_QUIT,
+	B_RESET,		 /* SYSTEM_RESET (the request is ABORTED) */
 };

@@ -53,6 +53,18 @@ static int32_t send_pages(uint32_t fn, uint64_t address, uint32_t count,
 	return ffa_mem_send(&mb, fn, &c, 1, &r, 1, flags, 0, handle);
 }
 
+#define B1_SPARE_PAGE 0x44700000ull /* in b1's RAM, not in its image */
+#define PATTERN	      0x5ca1ab1e0ddba11ull
+
+static void wait_until_serving(uint16_t id)
+{
+	struct ffa_value r;
+
+	do {
+		r = cmd(id, 0, 0, 0, 0, 0);
+	} while (ffa_is_error(&r, FFA_BUSY));
+}
+
 TEST(mem, share_retrieve_relinquish_reclaim)
 {
 	uint64_t h = 0;
@@ -148,8 +160,9 @@ TEST(mem, donate_back_and_on)
 	/* home again, executable as before (so the tables merge back) */
 	r = cmd(ID_B2, B_DONATE, addr(3), 1, ID_OWNER, 0);
 	ASSERT_EQ(0, r.x[3]);
-	ASSERT_EQ(0, ffa_mem_retrieve(&mb, r.x[4], ID_B2, 0, 0,
-				      FFA_MEM_DATA_RW | FFA_MEM_INSTR_X, 0, &t));
+	ASSERT_EQ(0,
+		  ffa_mem_retrieve(&mb, r.x[4], ID_B2, 0, 0,
+				   FFA_MEM_DATA_RW | FFA_MEM_INSTR_X, 0, &t));
 	EXPECT_EQ(0, ffa_rx_release());
 	EXPECT_EQ(0x11, pages[3][0]);
 }
@@ -355,6 +368,35 @@ TEST(mem, grant_limits)
 	EXPECT_EQ(0, ffa_mem_reclaim(h, 0));
 }
 
+TEST(mem, reset_leaves_donated_pages_alone)
+{
+	volatile uint64_t *page = (volatile uint64_t *)(uintptr_t)B1_SPARE_PAGE;
+	struct ffa_mem_transaction t;
+	struct ffa_value r;
+	uint64_t h = 0;
+
+	/* b1 gives us a page of its own RAM */
+	r = cmd(ID_B1, B_DONATE, B1_SPARE_PAGE, 1, ID_OWNER, 0);
+	ASSERT_EQ(0, r.x[3]);
+	ASSERT_EQ(0,
+		  ffa_mem_retrieve(&mb, r.x[4], ID_B1, 0, FFA_MEM_TYPE_DONATE,
+				   FFA_MEM_DATA_RW | FFA_MEM_INSTR_X, 0, &t));
+	EXPECT_EQ(0, ffa_rx_release());
+	*page = PATTERN;
+	/* b1 resets: its RAM is cleared and reloaded, except our page */
+	r = cmd(ID_B1, B_RESET, 0, 0, 0, 0);
+	EXPECT_EQ(FFA_ABORTED, ffa_value_error(&r));
+	wait_until_serving(ID_B1);
+	EXPECT_EQ(PATTERN, *page);
+	/* hand it back (executable, as b1's RAM was) */
+	ASSERT_EQ(0, ffa_mem_donate(&mb, ID_B1,
+				    (void *)(uintptr_t)B1_SPARE_PAGE, 1, &h));
+	r = cmd(ID_B1, B_RETRIEVE_FROM, h, ID_OWNER,
+		FFA_MEM_DATA_RW | FFA_MEM_INSTR_X, 0);
+	EXPECT_EQ(0, r.x[3]);
+	EXPECT_EQ(PATTERN, r.x[5]);
+}
+
 TEST(mem, table_full_then_recovers)
 {
 	uint64_t h[CONFIG_FFA_MEM_MAX_TRANSACTIONS + 1];
@@ -378,15 +420,6 @@ TEST(mem, table_full_then_recovers)
 	ASSERT_EQ(
 	    0, ffa_mem_share(&mb, ID_B1, pages[36], 1, FFA_MEM_DATA_RO, &h[0]));
 	EXPECT_EQ(0, ffa_mem_reclaim(h[0], 0));
-}
-
-static void wait_until_serving(uint16_t id)
-{
-	struct ffa_value r;
-
-	do {
-		r = cmd(id, 0, 0, 0, 0, 0);
-	} while (ffa_is_error(&r, FFA_BUSY));
 }
 
 int main(void)
