@@ -51,6 +51,18 @@ static struct peer *peer(uint16_t id)
 	return &peers[id];
 }
 
+/* After the n-th BUSY in a row, wait longer each time (up to a limit)
+ * before asking again, so that retries do not crowd out the receiver's own
+ * calls on its lock. */
+static void backoff(uint32_t n)
+{
+	uint32_t spins = 64u << (n < 8 ? n : 8);
+
+	for (uint32_t i = 0; i < spins; i++) {
+		guest_cpu_relax();
+	}
+}
+
 static int32_t send(uint16_t to, enum kind kind, uint32_t seq)
 {
 	struct payload m = {kind, seq};
@@ -170,18 +182,21 @@ static void request_round(uint16_t server)
 		uint64_t words[5] = {p->dir_sent, 0x5354};
 		struct ffa_value r;
 
-		for (;;) {
+		for (uint32_t tries = 0;; tries++) {
 			r = ffa_direct_req(mb.self, server, words, true);
 			if (!ffa_is_error(&r, FFA_BUSY)) {
 				break;
 			}
 			p->busy_direct++;
+			backoff(tries);
 		}
 		errors += !ffa_value_is(&r, FFA_MSG_SEND_DIRECT_RESP_64) ||
 			  r.x[3] != p->dir_sent + 1;
 		p->dir_sent++;
 	}
-	while (send(server, ROUND_DONE, 0) == FFA_BUSY) {
+	for (uint32_t tries = 0; send(server, ROUND_DONE, 0) == FFA_BUSY;
+	     tries++) {
+		backoff(tries);
 	}
 }
 
