@@ -695,15 +695,54 @@ static int32_t retrieve(struct vcpu *v, const struct ffa_mem_transaction *d,
 	return 0;
 }
 
+typedef int32_t (*transaction_op)(struct vcpu *v, const void *request,
+				  struct mem_transaction *tx);
+
+/*
+ * Runs `op` on the transaction `handle` names for a borrower's call: finds
+ * its owner, locks owner and caller in ID order, then the table, and looks
+ * the handle up again (it may have ended meanwhile). Unknown handles, and
+ * the caller's own transactions, are INVALID_PARAMETERS.
+ */
+static void on_transaction(struct vcpu *v, uint64_t handle, transaction_op op,
+			   const void *request)
+{
+	struct partition *p = v->part;
+	struct partition *owner = owner_of(handle);
+	struct partition_locked lp;
+	struct partition_locked lo;
+	struct mem_transaction *tx;
+	int32_t err;
+
+	if (owner == NULL || owner == p) {
+		mem_error(v, FFA_INVALID_PARAMETERS);
+		return;
+	}
+	partition_lock_pair(p, owner, &lp, &lo);
+	sl_lock(&mem_lock);
+	tx = find(handle);
+	err = tx == NULL || tx->owner != owner ? FFA_INVALID_PARAMETERS
+					       : op(v, request, tx);
+	sl_unlock(&mem_lock);
+	partition_unlock(&lo);
+	partition_unlock(&lp);
+	if (err != 0) {
+		mem_error(v, err);
+	}
+}
+
+static int32_t retrieve_op(struct vcpu *v, const void *request,
+			   struct mem_transaction *tx)
+{
+	return retrieve(v, request, tx);
+}
+
 static void call_retrieve(struct vcpu *v)
 {
 	struct partition *p = v->part;
 	uint8_t *buf = cpu_scratch(v);
 	struct ffa_mem_transaction d;
 	struct partition_locked lp;
-	struct partition_locked lo;
-	struct partition *owner;
-	struct mem_transaction *tx;
 	uint32_t len = 0;
 	int32_t err;
 
@@ -713,24 +752,11 @@ static void call_retrieve(struct vcpu *v)
 	if (err == 0) {
 		err = ffa_mem_parse(buf, len, p->ffa_version, false, &d);
 	}
-	if (err == 0 && ((owner = owner_of(d.handle)) == NULL || owner == p)) {
-		err = FFA_INVALID_PARAMETERS;
-	}
 	if (err != 0) {
 		mem_error(v, err);
 		return;
 	}
-	partition_lock_pair(p, owner, &lp, &lo);
-	sl_lock(&mem_lock);
-	tx = find(d.handle);
-	err = tx == NULL || tx->owner != owner ? FFA_INVALID_PARAMETERS
-					       : retrieve(v, &d, tx);
-	sl_unlock(&mem_lock);
-	partition_unlock(&lo);
-	partition_unlock(&lp);
-	if (err != 0) {
-		mem_error(v, err);
-	}
+	on_transaction(v, d.handle, retrieve_op, &d);
 }
 
 /* --- relinquish and reclaim ----------------------------------------------- */
@@ -769,14 +795,17 @@ static int32_t relinquish(struct vcpu *v, const struct ffa_mem_relinquish *r,
 	return 0;
 }
 
+static int32_t relinquish_op(struct vcpu *v, const void *request,
+			     struct mem_transaction *tx)
+{
+	return relinquish(v, request, tx);
+}
+
 static void call_relinquish(struct vcpu *v)
 {
 	struct partition *p = v->part;
 	struct ffa_mem_relinquish r;
 	struct partition_locked lp;
-	struct partition_locked lo;
-	struct partition *owner;
-	struct mem_transaction *tx;
 	int32_t err;
 
 	lp = partition_lock(p);
@@ -785,24 +814,11 @@ static void call_relinquish(struct vcpu *v)
 		  : ffa_mem_relinquish_parse(va_from_pa(pa_init(p->mailbox.tx)),
 					     FFA_MEM_RELINQUISH_SIZE, &r);
 	partition_unlock(&lp);
-	if (err == 0 && ((owner = owner_of(r.handle)) == NULL || owner == p)) {
-		err = FFA_INVALID_PARAMETERS;
-	}
 	if (err != 0) {
 		mem_error(v, err);
 		return;
 	}
-	partition_lock_pair(p, owner, &lp, &lo);
-	sl_lock(&mem_lock);
-	tx = find(r.handle);
-	err = tx == NULL || tx->owner != owner ? FFA_INVALID_PARAMETERS
-					       : relinquish(v, &r, tx);
-	sl_unlock(&mem_lock);
-	partition_unlock(&lo);
-	partition_unlock(&lp);
-	if (err != 0) {
-		mem_error(v, err);
-	}
+	on_transaction(v, r.handle, relinquish_op, &r);
 }
 
 static void call_reclaim(struct vcpu *v)
