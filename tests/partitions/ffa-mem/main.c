@@ -397,6 +397,29 @@ TEST(mem, reset_leaves_donated_pages_alone)
 	EXPECT_EQ(PATTERN, r.x[5]);
 }
 
+#define SHARED_WINDOW 0x4f000000ull /* static region: memowner rw, b2 ro */
+
+TEST(mem, static_shared_region_access)
+{
+	volatile uint8_t *window = (volatile uint8_t *)(uintptr_t)SHARED_WINDOW;
+	struct ffa_value r;
+	uint64_t h;
+
+	window[5] = 0x6b;
+	r = cmd(ID_B2, B_READ, SHARED_WINDOW + 5, 0, 0, 0);
+	EXPECT_EQ(0, r.x[5]);
+	EXPECT_EQ(0x6b, r.x[4]);
+	/* read-only for b2 */
+	r = cmd(ID_B2, B_WRITE, SHARED_WINDOW, 1, 0, 0);
+	EXPECT_EQ(1, r.x[5]);
+	EXPECT_EQ(SHARED_WINDOW, r.x[6]);
+	/* not part of b1's stage 2 at all */
+	EXPECT_EQ(1, cmd(ID_B1, B_READ, SHARED_WINDOW, 0, 0, 0).x[5]);
+	/* and never part of a run-time transaction */
+	EXPECT_EQ(FFA_DENIED, send_pages(FFA_MEM_SHARE_64, SHARED_WINDOW, 1,
+					 ID_B1, FFA_MEM_DATA_RO, 0, &h));
+}
+
 TEST(mem, table_full_then_recovers)
 {
 	uint64_t h[CONFIG_FFA_MEM_MAX_TRANSACTIONS + 1];
