@@ -6,6 +6,7 @@
 #include <bulkhead/psci.h>
 #include <bulkhead/smccc.h>
 #include <core/call.h>
+#include <core/ffa.h>
 #include <core/log.h>
 
 struct call_result {

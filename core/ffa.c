@@ -17,7 +17,7 @@
 #include <core/arch.h>
 #include <core/console.h>
 #include <core/log.h>
-#include <core/vm.h>
+#include <core/ffa.h>
 #include <string.h>
 
 /* Calls that exist only from a given negotiated version on. */
@@ -25,19 +25,6 @@
 #define SINCE_1_2 FFA_VERSION_1_2
 
 /* --- Results ------------------------------------------------------------- */
-
-static void set_regs(struct arch_regs *r, uint64_t x0, uint64_t x1, uint64_t x2,
-		     uint64_t x3)
-{
-	r->x[0] = x0;
-	r->x[1] = x1;
-	r->x[2] = x2;
-	r->x[3] = x3;
-	r->x[4] = 0;
-	r->x[5] = 0;
-	r->x[6] = 0;
-	r->x[7] = 0;
-}
 
 /* Zeroes x8..x17 as well, for the v1.2 extended calls. */
 static void clear_extended(struct arch_regs *r)
@@ -49,12 +36,12 @@ static void clear_extended(struct arch_regs *r)
 
 static void ret_error(struct vcpu *v, int32_t code)
 {
-	set_regs(&v->regs, FFA_ERROR, 0, (uint32_t)code, 0);
+	ffa_set_error(&v->regs, code);
 }
 
 static void ret_success(struct vcpu *v, uint64_t w2, uint64_t w3)
 {
-	set_regs(&v->regs, FFA_SUCCESS_32, 0, w2, w3);
+	ffa_set_result(&v->regs, FFA_SUCCESS_32, 0, w2, w3);
 }
 
 static uint32_t w(const struct vcpu *v, int i)
@@ -96,11 +83,11 @@ static void call_version(struct vcpu *v)
 
 	if (!version_supported(requested) ||
 	    (p->ffa_version_locked && requested != p->ffa_version)) {
-		set_regs(&v->regs, (uint64_t)-1, 0, 0, 0);
+		ffa_set_result(&v->regs, (uint64_t)-1, 0, 0, 0);
 		return;
 	}
 	p->ffa_version = requested;
-	set_regs(&v->regs, FFA_VERSION_IMPLEMENTED, 0, 0, 0);
+	ffa_set_result(&v->regs, FFA_VERSION_IMPLEMENTED, 0, 0, 0);
 }
 
 /* The version from which function `fn` is available, or 0 if never. */
@@ -334,10 +321,10 @@ static void call_partition_info_get_regs(struct vcpu *v)
 		memcpy(&descs[3 * filled], &info, sizeof(info));
 		filled++;
 	}
-	set_regs(r, FFA_SUCCESS_64, 0,
-		 (count - 1) | ((start + filled - 1) << 16) |
-		     ((uint64_t)FFA_PARTITION_INFO_SIZE << 48),
-		 descs[0]);
+	ffa_set_result(r, FFA_SUCCESS_64, 0,
+		       (count - 1) | ((start + filled - 1) << 16) |
+			   ((uint64_t)FFA_PARTITION_INFO_SIZE << 48),
+		       descs[0]);
 	for (int i = 1; i < 3 * INFO_REGS_PER_CALL; i++) {
 		r->x[3 + i] = descs[i];
 	}
@@ -413,9 +400,15 @@ static bool own_target_info(const struct vcpu *v)
 	return target == 0 || target == (uint32_t)own_id(v) << 16;
 }
 
-static void call_rxtx_unmap(struct vcpu *v)
+/*
+ * FFA_RXTX_UNMAP (INVALID_PARAMETERS without a pair) and FFA_RX_RELEASE
+ * (DENIED unless the caller owns a full RX): both act on the caller's own
+ * mailbox, named by w1.
+ */
+static void call_mailbox(struct vcpu *v, uint32_t fn)
 {
 	struct partition *p = v->part;
+	struct ffa_mailbox *mb = &p->mailbox;
 	struct partition_locked locked;
 
 	if (!own_target_info(v)) {
@@ -423,30 +416,18 @@ static void call_rxtx_unmap(struct vcpu *v)
 		return;
 	}
 	locked = partition_lock(p);
-	if (p->mailbox.tx == 0) {
+	if (fn == FFA_RXTX_UNMAP && mb->tx == 0) {
 		ret_error(v, FFA_INVALID_PARAMETERS);
-	} else {
-		p->mailbox = (struct ffa_mailbox){0};
-		ret_success(v, 0, 0);
-	}
-	partition_unlock(&locked);
-}
-
-static void call_rx_release(struct vcpu *v)
-{
-	struct partition *p = v->part;
-	struct partition_locked locked;
-
-	if (!own_target_info(v)) {
-		ret_error(v, FFA_INVALID_PARAMETERS);
-		return;
-	}
-	locked = partition_lock(p);
-	if (p->mailbox.rx == 0 || p->mailbox.rx_owner != FFA_RX_PARTITION) {
+	} else if (fn == FFA_RX_RELEASE &&
+		   (mb->rx == 0 || mb->rx_owner != FFA_RX_PARTITION)) {
 		ret_error(v, FFA_DENIED);
 	} else {
-		p->mailbox.rx_owner = FFA_RX_HYPERVISOR;
-		p->mailbox.msg_unseen = false;
+		if (fn == FFA_RXTX_UNMAP) {
+			*mb = (struct ffa_mailbox){0};
+		} else {
+			mb->rx_owner = FFA_RX_HYPERVISOR;
+			mb->msg_unseen = false;
+		}
 		ret_success(v, 0, 0);
 	}
 	partition_unlock(&locked);
@@ -468,7 +449,8 @@ static bool may_message(const struct partition *from, uint16_t to)
  * w1 = partition ID << 16 | vCPU index. */
 static void set_run_result(struct vcpu *v)
 {
-	set_regs(&v->regs, FFA_RUN, ffa_endpoints(own_id(v), v->index), 0, 0);
+	ffa_set_result(&v->regs, FFA_RUN, ffa_endpoints(own_id(v), v->index), 0,
+		       0);
 }
 
 /*
@@ -934,10 +916,8 @@ void ffa_handle(struct vcpu *v)
 		call_rxtx_map(v, fn);
 		break;
 	case FFA_RXTX_UNMAP:
-		call_rxtx_unmap(v);
-		break;
 	case FFA_RX_RELEASE:
-		call_rx_release(v);
+		call_mailbox(v, fn);
 		break;
 	case FFA_MSG_SEND2:
 		call_msg_send2(v);

@@ -19,7 +19,7 @@
 #include <bulkhead/ffa.h>
 #include <core/arch.h>
 #include <core/log.h>
-#include <core/vm.h>
+#include <core/ffa.h>
 #include <string.h>
 
 enum mem_type {
@@ -84,27 +84,6 @@ static struct mem_transaction *find(uint64_t handle)
 		return NULL;
 	}
 	return tx;
-}
-
-/* --- results -------------------------------------------------------------- */
-
-static void set_result(struct vcpu *v, uint64_t x0, uint64_t x1, uint64_t x2,
-		       uint64_t x3)
-{
-	struct arch_regs *r = &v->regs;
-
-	r->x[0] = x0;
-	r->x[1] = x1;
-	r->x[2] = x2;
-	r->x[3] = x3;
-	for (int i = 4; i < 8; i++) {
-		r->x[i] = 0;
-	}
-}
-
-static void mem_error(struct vcpu *v, int32_t code)
-{
-	set_result(v, FFA_ERROR, 0, (uint32_t)code, 0);
 }
 
 /* --- helpers -------------------------------------------------------------- */
@@ -188,6 +167,15 @@ struct s2_update {
 	size_t count;
 	struct mpool reserve;
 };
+
+/* Each CPU's two stage-2 updates (a call needs at most owner + borrower;
+ * too large for the EL2 stack). */
+static struct s2_update cpu_updates[CONFIG_MAX_CPUS][2];
+
+static struct s2_update *cpu_update(const struct vcpu *v, int which)
+{
+	return &cpu_updates[v->cpu][which];
+}
 
 static void s2_init(struct s2_update *u, struct partition *p,
 		    const struct mem_transaction *tx, uint32_t mode)
@@ -406,8 +394,7 @@ static void call_send(struct vcpu *v, enum mem_type type)
 	struct ffa_mem_transaction d;
 	struct mem_transaction *tx;
 	struct partition_locked locked = partition_lock(p);
-	static struct s2_update owner_update[CONFIG_MAX_CPUS];
-	struct s2_update *u = &owner_update[v->cpu];
+	struct s2_update *u = cpu_update(v, 0);
 	uint32_t len = 0;
 	int32_t err = read_descriptor(v, buf, &len);
 
@@ -461,13 +448,13 @@ static void call_send(struct vcpu *v, enum mem_type type)
 	tx->flags = d.flags;
 	tx->tag = d.tag;
 	tx->in_use = true;
-	set_result(v, FFA_SUCCESS_32, 0, (uint32_t)handle_of(tx),
-		   handle_of(tx) >> 32);
+	ffa_set_result(&v->regs, FFA_SUCCESS_32, 0, (uint32_t)handle_of(tx),
+		       handle_of(tx) >> 32);
 out:
 	sl_unlock(&mem_lock);
 	partition_unlock(&locked);
 	if (err != 0) {
-		mem_error(v, err);
+		ffa_set_error(&v->regs, err);
 	}
 }
 
@@ -604,9 +591,8 @@ static struct partition *owner_of(uint64_t handle)
 static int32_t retrieve(struct vcpu *v, const struct ffa_mem_transaction *d,
 			struct mem_transaction *tx)
 {
-	static struct s2_update updates[CONFIG_MAX_CPUS][2];
-	struct s2_update *bu = &updates[v->cpu][0];
-	struct s2_update *ou = &updates[v->cpu][1];
+	struct s2_update *bu = cpu_update(v, 0);
+	struct s2_update *ou = cpu_update(v, 1);
 	struct partition *p = v->part;
 	struct mem_borrower *b = borrower_of(tx, p->m->id);
 	const struct ffa_mem_receiver *asked = NULL;
@@ -685,7 +671,7 @@ static int32_t retrieve(struct vcpu *v, const struct ffa_mem_transaction *d,
 	p->mailbox.rx_owner = FFA_RX_PARTITION;
 	b->retrieved = true;
 	b->mode = borrower_mode(tx, granted);
-	set_result(v, FFA_MEM_RETRIEVE_RESP, len, len, 0);
+	ffa_set_result(&v->regs, FFA_MEM_RETRIEVE_RESP, len, len, 0);
 	if (tx->type == MEM_DONATE) {
 		/* ownership moved: the transaction is complete */
 		*outstanding(b->grant) -= tx->page_count;
@@ -715,7 +701,7 @@ static void on_transaction(struct vcpu *v, uint64_t handle, transaction_op op,
 	int32_t err;
 
 	if (owner == NULL || owner == p) {
-		mem_error(v, FFA_INVALID_PARAMETERS);
+		ffa_set_error(&v->regs, FFA_INVALID_PARAMETERS);
 		return;
 	}
 	partition_lock_pair(p, owner, &lp, &lo);
@@ -727,7 +713,7 @@ static void on_transaction(struct vcpu *v, uint64_t handle, transaction_op op,
 	partition_unlock(&lo);
 	partition_unlock(&lp);
 	if (err != 0) {
-		mem_error(v, err);
+		ffa_set_error(&v->regs, err);
 	}
 }
 
@@ -753,7 +739,7 @@ static void call_retrieve(struct vcpu *v)
 		err = ffa_mem_parse(buf, len, p->ffa_version, false, &d);
 	}
 	if (err != 0) {
-		mem_error(v, err);
+		ffa_set_error(&v->regs, err);
 		return;
 	}
 	on_transaction(v, d.handle, retrieve_op, &d);
@@ -764,8 +750,7 @@ static void call_retrieve(struct vcpu *v)
 static int32_t relinquish(struct vcpu *v, const struct ffa_mem_relinquish *r,
 			  struct mem_transaction *tx)
 {
-	static struct s2_update updates[CONFIG_MAX_CPUS];
-	struct s2_update *u = &updates[v->cpu];
+	struct s2_update *u = cpu_update(v, 0);
 	struct mem_borrower *b = borrower_of(tx, v->part->m->id);
 
 	if (r->endpoint != v->part->m->id || b == NULL) {
@@ -791,7 +776,7 @@ static int32_t relinquish(struct vcpu *v, const struct ffa_mem_relinquish *r,
 		zero_pages(tx);
 	}
 	b->retrieved = false;
-	set_result(v, FFA_SUCCESS_32, 0, 0, 0);
+	ffa_set_result(&v->regs, FFA_SUCCESS_32, 0, 0, 0);
 	return 0;
 }
 
@@ -815,7 +800,7 @@ static void call_relinquish(struct vcpu *v)
 					     FFA_MEM_RELINQUISH_SIZE, &r);
 	partition_unlock(&lp);
 	if (err != 0) {
-		mem_error(v, err);
+		ffa_set_error(&v->regs, err);
 		return;
 	}
 	on_transaction(v, r.handle, relinquish_op, &r);
@@ -823,8 +808,7 @@ static void call_relinquish(struct vcpu *v)
 
 static void call_reclaim(struct vcpu *v)
 {
-	static struct s2_update updates[CONFIG_MAX_CPUS];
-	struct s2_update *u = &updates[v->cpu];
+	struct s2_update *u = cpu_update(v, 0);
 	struct partition *p = v->part;
 	uint64_t handle =
 	    (uint32_t)v->regs.x[1] | (uint64_t)(uint32_t)v->regs.x[2] << 32;
@@ -860,12 +844,12 @@ static void call_reclaim(struct vcpu *v)
 	}
 	tx->in_use = false;
 	tx->generation++;
-	set_result(v, FFA_SUCCESS_32, 0, 0, 0);
+	ffa_set_result(&v->regs, FFA_SUCCESS_32, 0, 0, 0);
 out:
 	sl_unlock(&mem_lock);
 	partition_unlock(&lp);
 	if (err != 0) {
-		mem_error(v, err);
+		ffa_set_error(&v->regs, err);
 	}
 }
 
@@ -895,7 +879,7 @@ void ffa_mem_handle(struct vcpu *v, uint32_t fn)
 		call_reclaim(v);
 		break;
 	default:
-		mem_error(v, FFA_NOT_SUPPORTED);
+		ffa_set_error(&v->regs, FFA_NOT_SUPPORTED);
 		break;
 	}
 }

@@ -13,6 +13,7 @@
 #include <core/arch_mm.h>
 #include <core/console.h>
 #include <core/log.h>
+#include <core/ffa.h>
 #include <core/vm.h>
 #include <drivers/gicv3.h>
 #include <string.h>

@@ -180,16 +180,8 @@ bool vm_access_allowed(struct partition *p, ipaddr_t ipa, uint32_t mode);
 /* Whether [begin, begin + size) lies in the partition's RAM. */
 bool vm_in_ram(const struct partition *p, uint64_t begin, uint64_t size);
 
-/* FF-A calls (core/ffa.c) and memory transactions (core/ffa_mem.c). */
-void ffa_handle(struct vcpu *v);
-void ffa_mem_handle(struct vcpu *v, uint32_t fn);
-
 /* The page pool every stage-2 table page comes from. */
 struct mpool *vm_pool(void);
-
-/* For a vCPU waiting for a direct response: if the receiver went off,
- * ends the wait with FFA_ERROR(ABORTED). Takes the locks itself. */
-void ffa_check_request_aborted(struct vcpu *v);
 
 /* Called once per CPU; runs the pinned vCPU forever. */
 _Noreturn void cpu_main(struct cpu *c);
