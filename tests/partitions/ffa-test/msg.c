@@ -219,6 +219,22 @@ TEST(indirect, msg_wait_retain_flag_keeps_rx)
 	callback_round(FFA_MSG_WAIT_RETAIN_RX, 0);
 }
 
+TEST(indirect, wfi_idles_until_a_message_arrives)
+{
+	struct cmd_msg m = make(CMD_ECHO, "wake my WFI");
+	struct ffa_value r;
+
+	ASSERT_EQ(0, ffa_msg_send(&mb, ID_ECHO, &m, sizeof(m)));
+	/* trapped: idles until the echo is in our RX (or returns at once if
+	 * it already is) */
+	__asm__ volatile("wfi" ::: "memory");
+	/* the message is reported, not lost: MSG_WAIT returns at once */
+	r = ffa_msg_wait(0);
+	ASSERT_EQ(FFA_RUN, r.x[0]);
+	EXPECT_EQ(m.seq, ((const struct cmd_msg *)(rx_buf + 40))->seq);
+	EXPECT_EQ(0, ffa_rx_release());
+}
+
 /* --- direct --------------------------------------------------------------- */
 
 TEST(direct, echo_64_all_registers)
