@@ -127,6 +127,8 @@ static uint32_t function_since(uint32_t fn)
 	case FFA_MEM_RETRIEVE_RESP:
 	case FFA_MEM_RELINQUISH:
 	case FFA_MEM_RECLAIM:
+	case FFA_MEM_FRAG_RX:
+	case FFA_MEM_FRAG_TX:
 		return SINCE_1_1;
 	case FFA_CONSOLE_LOG_32:
 	case FFA_CONSOLE_LOG_64:
@@ -956,6 +958,8 @@ void ffa_handle(struct vcpu *v)
 	case FFA_MEM_RETRIEVE_REQ_64:
 	case FFA_MEM_RELINQUISH:
 	case FFA_MEM_RECLAIM:
+	case FFA_MEM_FRAG_RX:
+	case FFA_MEM_FRAG_TX:
 		ffa_mem_handle(v, fn);
 		break;
 	default:

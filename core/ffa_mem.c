@@ -6,6 +6,11 @@
  * change (reserving the page-table pages it may need), then commits; a
  * commit cannot fail, so a rejected call changes nothing.
  *
+ * Descriptors longer than the TX buffer arrive in fragments (MEM_FRAG_TX
+ * after MEM_FRAG_RX); a retrieve response longer than the RX buffer leaves
+ * in fragments (MEM_FRAG_RX from the borrower, answered MEM_FRAG_TX).
+ * Fragments after the first hold whole constituents.
+ *
  * Lock order: partition locks in ID order (partition_lock_pair), then
  * mem_lock (the transaction table and the grants' counters), then the
  * console lock.
@@ -33,12 +38,21 @@ struct mem_borrower {
 	uint8_t permissions; /* as sent */
 	uint8_t flags;
 	bool retrieved;
-	uint32_t mode; /* stage-2 mode while retrieved */
+	uint8_t granted;      /* permissions retrieved */
+	uint32_t mode;	      /* stage-2 mode while retrieved */
+	uint32_t frag_offset; /* next response fragment; 0: none pending */
 	const struct manifest_grant *grant;
 };
 
+enum tx_state {
+	TX_FREE,
+	TX_SENDING, /* fragments of the send still to come */
+	TX_LIVE,
+	TX_DONATED, /* retrieved by its new owner; response fragments left */
+};
+
 struct mem_transaction {
-	bool in_use;
+	enum tx_state state;
 	uint32_t generation;
 	enum mem_type type;
 	struct partition *owner;
@@ -50,6 +64,12 @@ struct mem_transaction {
 	struct mem_borrower borrowers[CONFIG_FFA_MEM_MAX_BORROWERS];
 	uint32_t page_count;
 	uint32_t constituent_count;
+	/* while TX_SENDING: the parsed first fragment, the bytes so far */
+	struct ffa_mem_transaction desc;
+	uint32_t total_length;
+	uint32_t received_length;
+	uint32_t received; /* constituents so far */
+	/* in address order once the send is complete */
 	struct ffa_mem_constituent
 	    constituents[CONFIG_FFA_MEM_MAX_CONSTITUENTS];
 };
@@ -69,8 +89,9 @@ static uint64_t handle_of(const struct mem_transaction *tx)
 	       (uint64_t)(tx - transactions);
 }
 
-/* The live transaction `handle` names, or NULL. Caller holds mem_lock. */
-static struct mem_transaction *find(uint64_t handle)
+/* The transaction `handle` names in `state`, or NULL. Caller holds
+ * mem_lock. */
+static struct mem_transaction *find_in(uint64_t handle, enum tx_state state)
 {
 	uint64_t slot = handle & HANDLE_SLOT_MASK;
 	struct mem_transaction *tx;
@@ -80,10 +101,22 @@ static struct mem_transaction *find(uint64_t handle)
 		return NULL;
 	}
 	tx = &transactions[slot];
-	if (!tx->in_use || handle != handle_of(tx)) {
+	if (tx->state != state || handle != handle_of(tx)) {
 		return NULL;
 	}
 	return tx;
+}
+
+static struct mem_transaction *find(uint64_t handle)
+{
+	return find_in(handle, TX_LIVE);
+}
+
+/* Ends a transaction: its slot is free and its handle stale. */
+static void release(struct mem_transaction *tx)
+{
+	tx->state = TX_FREE;
+	tx->generation++;
 }
 
 /* --- helpers -------------------------------------------------------------- */
@@ -203,7 +236,7 @@ static void s2_abandon(struct s2_update *u)
 
 static void s2_commit(struct s2_update *u)
 {
-	mm_commit(&u->p->ptable, u->changes, u->count, &u->reserve, vm_pool());
+	mm_commit(&u->p->ptable, u->changes, u->count, &u->reserve);
 	mpool_give_all(vm_pool(), &u->reserve);
 }
 
@@ -220,28 +253,40 @@ static void zero_pages(const struct mem_transaction *tx)
 	}
 }
 
-/* Copies the descriptor a call points at: the TX buffer only (x3 = 0,
- * w4 = 0), whole (total = fragment length). Caller holds p's lock. */
-static int32_t read_descriptor(struct vcpu *v, uint8_t *copy, uint32_t *len)
+/* Copies `len` bytes of the caller's TX buffer to `copy`. Caller holds
+ * p's lock. */
+static int32_t read_tx(struct vcpu *v, void *copy, uint32_t len)
 {
 	struct partition *p = v->part;
-	uint32_t total = (uint32_t)v->regs.x[1];
-	uint32_t fragment = (uint32_t)v->regs.x[2];
 	uint64_t tx_size = (uint64_t)p->mailbox.page_count * FFA_PAGE_SIZE;
 
-	if (v->regs.x[3] != 0 || (uint32_t)v->regs.x[4] != 0) {
-		/* a separate buffer: FEATURES says it is not supported */
-		return FFA_INVALID_PARAMETERS;
-	}
 	if (p->mailbox.tx == 0) {
 		return FFA_DENIED;
 	}
-	if (total == 0 || fragment != total || total > tx_size) {
+	if (len == 0 || len > tx_size) {
 		return FFA_INVALID_PARAMETERS;
 	}
-	memcpy(copy, va_from_pa(pa_init(p->mailbox.tx)), total);
-	*len = total;
+	memcpy(copy, va_from_pa(pa_init(p->mailbox.tx)), len);
 	return 0;
+}
+
+/* The first fragment of a send or the whole retrieve request: w1 = total
+ * length, w2 = fragment length (equal for a retrieve request). */
+static int32_t read_descriptor(struct vcpu *v, uint8_t *copy,
+			       bool fragments_allowed, uint32_t *len,
+			       uint32_t *total)
+{
+	*total = (uint32_t)v->regs.x[1];
+	*len = (uint32_t)v->regs.x[2];
+	if (v->regs.x[3] != 0 || (uint32_t)v->regs.x[4] != 0) {
+		/* a buffer of the caller's (x3, w4): FEATURES reports no
+		 * support for it */
+		return FFA_NOT_SUPPORTED;
+	}
+	if (*len > *total || (*len != *total && !fragments_allowed)) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	return read_tx(v, copy, *len);
 }
 
 /* One descriptor's worth of scratch per CPU (descriptors are copied out of
@@ -342,8 +387,8 @@ static int32_t check_receivers(enum mem_type type,
 	return 0;
 }
 
-/* Constituents: pairwise disjoint, all owned by the sender in one sendable
- * state, not RX/TX buffers. Sets tx->owner_mode. */
+/* Constituents (disjoint): all owned by the sender in one sendable state,
+ * not RX/TX buffers. Sets tx->owner_mode. */
 static int32_t check_pages(struct mem_transaction *tx)
 {
 	struct partition *p = tx->owner;
@@ -352,13 +397,6 @@ static int32_t check_pages(struct mem_transaction *tx)
 		const struct ffa_mem_constituent *c = &tx->constituents[i];
 		uint32_t mode;
 
-		for (uint32_t j = 0; j < i; j++) {
-			if (overlaps(c->address, range_end(c),
-				     tx->constituents[j].address,
-				     range_end(&tx->constituents[j]))) {
-				return FFA_INVALID_PARAMETERS;
-			}
-		}
 		/* ownership is the stage-2 state (donated pages move) */
 		if (touches_mailbox(p, c->address, range_end(c)) ||
 		    !mm_get_mode(&p->ptable, ipa_init(c->address),
@@ -380,11 +418,119 @@ static int32_t check_pages(struct mem_transaction *tx)
 static struct mem_transaction *free_slot(void)
 {
 	for (uint32_t i = 0; i < CONFIG_FFA_MEM_MAX_TRANSACTIONS; i++) {
-		if (!transactions[i].in_use) {
+		if (transactions[i].state == TX_FREE) {
 			return &transactions[i];
 		}
 	}
 	return NULL;
+}
+
+static bool address_before(const struct ffa_mem_constituent *a,
+			   const struct ffa_mem_constituent *b)
+{
+	return a->address < b->address;
+}
+
+static void sift_down(struct ffa_mem_constituent *c, uint32_t root, uint32_t n)
+{
+	for (;;) {
+		uint32_t child = 2 * root + 1;
+		struct ffa_mem_constituent t;
+
+		if (child >= n) {
+			return;
+		}
+		if (child + 1 < n && address_before(&c[child], &c[child + 1])) {
+			child++;
+		}
+		if (!address_before(&c[root], &c[child])) {
+			return;
+		}
+		t = c[root];
+		c[root] = c[child];
+		c[child] = t;
+		root = child;
+	}
+}
+
+/* Heap sort by address: O(n log n) for any order a guest may send. */
+static void sort_constituents(struct ffa_mem_constituent *c, uint32_t n)
+{
+	for (uint32_t i = n / 2; i-- > 0;) {
+		sift_down(c, i, n);
+	}
+	for (uint32_t end = n; end-- > 1;) {
+		struct ffa_mem_constituent t = c[0];
+
+		c[0] = c[end];
+		c[end] = t;
+		sift_down(c, 0, end);
+	}
+}
+
+/*
+ * A send whose descriptor has arrived whole: puts the constituents in
+ * address order, checks them, the receivers and the pages, and commits.
+ * Caller holds the owner's lock and mem_lock; on error the slot is left
+ * as it was (the caller releases it if it was claimed for fragments).
+ */
+static int32_t complete_send(struct vcpu *v, struct mem_transaction *tx,
+			     const struct ffa_mem_transaction *d)
+{
+	struct s2_update *u = cpu_update(v, 0);
+	uint64_t sum = 0;
+	int32_t err;
+
+	sort_constituents(tx->constituents, tx->constituent_count);
+	for (uint32_t i = 0; i < tx->constituent_count; i++) {
+		const struct ffa_mem_constituent *c = &tx->constituents[i];
+
+		if (i > 0 && c->address < range_end(&tx->constituents[i - 1])) {
+			return FFA_INVALID_PARAMETERS; /* overlap */
+		}
+		sum += c->page_count;
+	}
+	if (sum != d->page_count) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	tx->page_count = d->page_count;
+	err = check_receivers(tx->type, d, tx);
+	if (err == 0) {
+		err = check_pages(tx);
+	}
+	if (err != 0) {
+		return err;
+	}
+	s2_init(u, tx->owner, tx,
+		tx->type == MEM_SHARE ? tx->owner_mode | MM_MODE_SHARED
+				      : tx->owner_mode | MM_MODE_INVALID);
+	if (!s2_prepare(u)) {
+		return FFA_NO_MEMORY;
+	}
+	/* From here nothing can fail. */
+	s2_commit(u);
+	if (d->flags & FFA_MEM_SEND_ZERO) {
+		zero_pages(tx);
+	}
+	for (uint32_t i = 0; i < tx->borrower_count; i++) {
+		*outstanding(tx->borrowers[i].grant) += tx->page_count;
+	}
+	tx->attributes = d->attributes;
+	tx->flags = d->flags;
+	tx->tag = d->tag;
+	tx->state = TX_LIVE;
+	ffa_set_result(&v->regs, FFA_SUCCESS_32, 0, (uint32_t)handle_of(tx),
+		       handle_of(tx) >> 32);
+	return 0;
+}
+
+/* Asks the sender for the next fragment, at byte `offset`. */
+static void want_fragment(struct vcpu *v, const struct mem_transaction *tx)
+{
+	uint64_t handle = handle_of(tx);
+
+	ffa_set_result(&v->regs, FFA_MEM_FRAG_RX, (uint32_t)handle,
+		       handle >> 32, tx->received_length);
 }
 
 static void call_send(struct vcpu *v, enum mem_type type)
@@ -394,12 +540,12 @@ static void call_send(struct vcpu *v, enum mem_type type)
 	struct ffa_mem_transaction d;
 	struct mem_transaction *tx;
 	struct partition_locked locked = partition_lock(p);
-	struct s2_update *u = cpu_update(v, 0);
 	uint32_t len = 0;
-	int32_t err = read_descriptor(v, buf, &len);
+	uint32_t total = 0;
+	int32_t err = read_descriptor(v, buf, true, &len, &total);
 
 	if (err == 0) {
-		err = ffa_mem_parse(buf, len, p->ffa_version, true, &d);
+		err = ffa_mem_parse_first(buf, len, total, p->ffa_version, &d);
 	}
 	if (err == 0) {
 		err = check_send_header(type, &d, p);
@@ -417,39 +563,76 @@ static void call_send(struct vcpu *v, enum mem_type type)
 	}
 	tx->owner = p;
 	tx->type = type;
-	tx->page_count = d.page_count;
 	tx->constituent_count = d.constituent_count;
-	for (uint32_t i = 0; i < d.constituent_count; i++) {
+	tx->received = d.constituents_here;
+	for (uint32_t i = 0; i < d.constituents_here; i++) {
 		tx->constituents[i] = ffa_mem_constituent(buf, &d, i);
 	}
-	err = check_receivers(type, &d, tx);
+	if (len < total) {
+		/* the rest comes with MEM_FRAG_TX: hold the slot */
+		tx->desc = d;
+		tx->total_length = total;
+		tx->received_length = len;
+		tx->state = TX_SENDING;
+		want_fragment(v, tx);
+	} else {
+		err = complete_send(v, tx, &d);
+	}
+out:
+	sl_unlock(&mem_lock);
+	partition_unlock(&locked);
+	if (err != 0) {
+		ffa_set_error(&v->regs, err);
+	}
+}
+
+/*
+ * FFA_MEM_FRAG_TX: w1/w2 = handle, w3 = fragment length (whole
+ * constituents), w4 = 0. Only the sender of a transaction still being
+ * sent; any error ends that transaction (nothing was changed for it).
+ */
+static void call_frag_tx(struct vcpu *v)
+{
+	struct partition *p = v->part;
+	uint64_t handle =
+	    (uint32_t)v->regs.x[1] | (uint64_t)(uint32_t)v->regs.x[2] << 32;
+	uint32_t len = (uint32_t)v->regs.x[3];
+	struct partition_locked locked = partition_lock(p);
+	struct mem_transaction *tx;
+	int32_t err = 0;
+
+	sl_lock(&mem_lock);
+	tx = find_in(handle, TX_SENDING);
+	if (tx == NULL || tx->owner != p || (uint32_t)v->regs.x[4] != 0) {
+		/* not this caller's send: leave it alone */
+		err = FFA_INVALID_PARAMETERS;
+		goto out;
+	}
+	if (len % FFA_MEM_CONSTITUENT_SIZE != 0 ||
+	    len > tx->total_length - tx->received_length) {
+		err = FFA_INVALID_PARAMETERS;
+	} else {
+		err = read_tx(v, &tx->constituents[tx->received], len);
+	}
+	for (uint32_t i = 0; err == 0 && i < len / FFA_MEM_CONSTITUENT_SIZE;
+	     i++) {
+		if (!ffa_mem_constituent_valid(
+			&tx->constituents[tx->received + i])) {
+			err = FFA_INVALID_PARAMETERS;
+		}
+	}
 	if (err == 0) {
-		err = check_pages(tx);
+		tx->received += len / FFA_MEM_CONSTITUENT_SIZE;
+		tx->received_length += len;
+		if (tx->received_length < tx->total_length) {
+			want_fragment(v, tx);
+		} else {
+			err = complete_send(v, tx, &tx->desc);
+		}
 	}
 	if (err != 0) {
-		goto out;
+		release(tx);
 	}
-	s2_init(u, p, tx,
-		type == MEM_SHARE ? tx->owner_mode | MM_MODE_SHARED
-				  : tx->owner_mode | MM_MODE_INVALID);
-	if (!s2_prepare(u)) {
-		err = FFA_NO_MEMORY;
-		goto out;
-	}
-	/* From here nothing can fail. */
-	s2_commit(u);
-	if (d.flags & FFA_MEM_SEND_ZERO) {
-		zero_pages(tx);
-	}
-	for (uint32_t i = 0; i < tx->borrower_count; i++) {
-		*outstanding(tx->borrowers[i].grant) += tx->page_count;
-	}
-	tx->attributes = d.attributes;
-	tx->flags = d.flags;
-	tx->tag = d.tag;
-	tx->in_use = true;
-	ffa_set_result(&v->regs, FFA_SUCCESS_32, 0, (uint32_t)handle_of(tx),
-		       handle_of(tx) >> 32);
 out:
 	sl_unlock(&mem_lock);
 	partition_unlock(&locked);
@@ -546,9 +729,11 @@ static uint32_t borrower_mode(const struct mem_transaction *tx, uint8_t perms)
 	}
 }
 
-/* The retrieve response for `b` in its RX; 0 if it does not fit. */
+/* The retrieve response for `b` from byte `offset` on, as much as fits in
+ * its RX; its whole length goes to *total. */
 static uint32_t write_response(const struct mem_transaction *tx,
-			       const struct mem_borrower *b, uint8_t granted)
+			       const struct mem_borrower *b, uint32_t offset,
+			       uint32_t *total)
 {
 	struct partition *p = b->part;
 	struct ffa_mem_transaction d = {
@@ -566,12 +751,14 @@ static uint32_t write_response(const struct mem_transaction *tx,
 		const struct mem_borrower *o = &tx->borrowers[i];
 
 		d.receivers[i].id = o->part->m->id;
-		d.receivers[i].permissions = o == b ? granted : o->permissions;
+		d.receivers[i].permissions =
+		    o == b ? b->granted : o->permissions;
 		d.receivers[i].flags = o->flags;
 	}
-	return ffa_mem_build(va_from_pa(pa_init(p->mailbox.rx)),
-			     p->mailbox.page_count * FFA_PAGE_SIZE,
-			     p->ffa_version, &d, tx->constituents);
+	return ffa_mem_build_fragment(va_from_pa(pa_init(p->mailbox.rx)),
+				      p->mailbox.page_count * FFA_PAGE_SIZE,
+				      p->ffa_version, &d, tx->constituents,
+				      offset, total);
 }
 
 /* Owner of the transaction `handle` names, read under mem_lock (the caller
@@ -598,6 +785,7 @@ static int32_t retrieve(struct vcpu *v, const struct ffa_mem_transaction *d,
 	const struct ffa_mem_receiver *asked = NULL;
 	uint8_t granted = 0;
 	uint32_t len;
+	uint32_t total;
 	int32_t err;
 
 	if (d->sender != tx->owner->m->id || d->tag != tx->tag ||
@@ -651,16 +839,7 @@ static int32_t retrieve(struct vcpu *v, const struct ffa_mem_transaction *d,
 			return FFA_NO_MEMORY;
 		}
 	}
-	len = write_response(tx, b, granted);
-	if (len == 0) {
-		/* larger than RX: needs MEM_FRAG_RX, not supported */
-		s2_abandon(bu);
-		if (tx->type == MEM_DONATE) {
-			s2_abandon(ou);
-		}
-		return FFA_NO_MEMORY;
-	}
-	/* From here nothing can fail. */
+	/* From here nothing can fail (the header always fits in RX). */
 	s2_commit(bu);
 	if (tx->type == MEM_DONATE) {
 		s2_commit(ou);
@@ -668,15 +847,23 @@ static int32_t retrieve(struct vcpu *v, const struct ffa_mem_transaction *d,
 	if (d->flags & FFA_MEM_RETRIEVE_ZERO_BEFORE) {
 		zero_pages(tx);
 	}
-	p->mailbox.rx_owner = FFA_RX_PARTITION;
 	b->retrieved = true;
+	b->granted = granted;
 	b->mode = borrower_mode(tx, granted);
-	ffa_set_result(&v->regs, FFA_MEM_RETRIEVE_RESP, len, len, 0);
+	len = write_response(tx, b, 0, &total);
+	/* the rest, if any, with MEM_FRAG_RX */
+	b->frag_offset = len < total ? len : 0;
+	p->mailbox.rx_owner = FFA_RX_PARTITION;
+	ffa_set_result(&v->regs, FFA_MEM_RETRIEVE_RESP, total, len, 0);
 	if (tx->type == MEM_DONATE) {
-		/* ownership moved: the transaction is complete */
+		/* ownership moved: the transaction is complete once the
+		 * response has been delivered */
 		*outstanding(b->grant) -= tx->page_count;
-		tx->in_use = false;
-		tx->generation++;
+		if (b->frag_offset != 0) {
+			tx->state = TX_DONATED;
+		} else {
+			release(tx);
+		}
 	}
 	return 0;
 }
@@ -730,10 +917,11 @@ static void call_retrieve(struct vcpu *v)
 	struct ffa_mem_transaction d;
 	struct partition_locked lp;
 	uint32_t len = 0;
+	uint32_t total = 0;
 	int32_t err;
 
 	lp = partition_lock(p);
-	err = read_descriptor(v, buf, &len);
+	err = read_descriptor(v, buf, false, &len, &total);
 	partition_unlock(&lp);
 	if (err == 0) {
 		err = ffa_mem_parse(buf, len, p->ffa_version, false, &d);
@@ -743,6 +931,57 @@ static void call_retrieve(struct vcpu *v)
 		return;
 	}
 	on_transaction(v, d.handle, retrieve_op, &d);
+}
+
+/*
+ * FFA_MEM_FRAG_RX from a borrower: w1/w2 = handle, w3 = offset (the bytes
+ * of the response it has so far), w4 = 0 → MEM_FRAG_TX(handle, length)
+ * with the next fragment in its RX, which it must have released.
+ */
+static void call_frag_rx(struct vcpu *v)
+{
+	struct partition *p = v->part;
+	uint64_t handle =
+	    (uint32_t)v->regs.x[1] | (uint64_t)(uint32_t)v->regs.x[2] << 32;
+	uint32_t offset = (uint32_t)v->regs.x[3];
+	struct partition_locked locked = partition_lock(p);
+	struct mem_transaction *tx;
+	struct mem_borrower *b = NULL;
+	uint32_t len;
+	uint32_t total;
+	int32_t err = 0;
+
+	sl_lock(&mem_lock);
+	tx = find(handle);
+	if (tx == NULL) {
+		tx = find_in(handle, TX_DONATED);
+	}
+	if (tx != NULL) {
+		b = borrower_of(tx, p->m->id);
+	}
+	if (b == NULL || !b->retrieved || b->frag_offset == 0 ||
+	    offset != b->frag_offset || (uint32_t)v->regs.x[4] != 0) {
+		err = FFA_INVALID_PARAMETERS;
+		goto out;
+	}
+	if (p->mailbox.rx == 0 || p->mailbox.rx_owner != FFA_RX_HYPERVISOR) {
+		err = FFA_BUSY;
+		goto out;
+	}
+	len = write_response(tx, b, offset, &total);
+	b->frag_offset = offset + len < total ? offset + len : 0;
+	p->mailbox.rx_owner = FFA_RX_PARTITION;
+	ffa_set_result(&v->regs, FFA_MEM_FRAG_TX, (uint32_t)handle,
+		       handle >> 32, len);
+	if (tx->state == TX_DONATED && b->frag_offset == 0) {
+		release(tx);
+	}
+out:
+	sl_unlock(&mem_lock);
+	partition_unlock(&locked);
+	if (err != 0) {
+		ffa_set_error(&v->regs, err);
+	}
 }
 
 /* --- relinquish and reclaim ----------------------------------------------- */
@@ -776,6 +1015,7 @@ static int32_t relinquish(struct vcpu *v, const struct ffa_mem_relinquish *r,
 		zero_pages(tx);
 	}
 	b->retrieved = false;
+	b->frag_offset = 0;
 	ffa_set_result(&v->regs, FFA_SUCCESS_32, 0, 0, 0);
 	return 0;
 }
@@ -842,8 +1082,7 @@ static void call_reclaim(struct vcpu *v)
 	for (uint32_t i = 0; i < tx->borrower_count; i++) {
 		*outstanding(tx->borrowers[i].grant) -= tx->page_count;
 	}
-	tx->in_use = false;
-	tx->generation++;
+	release(tx);
 	ffa_set_result(&v->regs, FFA_SUCCESS_32, 0, 0, 0);
 out:
 	sl_unlock(&mem_lock);
@@ -877,6 +1116,12 @@ void ffa_mem_handle(struct vcpu *v, uint32_t fn)
 		break;
 	case FFA_MEM_RECLAIM:
 		call_reclaim(v);
+		break;
+	case FFA_MEM_FRAG_TX:
+		call_frag_tx(v);
+		break;
+	case FFA_MEM_FRAG_RX:
+		call_frag_rx(v);
 		break;
 	default:
 		ffa_set_error(&v->regs, FFA_NOT_SUPPORTED);

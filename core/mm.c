@@ -86,30 +86,50 @@ size_t mm_ptable_page_count(const struct mm_ptable *t)
 				 arch_mm_stage2_root_level());
 }
 
+/* The entries a change may split: at most two per level below the root
+ * (the ones holding its first and its last page). */
+#define MM_SPLITS_MAX (2 * (MM_MAX_LEVEL + 1))
+
+struct split_set {
+	uint64_t key[MM_SPLITS_MAX]; /* entry address | level */
+	size_t count;
+};
+
 /*
- * Tables a change over [begin, end) may need below `level`, whatever the
- * current tree: a split is only ever needed for an entry the range covers
- * partially, and at each level only the entries holding `begin` and `end`
- * can be covered partially.
+ * The entries a change over [begin, end) may have to split at `level` and
+ * below, whatever the current tree: a split is only ever needed for an
+ * entry the range covers partially, and at each level only the entries
+ * holding `begin` and `end` can be covered partially.
  */
-static size_t count_worst(uint8_t level, uint64_t begin, uint64_t end)
+static void worst_splits(uint8_t level, uint64_t begin, uint64_t end,
+			 struct split_set *s)
 {
 	uint64_t size = entry_size(level);
 	uint64_t first = align_down(begin, size);
 	uint64_t last = align_down(end - 1, size);
-	size_t n = 0;
 
 	if (level == MM_MAX_LEVEL) {
-		return 0;
+		return;
 	}
 	if (!is_aligned(begin, size)) {
-		n += 1 + count_worst(level + 1, begin, MIN(end, first + size));
+		s->key[s->count++] = first | level;
+		worst_splits(level + 1, begin, MIN(end, first + size), s);
 	}
 	if (!is_aligned(end, size) &&
 	    (last != first || is_aligned(begin, size))) {
-		n += 1 + count_worst(level + 1, MAX(begin, last), end);
+		s->key[s->count++] = last | level;
+		worst_splits(level + 1, MAX(begin, last), end, s);
 	}
-	return n;
+}
+
+static bool split_set_has(const struct split_set *s, uint64_t key)
+{
+	for (size_t i = 0; i < s->count; i++) {
+		if (s->key[i] == key) {
+			return true;
+		}
+	}
+	return false;
 }
 
 static bool change_valid(const struct mm_change *c)
@@ -121,26 +141,41 @@ static bool change_valid(const struct mm_change *c)
 	       e <= arch_mm_stage2_ipa_limit() && e <= root_span();
 }
 
+/*
+ * A commit needs at most one table page per distinct entry it splits at a
+ * time: a table merged during the commit goes back to the reserve, so an
+ * entry split again reuses it. Counting each change's split entries that
+ * the previous change did not already have is therefore enough, and exact
+ * for sorted, disjoint ranges (the changes touching one entry are then
+ * consecutive): hundreds of pages in one 2 MiB block reserve two pages,
+ * not hundreds.
+ */
 bool mm_prepare(const struct mm_change *changes, size_t count,
 		struct mpool *pool, struct mpool *reserve)
 {
+	struct split_set prev = {.count = 0};
 	size_t needed = 0;
 
 	for (size_t i = 0; i < count; i++) {
+		struct split_set cur = {.count = 0};
+
 		if (!change_valid(&changes[i])) {
 			return false;
 		}
-		needed += count_worst(arch_mm_stage2_root_level(),
-				      ipa_addr(changes[i].begin),
-				      ipa_addr(changes[i].end));
+		worst_splits(arch_mm_stage2_root_level(),
+			     ipa_addr(changes[i].begin),
+			     ipa_addr(changes[i].end), &cur);
+		for (size_t k = 0; k < cur.count; k++) {
+			needed += !split_set_has(&prev, cur.key[k]);
+		}
+		prev = cur;
 	}
 	return mpool_take(reserve, pool, needed);
 }
 
 struct commit_ctx {
 	uint16_t vmid;
-	struct mpool *reserve;
-	struct mpool *pool;
+	struct mpool *reserve; /* split tables come from it, merged go to it */
 };
 
 /* Replaces the entry for [addr, addr + size of level), using
@@ -168,9 +203,10 @@ static void replace_entry(struct commit_ctx *ctx, pte_t *slot, pte_t new_pte,
 	arch_mm_sync_table_writes();
 	if (arch_mm_pte_is_table(old, level)) {
 		if (leaves_only) {
-			mpool_free(ctx->pool, table_va(old, level));
+			mpool_free(ctx->reserve, table_va(old, level));
 		} else {
-			free_table(table_va(old, level), level + 1, ctx->pool);
+			free_table(table_va(old, level), level + 1,
+				   ctx->reserve);
 		}
 	}
 }
@@ -237,10 +273,9 @@ static void update_level(struct commit_ctx *ctx, pte_t *table, uint8_t level,
 }
 
 void mm_commit(struct mm_ptable *t, const struct mm_change *changes,
-	       size_t count, struct mpool *reserve, struct mpool *pool)
+	       size_t count, struct mpool *reserve)
 {
-	struct commit_ctx ctx = {
-	    .vmid = t->vmid, .reserve = reserve, .pool = pool};
+	struct commit_ctx ctx = {.vmid = t->vmid, .reserve = reserve};
 
 	for (size_t i = 0; i < count; i++) {
 		update_level(&ctx, va_from_pa(t->root),
@@ -259,7 +294,7 @@ bool mm_update(struct mm_ptable *t, const struct mm_change *changes,
 	if (!mm_prepare(changes, count, pool, &reserve)) {
 		return false;
 	}
-	mm_commit(t, changes, count, &reserve, pool);
+	mm_commit(t, changes, count, &reserve);
 	mpool_give_all(pool, &reserve);
 	return true;
 }

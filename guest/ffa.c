@@ -166,6 +166,7 @@ int32_t ffa_mailbox_init(struct ffa_mailbox *mb, void *tx, void *rx,
 	mb->rx = rx;
 	mb->size = page_count * FFA_PAGE_SIZE;
 	mb->version = version;
+	mb->max_fragment = 0;
 	return err;
 }
 
@@ -256,6 +257,11 @@ struct ffa_value ffa_direct_resp(const struct ffa_value *req,
 	return ffa_call(&in);
 }
 
+static uint64_t handle_of(const struct ffa_value *r)
+{
+	return (uint32_t)r->x[1] | (uint64_t)(uint32_t)r->x[2] << 32;
+}
+
 int32_t ffa_mem_send(struct ffa_mailbox *mb, uint32_t fn,
 		     const struct ffa_mem_constituent *cons, uint32_t count,
 		     const struct ffa_mem_receiver *receivers,
@@ -272,20 +278,36 @@ int32_t ffa_mem_send(struct ffa_mailbox *mb, uint32_t fn,
 	    .receiver_count = receiver_count,
 	    .constituent_count = count,
 	};
+	uint32_t room = mb->max_fragment != 0 && mb->max_fragment < mb->size
+			    ? mb->max_fragment
+			    : mb->size;
 	struct ffa_value r;
+	uint32_t total;
 	uint32_t len;
 
 	if (receiver_count > FFA_MEM_RECEIVERS_MAX) {
 		return FFA_INVALID_PARAMETERS;
 	}
 	memcpy(t.receivers, receivers, receiver_count * sizeof(*receivers));
-	len = ffa_mem_build(mb->tx, mb->size, mb->version, &t, cons);
+	len = ffa_mem_build_fragment(mb->tx, room, mb->version, &t, cons, 0,
+				     &total);
 	if (len == 0) {
 		return FFA_NO_MEMORY;
 	}
-	r = call8(fn, len, len, 0, 0, 0);
+	r = call8(fn, total, len, 0, 0, 0);
+	/* the hypervisor asks for the rest from the offset it has */
+	while (ffa_value_is(&r, FFA_MEM_FRAG_RX)) {
+		len = ffa_mem_build_fragment(mb->tx, room, mb->version, &t,
+					     cons, (uint32_t)r.x[3], &total);
+		/* a length of 0 is refused and ends the transaction */
+		r = call8(FFA_MEM_FRAG_TX, (uint32_t)r.x[1], (uint32_t)r.x[2],
+			  len, 0, 0);
+	}
 	if (ffa_value_is(&r, FFA_ERROR)) {
 		return status(r);
+	}
+	if (!ffa_value_is(&r, FFA_SUCCESS_32)) {
+		return FFA_INVALID_PARAMETERS;
 	}
 	*handle = (uint32_t)r.x[2] | (uint64_t)(uint32_t)r.x[3] << 32;
 	return 0;
@@ -324,10 +346,66 @@ int32_t ffa_mem_donate(struct ffa_mailbox *mb, uint16_t borrower, void *pages,
 			handle);
 }
 
+/* Copies the constituents of the fragment in RX (from index `first`). */
+static int32_t take_ranges(const uint8_t *at, uint32_t count, uint32_t first,
+			   struct ffa_mem_constituent *ranges,
+			   uint32_t max_ranges)
+{
+	if (first + count > max_ranges) {
+		return FFA_NO_MEMORY;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		memcpy(&ranges[first + i], at + i * FFA_MEM_CONSTITUENT_SIZE,
+		       sizeof(*ranges));
+		if (!ffa_mem_constituent_valid(&ranges[first + i])) {
+			return FFA_INVALID_PARAMETERS;
+		}
+	}
+	return 0;
+}
+
+/* The response fragments after the first: MEM_FRAG_RX for each. */
+static int32_t retrieve_rest(struct ffa_mailbox *mb, uint64_t handle,
+			     uint32_t offset, uint32_t total,
+			     struct ffa_mem_transaction *out,
+			     struct ffa_mem_constituent *ranges,
+			     uint32_t max_ranges)
+{
+	uint32_t have = out->constituents_here;
+
+	while (offset < total) {
+		struct ffa_value r = call8(FFA_MEM_FRAG_RX, (uint32_t)handle,
+					   handle >> 32, offset, 0, 0);
+		uint32_t len = (uint32_t)r.x[3];
+		int32_t err;
+
+		if (ffa_value_is(&r, FFA_ERROR)) {
+			return status(r);
+		}
+		if (!ffa_value_is(&r, FFA_MEM_FRAG_TX) ||
+		    handle_of(&r) != handle || len == 0 || len > mb->size ||
+		    len > total - offset ||
+		    len % FFA_MEM_CONSTITUENT_SIZE != 0) {
+			return FFA_INVALID_PARAMETERS;
+		}
+		err = take_ranges(mb->rx, len / FFA_MEM_CONSTITUENT_SIZE, have,
+				  ranges, max_ranges);
+		ffa_rx_release();
+		if (err != 0) {
+			return err;
+		}
+		have += len / FFA_MEM_CONSTITUENT_SIZE;
+		offset += len;
+	}
+	return have == out->constituent_count ? 0 : FFA_INVALID_PARAMETERS;
+}
+
 int32_t ffa_mem_retrieve(struct ffa_mailbox *mb, uint64_t handle,
 			 uint16_t owner, uint64_t tag, uint32_t type,
 			 uint8_t permissions, uint32_t flags,
-			 struct ffa_mem_transaction *out)
+			 struct ffa_mem_transaction *out,
+			 struct ffa_mem_constituent *ranges,
+			 uint32_t max_ranges)
 {
 	struct ffa_mem_transaction t = {
 	    .sender = owner,
@@ -337,7 +415,10 @@ int32_t ffa_mem_retrieve(struct ffa_mailbox *mb, uint64_t handle,
 	    .receiver_count = 1,
 	};
 	struct ffa_value r;
+	uint32_t total;
 	uint32_t len;
+	uint64_t pages = 0;
+	int32_t err;
 
 	t.receivers[0].id = mb->self;
 	t.receivers[0].permissions = permissions;
@@ -347,7 +428,34 @@ int32_t ffa_mem_retrieve(struct ffa_mailbox *mb, uint64_t handle,
 		return ffa_value_is(&r, FFA_ERROR) ? status(r)
 						   : FFA_INVALID_PARAMETERS;
 	}
-	return ffa_mem_parse(mb->rx, (uint32_t)r.x[1], mb->version, true, out);
+	/* the memory is ours from here: any failure below gives it back */
+	total = (uint32_t)r.x[1];
+	len = (uint32_t)r.x[2];
+	err = len <= mb->size
+		  ? ffa_mem_parse_first(mb->rx, len, total, mb->version, out)
+		  : FFA_INVALID_PARAMETERS;
+	if (err == 0) {
+		err = take_ranges(
+		    mb->rx + out->composite_offset + FFA_MEM_COMPOSITE_SIZE,
+		    out->constituents_here, 0, ranges, max_ranges);
+	}
+	ffa_rx_release();
+	if (err == 0) {
+		err = retrieve_rest(mb, handle, len, total, out, ranges,
+				    max_ranges);
+	}
+	for (uint32_t i = 0; err == 0 && i < out->constituent_count; i++) {
+		pages += ranges[i].page_count;
+	}
+	if (err == 0 && pages != out->page_count) {
+		err = FFA_INVALID_PARAMETERS;
+	}
+	if (err != 0) {
+		ffa_mem_relinquish(mb, handle, 0);
+		return err;
+	}
+	out->constituents_here = out->constituent_count;
+	return 0;
 }
 
 int32_t ffa_mem_relinquish(struct ffa_mailbox *mb, uint64_t handle,

@@ -54,10 +54,21 @@ static int parse_receivers(const uint8_t *buf, const struct ffa_mem_header *h,
 	return 0;
 }
 
-static int parse_composite(const uint8_t *buf, uint32_t len,
+bool ffa_mem_constituent_valid(const struct ffa_mem_constituent *k)
+{
+	uint64_t bytes = (uint64_t)k->page_count * FFA_PAGE_SIZE;
+
+	return k->address % FFA_PAGE_SIZE == 0 && k->page_count != 0 &&
+	       k->reserved == 0 && k->address <= ~0ull - bytes;
+}
+
+/* The composite and the constituents buf[0, len) holds of a descriptor
+ * `total` bytes long. */
+static int parse_composite(const uint8_t *buf, uint32_t len, uint32_t total,
 			   uint64_t access_end, struct ffa_mem_transaction *t)
 {
 	struct ffa_mem_composite c;
+	uint64_t first;
 	uint64_t sum = 0;
 
 	if (t->composite_offset < access_end || t->composite_offset % 8 != 0 ||
@@ -65,29 +76,41 @@ static int parse_composite(const uint8_t *buf, uint32_t len,
 		return FFA_INVALID_PARAMETERS;
 	}
 	memcpy(&c, buf + t->composite_offset, sizeof(c));
+	first = (uint64_t)t->composite_offset + FFA_MEM_COMPOSITE_SIZE;
 	if (c.reserved != 0 || c.constituent_count == 0 ||
-	    (uint64_t)t->composite_offset + FFA_MEM_COMPOSITE_SIZE +
-		    (uint64_t)c.constituent_count * FFA_MEM_CONSTITUENT_SIZE >
-		len) {
+	    first + (uint64_t)c.constituent_count * FFA_MEM_CONSTITUENT_SIZE >
+		total) {
 		return FFA_INVALID_PARAMETERS;
 	}
 	t->page_count = c.page_count;
 	t->constituent_count = c.constituent_count;
-	for (uint32_t i = 0; i < c.constituent_count; i++) {
+	t->constituents_here = c.constituent_count;
+	if (len < total) {
+		/* a first fragment: it ends on a constituent boundary and
+		 * the rest of the descriptor is constituents */
+		if ((len - first) % FFA_MEM_CONSTITUENT_SIZE != 0 ||
+		    first + (uint64_t)c.constituent_count *
+				FFA_MEM_CONSTITUENT_SIZE !=
+			total) {
+			return FFA_INVALID_PARAMETERS;
+		}
+		t->constituents_here =
+		    (uint32_t)((len - first) / FFA_MEM_CONSTITUENT_SIZE);
+	}
+	for (uint32_t i = 0; i < t->constituents_here; i++) {
 		struct ffa_mem_constituent k = ffa_mem_constituent(buf, t, i);
-		uint64_t bytes = (uint64_t)k.page_count * FFA_PAGE_SIZE;
 
-		if (k.address % FFA_PAGE_SIZE != 0 || k.page_count == 0 ||
-		    k.reserved != 0 || k.address > ~0ull - bytes) {
+		if (!ffa_mem_constituent_valid(&k)) {
 			return FFA_INVALID_PARAMETERS;
 		}
 		sum += k.page_count;
 	}
-	return sum == c.page_count ? 0 : FFA_INVALID_PARAMETERS;
+	return len < total || sum == c.page_count ? 0 : FFA_INVALID_PARAMETERS;
 }
 
-int ffa_mem_parse(const void *buf, uint32_t len, uint32_t version,
-		  bool composite_required, struct ffa_mem_transaction *t)
+static int parse(const void *buf, uint32_t len, uint32_t total,
+		 uint32_t version, bool composite_required,
+		 struct ffa_mem_transaction *t)
 {
 	uint32_t access_size = ffa_mem_access_size(version);
 	struct ffa_mem_header h;
@@ -121,7 +144,20 @@ int ffa_mem_parse(const void *buf, uint32_t len, uint32_t version,
 	if (!composite_required) {
 		return t->composite_offset == 0 ? 0 : FFA_INVALID_PARAMETERS;
 	}
-	return parse_composite(buf, len, access_end, t);
+	return parse_composite(buf, len, total, access_end, t);
+}
+
+int ffa_mem_parse(const void *buf, uint32_t len, uint32_t version,
+		  bool composite_required, struct ffa_mem_transaction *t)
+{
+	return parse(buf, len, len, version, composite_required, t);
+}
+
+int ffa_mem_parse_first(const void *buf, uint32_t len, uint32_t total,
+			uint32_t version, struct ffa_mem_transaction *t)
+{
+	return len <= total ? parse(buf, len, total, version, true, t)
+			    : FFA_INVALID_PARAMETERS;
 }
 
 struct ffa_mem_constituent
@@ -138,65 +174,99 @@ ffa_mem_constituent(const void *buf, const struct ffa_mem_transaction *t,
 	return k;
 }
 
-uint32_t ffa_mem_build(void *buf, uint32_t size, uint32_t version,
-		       struct ffa_mem_transaction *t,
-		       const struct ffa_mem_constituent *cons)
+uint32_t ffa_mem_build_fragment(void *buf, uint32_t size, uint32_t version,
+				struct ffa_mem_transaction *t,
+				const struct ffa_mem_constituent *cons,
+				uint32_t offset, uint32_t *total)
 {
 	uint32_t access_size = ffa_mem_access_size(version);
 	uint64_t access_end =
 	    FFA_MEM_HEADER_SIZE + (uint64_t)t->receiver_count * access_size;
 	uint64_t composite = cons != NULL ? (access_end + 15) & ~15ull : 0;
-	uint64_t total = cons != NULL ? composite + FFA_MEM_COMPOSITE_SIZE +
-					    (uint64_t)t->constituent_count *
-						FFA_MEM_CONSTITUENT_SIZE
-				      : access_end;
-	struct ffa_mem_header h = {
-	    .sender = t->sender,
-	    .attributes = t->attributes,
-	    .flags = t->flags,
-	    .handle = t->handle,
-	    .tag = t->tag,
-	    .access_size = access_size,
-	    .access_count = t->receiver_count,
-	    .access_offset = FFA_MEM_HEADER_SIZE,
-	};
+	uint64_t head =
+	    cons != NULL ? composite + FFA_MEM_COMPOSITE_SIZE : access_end;
+	uint32_t count = cons != NULL ? t->constituent_count : 0;
+	uint64_t first;
+	uint64_t n;
 	uint8_t *out = buf;
 
-	if (access_size == 0 || t->receiver_count > FFA_MEM_RECEIVERS_MAX ||
-	    total > size) {
+	*total = 0;
+	if (access_size == 0 || t->receiver_count > FFA_MEM_RECEIVERS_MAX) {
 		return 0;
 	}
-	memset(out, 0, total);
+	*total = (uint32_t)(head + (uint64_t)count * FFA_MEM_CONSTITUENT_SIZE);
 	t->composite_offset = (uint32_t)composite;
 	t->page_count = 0;
-	for (uint32_t i = 0; cons != NULL && i < t->constituent_count; i++) {
+	for (uint32_t i = 0; i < count; i++) {
 		t->page_count += cons[i].page_count;
 	}
-	memcpy(out, &h, sizeof(h));
-	for (uint32_t i = 0; i < t->receiver_count; i++) {
-		struct ffa_mem_access a = {
-		    .receiver = t->receivers[i].id,
-		    .permissions = t->receivers[i].permissions,
-		    .flags = t->receivers[i].flags,
-		    .composite_offset = t->composite_offset,
+	if (offset == 0) {
+		struct ffa_mem_header h = {
+		    .sender = t->sender,
+		    .attributes = t->attributes,
+		    .flags = t->flags,
+		    .handle = t->handle,
+		    .tag = t->tag,
+		    .access_size = access_size,
+		    .access_count = t->receiver_count,
+		    .access_offset = FFA_MEM_HEADER_SIZE,
 		};
 
-		if (version >= FFA_VERSION_1_2) {
-			memcpy(a.impdef, t->receivers[i].impdef,
-			       sizeof(a.impdef));
+		if (head > size) {
+			return 0;
 		}
-		memcpy(out + FFA_MEM_HEADER_SIZE + i * access_size, &a,
-		       access_size);
-	}
-	if (cons != NULL) {
-		struct ffa_mem_composite c = {t->page_count,
-					      t->constituent_count, 0};
+		memset(out, 0, head);
+		memcpy(out, &h, sizeof(h));
+		for (uint32_t i = 0; i < t->receiver_count; i++) {
+			struct ffa_mem_access a = {
+			    .receiver = t->receivers[i].id,
+			    .permissions = t->receivers[i].permissions,
+			    .flags = t->receivers[i].flags,
+			    .composite_offset = t->composite_offset,
+			};
 
-		memcpy(out + composite, &c, sizeof(c));
-		memcpy(out + composite + FFA_MEM_COMPOSITE_SIZE, cons,
-		       (size_t)t->constituent_count * FFA_MEM_CONSTITUENT_SIZE);
+			if (version >= FFA_VERSION_1_2) {
+				memcpy(a.impdef, t->receivers[i].impdef,
+				       sizeof(a.impdef));
+			}
+			memcpy(out + FFA_MEM_HEADER_SIZE + i * access_size, &a,
+			       access_size);
+		}
+		if (cons != NULL) {
+			struct ffa_mem_composite c = {t->page_count,
+						      t->constituent_count, 0};
+
+			memcpy(out + composite, &c, sizeof(c));
+		}
+		out += head;
+		size -= (uint32_t)head;
+		first = 0;
+	} else if (offset < head || offset >= *total ||
+		   (offset - head) % FFA_MEM_CONSTITUENT_SIZE != 0) {
+		return 0;
+	} else {
+		first = (offset - head) / FFA_MEM_CONSTITUENT_SIZE;
 	}
-	return (uint32_t)total;
+	n = count - first;
+	if (n > size / FFA_MEM_CONSTITUENT_SIZE) {
+		n = size / FFA_MEM_CONSTITUENT_SIZE;
+	}
+	if (n > 0) {
+		memcpy(out, &cons[first], n * FFA_MEM_CONSTITUENT_SIZE);
+	}
+	return (uint32_t)((offset == 0 ? head : 0) +
+			  n * FFA_MEM_CONSTITUENT_SIZE);
+}
+
+uint32_t ffa_mem_build(void *buf, uint32_t size, uint32_t version,
+		       struct ffa_mem_transaction *t,
+		       const struct ffa_mem_constituent *cons)
+{
+	uint32_t total;
+	uint32_t len =
+	    ffa_mem_build_fragment(buf, size, version, t, cons, 0, &total);
+
+	return len == total ? len : 0;
 }
 
 uint32_t ffa_mem_relinquish_build(void *buf, const struct ffa_mem_relinquish *r)

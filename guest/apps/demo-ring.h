@@ -26,15 +26,13 @@ static inline uint64_t demo_retrieve(struct ffa_mailbox *mb, uint64_t handle,
 				     uint16_t owner, uint8_t perms)
 {
 	struct ffa_mem_transaction t;
+	struct ffa_mem_constituent range;
 	int32_t err = ffa_mem_retrieve(mb, handle, owner, 0, FFA_MEM_TYPE_ANY,
-				       perms, 0, &t);
-	uint64_t address;
+				       perms, 0, &t, &range, 1);
 
 	if (err != 0) {
 		guest_printf("MEM_RETRIEVE_REQ failed: %d\n", err);
 		return 0;
 	}
-	address = ffa_mem_constituent(mb->rx, &t, 0).address;
-	ffa_rx_release();
-	return address;
+	return range.address;
 }

@@ -360,6 +360,8 @@ struct ffa_mem_transaction {
 	uint32_t composite_offset;
 	uint32_t page_count;
 	uint32_t constituent_count;
+	/* how many of them the parsed buffer holds (all unless fragmented) */
+	uint32_t constituents_here;
 };
 
 /* Endpoint access descriptor size for `version` (0 if unsupported). */
@@ -383,6 +385,19 @@ static inline uint32_t ffa_mem_access_size(uint32_t version)
 int ffa_mem_parse(const void *buf, uint32_t len, uint32_t version,
 		  bool composite_required, struct ffa_mem_transaction *t);
 
+/*
+ * The same for the first fragment buf[0, len) of a descriptor `total`
+ * bytes long (len <= total): header, receivers and composite lie inside
+ * it, it ends on a constituent boundary and the rest of the descriptor is
+ * constituents. The constituents it holds (t->constituents_here) are
+ * checked; the page sum only when the fragment is the whole descriptor.
+ */
+int ffa_mem_parse_first(const void *buf, uint32_t len, uint32_t total,
+			uint32_t version, struct ffa_mem_transaction *t);
+
+/* 4 KiB aligned, non-empty, reserved zero, no address overflow. */
+bool ffa_mem_constituent_valid(const struct ffa_mem_constituent *k);
+
 /* Constituent `i` of a parsed transaction (copied out of buf). */
 struct ffa_mem_constituent
 ffa_mem_constituent(const void *buf, const struct ffa_mem_transaction *t,
@@ -397,6 +412,19 @@ ffa_mem_constituent(const void *buf, const struct ffa_mem_transaction *t,
 uint32_t ffa_mem_build(void *buf, uint32_t size, uint32_t version,
 		       struct ffa_mem_transaction *t,
 		       const struct ffa_mem_constituent *cons);
+
+/*
+ * One fragment of the same descriptor: the bytes from `offset` (0, or the
+ * end of an earlier fragment) on, as many whole constituents as fit in
+ * buf[0, size); the first fragment carries header, receivers and
+ * composite. *total is the whole descriptor's length. Returns the
+ * fragment's length, 0 if `offset` is not a fragment boundary or the
+ * header does not fit.
+ */
+uint32_t ffa_mem_build_fragment(void *buf, uint32_t size, uint32_t version,
+				struct ffa_mem_transaction *t,
+				const struct ffa_mem_constituent *cons,
+				uint32_t offset, uint32_t *total);
 
 /* Relinquish descriptor: handle, flags, endpoint count, endpoint IDs. */
 #define FFA_MEM_RELINQUISH_SIZE 18u

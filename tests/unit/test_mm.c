@@ -244,7 +244,7 @@ UNIT(prepare_commit_multi_range)
 	/* nothing written yet */
 	EXPECT_EQ(1, mm_ptable_page_count(&t));
 	EXPECT_EQ(MM_MODE_ABSENT, mode_of(&t, RAM, RAM + 4 * MB));
-	mm_commit(&t, changes, 3, &reserve, &pool);
+	mm_commit(&t, changes, 3, &reserve);
 	mpool_give_all(&pool, &reserve);
 	EXPECT_EQ(MM_MODE_R, mode_of(&t, RAM + MB, RAM + MB + 0x3000));
 	EXPECT_EQ(RW, mode_of(&t, RAM + MB + 0x3000, RAM + 4 * MB));

@@ -35,9 +35,6 @@ struct mm_change {
 	uint32_t mode;
 };
 
-/* Most page-table pages one change can need (both boundary paths). */
-#define MM_PAGES_PER_CHANGE 4
-
 bool mm_ptable_init(struct mm_ptable *t, uint16_t vmid, struct mpool *pool);
 
 /* Frees every table page of `t` to `pool`. */
@@ -53,11 +50,12 @@ bool mm_prepare(const struct mm_change *changes, size_t count,
 
 /*
  * Applies prepared changes in order; takes split tables from `reserve` and
- * frees merged ones to `pool`. Blocks stay blocks where a range allows, and
- * tables that become uniform are merged back. Cannot fail.
+ * frees merged ones to it (the caller gives the reserve back to the pool
+ * afterwards). Blocks stay blocks where a range allows, and tables that
+ * become uniform are merged back. Cannot fail.
  */
 void mm_commit(struct mm_ptable *t, const struct mm_change *changes,
-	       size_t count, struct mpool *reserve, struct mpool *pool);
+	       size_t count, struct mpool *reserve);
 
 /* Prepare + commit + return unused reserve pages to `pool`. */
 bool mm_update(struct mm_ptable *t, const struct mm_change *changes,

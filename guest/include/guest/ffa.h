@@ -73,6 +73,9 @@ struct ffa_mailbox {
 	uint32_t size;	  /* bytes in each buffer */
 	uint32_t version; /* the version negotiated by this partition */
 	uint16_t self;	  /* this partition's ID */
+	/* largest memory-descriptor fragment to send (0: the whole TX
+	 * buffer); smaller values force MEM_FRAG_TX, e.g. in tests */
+	uint32_t max_fragment;
 };
 
 /* Maps `tx`/`rx` (page_count 4 KiB pages each) and fills in *mb with the
@@ -123,7 +126,8 @@ struct ffa_value ffa_direct_resp(const struct ffa_value *req,
  * (permissions as the fact sheet wants them: data RO/RW for share and
  * lend, none for donate; instruction access none). attributes: normal
  * write-back inner shareable for share, 0 (not specified) otherwise.
- * The handle goes to *handle.
+ * A descriptor longer than TX (or mb->max_fragment) goes in fragments
+ * (MEM_FRAG_TX). The handle goes to *handle.
  */
 int32_t ffa_mem_send(struct ffa_mailbox *mb, uint32_t fn,
 		     const struct ffa_mem_constituent *cons, uint32_t count,
@@ -144,14 +148,19 @@ int32_t ffa_mem_donate(struct ffa_mailbox *mb, uint16_t borrower, void *pages,
 /*
  * FFA_MEM_RETRIEVE_REQ_64 for `handle` sent by `owner` with `tag`, of
  * transaction type `type` (FFA_MEM_TYPE_*, or ANY), asking `permissions`
- * (0 = what was sent) with retrieve `flags`. The response (in RX, which
- * the caller then owns and must release) is parsed into *out; its ranges
- * are ffa_mem_constituent(mb->rx, out, i).
+ * (0 = what was sent) with retrieve `flags`. The response's header and
+ * receivers go to *out, its out->constituent_count mapped ranges to
+ * ranges[] (in address order), fetching fragments (MEM_FRAG_RX) when the
+ * response is longer than RX; RX is released. If the ranges do not fit
+ * in max_ranges (FFA_NO_MEMORY) or the response is malformed, the memory
+ * is relinquished again before returning the error.
  */
 int32_t ffa_mem_retrieve(struct ffa_mailbox *mb, uint64_t handle,
 			 uint16_t owner, uint64_t tag, uint32_t type,
 			 uint8_t permissions, uint32_t flags,
-			 struct ffa_mem_transaction *out);
+			 struct ffa_mem_transaction *out,
+			 struct ffa_mem_constituent *ranges,
+			 uint32_t max_ranges);
 
 int32_t ffa_mem_relinquish(struct ffa_mailbox *mb, uint64_t handle,
 			   uint32_t flags);

@@ -252,11 +252,11 @@ static void server(void)
 			} else if ((uint32_t)r.x[3] == CYCLE ||
 				   (uint32_t)r.x[3] == PEAK) {
 				struct ffa_mem_transaction t;
+				struct ffa_mem_constituent ranges[16];
 				int32_t err = ffa_mem_retrieve(
 				    &mb, r.x[4], ffa_sender(r.x[1]), 0,
-				    FFA_MEM_TYPE_ANY, 0, 0, &t);
+				    FFA_MEM_TYPE_ANY, 0, 0, &t, ranges, 16);
 
-				ffa_rx_release();
 				if ((uint32_t)r.x[3] == PEAK) {
 					resp[1] = hvc_call(BULKHEAD_POOL_INFO,
 							   0, 0, 0, 0, 0, 0, 0)

@@ -5,19 +5,95 @@
 static uint8_t tx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
 static uint8_t rx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
 static struct ffa_mailbox mb;
+/* The ranges of the last retrieve. */
+#define MAX_RANGES 1024
+static struct ffa_mem_constituent ranges[MAX_RANGES];
+static uint32_t range_count;
 
 static int32_t retrieve(uint64_t handle, uint16_t owner, uint8_t perms,
 			uint32_t type, uint32_t flags, uint64_t *address)
 {
 	struct ffa_mem_transaction t;
-	int32_t err =
-	    ffa_mem_retrieve(&mb, handle, owner, 0, type, perms, flags, &t);
+	int32_t err = ffa_mem_retrieve(&mb, handle, owner, 0, type, perms,
+				       flags, &t, ranges, MAX_RANGES);
 
 	if (err == 0) {
-		*address = ffa_mem_constituent(rx, &t, 0).address;
-		ffa_rx_release();
+		*address = ranges[0].address;
+		range_count = t.constituent_count;
 	}
 	return err;
+}
+
+static uint64_t check_ranges(uint64_t first, uint32_t count)
+{
+	uint64_t bad = range_count != count;
+
+	for (uint32_t i = 0; i < count && i < range_count; i++) {
+		uint64_t a = first + (uint64_t)i * FFA_PAGE_SIZE;
+
+		bad += ranges[i].address != a || ranges[i].page_count != 1 ||
+		       *(volatile uint8_t *)(uintptr_t)a != (uint8_t)i;
+	}
+	return bad;
+}
+
+static struct ffa_value raw(uint32_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	struct ffa_value v = {{fn, a1, a2, a3}};
+
+	return ffa_call(&v);
+}
+
+/* Checks MEM_FRAG_RX by hand; bit n of the result = check n failed. */
+static uint64_t frag_protocol(uint64_t handle)
+{
+	struct ffa_mem_transaction t = {
+	    .sender = ID_OWNER, .handle = handle, .receiver_count = 1};
+	uint32_t lo = (uint32_t)handle;
+	uint32_t hi = (uint32_t)(handle >> 32);
+	uint64_t failed = 0;
+	uint32_t len;
+	uint32_t total;
+	struct ffa_value r;
+
+	t.receivers[0].id = mb.self;
+	len = ffa_mem_build(tx, sizeof(tx), FFA_VERSION_1_2, &t, NULL);
+	r = raw(FFA_MEM_RETRIEVE_REQ_64, len, len, 0);
+	total = (uint32_t)r.x[1];
+	len = (uint32_t)r.x[2];
+	failed |= (uint64_t)(!ffa_value_is(&r, FFA_MEM_RETRIEVE_RESP) ||
+			     len >= total || len > sizeof(rx))
+		  << 0;
+	/* RX not released yet */
+	r = raw(FFA_MEM_FRAG_RX, lo, hi, len);
+	failed |= (uint64_t)!ffa_is_error(&r, FFA_BUSY) << 1;
+	ffa_rx_release();
+	/* not where the last fragment ended */
+	r = raw(FFA_MEM_FRAG_RX, lo, hi, len + 16);
+	failed |= (uint64_t)!ffa_is_error(&r, FFA_INVALID_PARAMETERS) << 2;
+	r = raw(FFA_MEM_FRAG_RX, lo, hi, 0);
+	failed |= (uint64_t)!ffa_is_error(&r, FFA_INVALID_PARAMETERS) << 3;
+	/* the next fragments: whole constituents, as many as fit in RX */
+	while (len < total) {
+		uint32_t want =
+		    total - len < sizeof(rx) ? total - len : sizeof(rx);
+
+		r = raw(FFA_MEM_FRAG_RX, lo, hi, len);
+		failed |= (uint64_t)(!ffa_value_is(&r, FFA_MEM_FRAG_TX) ||
+				     (uint32_t)r.x[1] != lo ||
+				     (uint32_t)r.x[2] != hi || r.x[3] != want)
+			  << 4;
+		ffa_rx_release();
+		if (r.x[3] == 0) {
+			break;
+		}
+		len += (uint32_t)r.x[3];
+	}
+	/* nothing left to fetch */
+	r = raw(FFA_MEM_FRAG_RX, lo, hi, total);
+	failed |= (uint64_t)!ffa_is_error(&r, FFA_INVALID_PARAMETERS) << 5;
+	failed |= (uint64_t)(ffa_mem_relinquish(&mb, handle, 0) != 0) << 6;
+	return failed;
 }
 
 static void serve(struct ffa_service *s, const struct ffa_value *req,
@@ -65,6 +141,13 @@ static void serve(struct ffa_service *s, const struct ffa_value *req,
 		    &mb, (uint16_t)req->x[6], (void *)(uintptr_t)req->x[4],
 		    (uint32_t)req->x[5], &handle);
 		resp[1] = handle;
+		break;
+	case B_RANGES:
+		resp[1] = check_ranges(req->x[4], (uint32_t)req->x[5]);
+		resp[2] = range_count;
+		break;
+	case B_FRAG_PROTOCOL:
+		resp[1] = frag_protocol(req->x[4]);
 		break;
 	case B_RESET:
 		psci_system_reset();

@@ -128,6 +128,7 @@ TEST(mem, donate_back_and_on)
 	uint64_t back;
 	struct ffa_value r;
 	struct ffa_mem_transaction t;
+	struct ffa_mem_constituent range;
 	struct guest_abort abort;
 	uint64_t value;
 
@@ -144,9 +145,8 @@ TEST(mem, donate_back_and_on)
 	ASSERT_EQ(0, r.x[3]);
 	back = r.x[4];
 	ASSERT_EQ(0, ffa_mem_retrieve(&mb, back, ID_B1, 0, FFA_MEM_TYPE_DONATE,
-				      FFA_MEM_DATA_RW, 0, &t));
-	EXPECT_EQ(addr(3), ffa_mem_constituent(rx, &t, 0).address);
-	EXPECT_EQ(0, ffa_rx_release());
+				      FFA_MEM_DATA_RW, 0, &t, &range, 1));
+	EXPECT_EQ(addr(3), range.address);
 	EXPECT_EQ(0x11, pages[3][0]);
 	/* and on to b2 through b1 */
 	ASSERT_EQ(0, ffa_mem_donate(&mb, ID_B1, pages[3], 1, &h));
@@ -160,10 +160,9 @@ TEST(mem, donate_back_and_on)
 	/* home again, executable as before (so the tables merge back) */
 	r = cmd(ID_B2, B_DONATE, addr(3), 1, ID_OWNER, 0);
 	ASSERT_EQ(0, r.x[3]);
-	ASSERT_EQ(0,
-		  ffa_mem_retrieve(&mb, r.x[4], ID_B2, 0, 0,
-				   FFA_MEM_DATA_RW | FFA_MEM_INSTR_X, 0, &t));
-	EXPECT_EQ(0, ffa_rx_release());
+	ASSERT_EQ(0, ffa_mem_retrieve(&mb, r.x[4], ID_B2, 0, 0,
+				      FFA_MEM_DATA_RW | FFA_MEM_INSTR_X, 0, &t,
+				      &range, 1));
 	EXPECT_EQ(0x11, pages[3][0]);
 }
 
@@ -233,14 +232,46 @@ TEST(mem, bad_sends_rejected)
 		v = (struct ffa_value){{FFA_MEM_SHARE_64, len, len}};
 		v = ffa_call(&v);
 		EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_value_error(&v));
-		/* fragments and separate buffers are not taken */
+		/* a separate buffer is not supported (FEATURES w2 bit 0) */
 		ffa_mem_build(tx, sizeof(tx), FFA_VERSION_1_2, &t, two);
-		v = (struct ffa_value){{FFA_MEM_SHARE_64, len, len - 16}};
-		v = ffa_call(&v);
-		EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_value_error(&v));
 		v = (struct ffa_value){
 		    {FFA_MEM_SHARE_64, len, len, addr(9), 1}};
 		v = ffa_call(&v);
+		EXPECT_EQ(FFA_NOT_SUPPORTED, ffa_value_error(&v));
+		/* a fragment longer than the whole */
+		v = (struct ffa_value){{FFA_MEM_SHARE_64, len, len + 16}};
+		v = ffa_call(&v);
+		EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_value_error(&v));
+		/* a first fragment that splits a constituent */
+		v = (struct ffa_value){{FFA_MEM_SHARE_64, len, len - 8}};
+		v = ffa_call(&v);
+		EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_value_error(&v));
+		/* a fragment that leaves one constituent out: the rest is
+		 * asked for; a bad MEM_FRAG_TX ends the transaction */
+		v = (struct ffa_value){{FFA_MEM_SHARE_64, len, len - 16}};
+		v = ffa_call(&v);
+		ASSERT_EQ(FFA_MEM_FRAG_RX, v.x[0]);
+		EXPECT_EQ(len - 16, v.x[3]);
+		{
+			uint32_t lo = (uint32_t)v.x[1];
+			uint32_t hi = (uint32_t)v.x[2];
+
+			/* not the sender's handle: refused, nothing ends */
+			v = (struct ffa_value){
+			    {FFA_MEM_FRAG_TX, lo, hi ^ 1, 16}};
+			v = ffa_call(&v);
+			EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_value_error(&v));
+			v = (struct ffa_value){{FFA_MEM_FRAG_TX, lo, hi, 8}};
+			v = ffa_call(&v);
+			EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_value_error(&v));
+			/* that send is over: its handle is unknown */
+			memcpy(tx, &two[1], 16);
+			v = (struct ffa_value){{FFA_MEM_FRAG_TX, lo, hi, 16}};
+			v = ffa_call(&v);
+			EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_value_error(&v));
+			EXPECT_EQ(FFA_INVALID_PARAMETERS,
+				  ffa_mem_reclaim(lo | (uint64_t)hi << 32, 0));
+		}
 		EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_value_error(&v));
 	}
 }
@@ -372,16 +403,16 @@ TEST(mem, reset_leaves_donated_pages_alone)
 {
 	volatile uint64_t *page = (volatile uint64_t *)(uintptr_t)B1_SPARE_PAGE;
 	struct ffa_mem_transaction t;
+	struct ffa_mem_constituent range;
 	struct ffa_value r;
 	uint64_t h = 0;
 
 	/* b1 gives us a page of its own RAM */
 	r = cmd(ID_B1, B_DONATE, B1_SPARE_PAGE, 1, ID_OWNER, 0);
 	ASSERT_EQ(0, r.x[3]);
-	ASSERT_EQ(0,
-		  ffa_mem_retrieve(&mb, r.x[4], ID_B1, 0, FFA_MEM_TYPE_DONATE,
-				   FFA_MEM_DATA_RW | FFA_MEM_INSTR_X, 0, &t));
-	EXPECT_EQ(0, ffa_rx_release());
+	ASSERT_EQ(0, ffa_mem_retrieve(
+			 &mb, r.x[4], ID_B1, 0, FFA_MEM_TYPE_DONATE,
+			 FFA_MEM_DATA_RW | FFA_MEM_INSTR_X, 0, &t, &range, 1));
 	*page = PATTERN;
 	/* b1 resets: its RAM is cleared and reloaded, except our page */
 	r = cmd(ID_B1, B_RESET, 0, 0, 0, 0);
@@ -418,6 +449,87 @@ TEST(mem, static_shared_region_access)
 	/* and never part of a run-time transaction */
 	EXPECT_EQ(FFA_DENIED, send_pages(FFA_MEM_SHARE_64, SHARED_WINDOW, 1,
 					 ID_B1, FFA_MEM_DATA_RO, 0, &h));
+}
+
+/* A 600-page area of memowner's RAM above its image, for descriptors with
+ * hundreds of constituents. */
+#define BIG_BASE  0x44180000ull
+#define BIG_COUNT 600
+extern char __image_end[];
+
+TEST(mem, fragmented_send_forced)
+{
+	/* out of order: the response lists them in address order */
+	static const int order[6] = {50, 40, 46, 42, 48, 44};
+	struct ffa_mem_constituent cons[6];
+	struct ffa_mem_receiver r = rcv(ID_B1, FFA_MEM_DATA_RW);
+	struct ffa_value v;
+	uint64_t h = 0;
+
+	for (int i = 0; i < 6; i++) {
+		cons[i] = (struct ffa_mem_constituent){addr(order[i]), 1, 0};
+		pages[order[i]][0] = (uint8_t)((order[i] - 40) / 2);
+	}
+	/* header (96 bytes) and one constituent, then 16 bytes each */
+	mb.max_fragment = 112;
+	ASSERT_EQ(
+	    0, ffa_mem_send(&mb, FFA_MEM_SHARE_64, cons, 6, &r, 1, 0, 0, &h));
+	mb.max_fragment = 0;
+	ASSERT_EQ(0, b_retrieve(ID_B1, h, 0));
+	/* 6 single pages two apart: check them as 2-page steps */
+	v = cmd(ID_B1, B_RANGES, addr(40), 0, 0, 0);
+	EXPECT_EQ(6, v.x[5]);
+	for (int i = 0; i < 6; i++) {
+		v = cmd(ID_B1, B_READ, addr(40 + 2 * i), 0, 0, 0);
+		EXPECT_EQ(0, v.x[5]);
+		EXPECT_EQ(i, v.x[4]);
+	}
+	/* not sent: page 41 */
+	EXPECT_EQ(1, cmd(ID_B1, B_READ, addr(41), 0, 0, 0).x[5]);
+	ASSERT_EQ(0, b_relinquish(ID_B1, h, 0));
+	ASSERT_EQ(0, ffa_mem_reclaim(h, 0));
+}
+
+TEST(mem, six_hundred_constituents_both_ways)
+{
+	static struct ffa_mem_constituent cons[BIG_COUNT];
+	struct ffa_mem_receiver r = rcv(ID_B1, FFA_MEM_DATA_RW);
+	struct guest_abort abort;
+	uint64_t value;
+	struct ffa_value v;
+	uint64_t h = 0;
+
+	ASSERT_TRUE((uintptr_t)__image_end <= BIG_BASE);
+	for (int i = 0; i < BIG_COUNT; i++) {
+		uint64_t a = BIG_BASE + (uint64_t)i * FFA_PAGE_SIZE;
+
+		cons[i] = (struct ffa_mem_constituent){a, 1, 0};
+		*(volatile uint8_t *)(uintptr_t)a = (uint8_t)i;
+	}
+	/* 9,696 bytes: three fragments through a one-page TX */
+	ASSERT_EQ(0, ffa_mem_send(&mb, FFA_MEM_LEND_64, cons, BIG_COUNT, &r, 1,
+				  0, 0, &h));
+	EXPECT_FALSE(
+	    guest_probe_read(BIG_BASE + 599 * FFA_PAGE_SIZE, &value, &abort));
+	EXPECT_EQ(BIG_BASE + 599 * FFA_PAGE_SIZE, abort.far);
+	/* the response leaves in three fragments through b1's RX */
+	ASSERT_EQ(0, b_retrieve(ID_B1, h, 0));
+	v = cmd(ID_B1, B_RANGES, BIG_BASE, BIG_COUNT, 0, 0);
+	EXPECT_EQ(0, v.x[4]);
+	EXPECT_EQ(BIG_COUNT, v.x[5]);
+	cmd(ID_B1, B_FILL, BIG_BASE + 300 * FFA_PAGE_SIZE, 1, 0xee, 0);
+	ASSERT_EQ(0, b_relinquish(ID_B1, h, 0));
+	EXPECT_EQ(1, cmd(ID_B1, B_READ, BIG_BASE, 0, 0, 0).x[5]);
+	ASSERT_EQ(0, ffa_mem_reclaim(h, 0));
+	EXPECT_EQ(0xee, *(volatile uint8_t *)(uintptr_t)(BIG_BASE +
+							 300 * FFA_PAGE_SIZE));
+	EXPECT_EQ(99, *(volatile uint8_t *)(uintptr_t)(BIG_BASE +
+						       99 * FFA_PAGE_SIZE));
+	/* and the retrieve fragments by hand */
+	ASSERT_EQ(0, ffa_mem_send(&mb, FFA_MEM_SHARE_64, cons, BIG_COUNT, &r, 1,
+				  0, 0, &h));
+	EXPECT_EQ(0, cmd(ID_B1, B_FRAG_PROTOCOL, h, 0, 0, 0).x[4]);
+	ASSERT_EQ(0, ffa_mem_reclaim(h, 0));
 }
 
 TEST(mem, table_full_then_recovers)

@@ -102,6 +102,8 @@ static const uint32_t supported[] = {
     FFA_MEM_RETRIEVE_RESP,
     FFA_MEM_RELINQUISH,
     FFA_MEM_RECLAIM,
+    FFA_MEM_FRAG_RX,
+    FFA_MEM_FRAG_TX,
 };
 
 TEST(features, supported_calls)
@@ -133,20 +135,12 @@ TEST(features, rxtx_map_properties)
 TEST(features, unsupported_calls_and_features)
 {
 	static const uint32_t ids[] = {
-	    FFA_MEM_FRAG_TX,
-	    FFA_SPM_ID_GET,
-	    FFA_MSG_SEND,
-	    FFA_MSG_POLL,
-	    0x8400007f /* NOTIFICATION_BIND */,
-	    FFA_MEM_FRAG_RX,
-	    0x840000f0,
-	    BULKHEAD_SELF_INFO,
-	    BULKHEAD_CALL_UID,
-	    0x84000000 /* PSCI_VERSION */,
-	    1 /* NPI */,
-	    2 /* SRI */,
-	    3 /* MEI */,
-	    0x7fffffff,
+	    FFA_SPM_ID_GET,    FFA_MSG_SEND,
+	    FFA_MSG_POLL,      0x8400007f /* NOTIFICATION_BIND */,
+	    0x840000f0,	       BULKHEAD_SELF_INFO,
+	    BULKHEAD_CALL_UID, 0x84000000 /* PSCI_VERSION */,
+	    1 /* NPI */,       2 /* SRI */,
+	    3 /* MEI */,       0x7fffffff,
 	};
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
