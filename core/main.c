@@ -8,6 +8,7 @@
 
 extern char __payload_start[];
 
+static struct mm_table_info pool_info[CONFIG_PAGE_POOL_PAGES];
 static uint8_t pool_pages[CONFIG_PAGE_POOL_PAGES][PAGE_SIZE]
     __attribute__((aligned(PAGE_SIZE)));
 static struct mpool page_pool;
@@ -89,6 +90,7 @@ _Noreturn void boot_primary(uint64_t dtb)
 
 	mpool_init(&page_pool);
 	mpool_add(&page_pool, pool_pages, sizeof(pool_pages));
+	mm_track_tables(pool_pages, CONFIG_PAGE_POOL_PAGES, pool_info);
 	vm_init_all(&page_pool, __payload_start);
 	INFO("page pool: %zu of %u pages free after building stage 2",
 	     mpool_count(&page_pool), CONFIG_PAGE_POOL_PAGES);

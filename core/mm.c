@@ -28,6 +28,65 @@ static pte_t *table_va(pte_t pte, uint8_t level)
 	return va_from_pa(arch_mm_table_addr(pte, level));
 }
 
+/*
+ * Bookkeeping for table pages from the tracked region (the page pool): a
+ * table made by splitting a leaf of mode M remembers M ("base") and how
+ * many of its entries differ from the leaves the split wrote. At 0 the
+ * table is uniform in M and merges at once; strictly between 0 and
+ * MM_PTE_PER_TABLE it cannot be uniform; only at MM_PTE_PER_TABLE (every
+ * entry changed, maybe uniform in another mode) or for untracked tables
+ * are the entries scanned.
+ */
+static struct {
+	uintptr_t begin;
+	uintptr_t end;
+	struct mm_table_info *info;
+} tracked;
+
+void mm_track_tables(void *begin, size_t pages, struct mm_table_info *info)
+{
+	tracked.begin = (uintptr_t)begin;
+	tracked.end = (uintptr_t)begin + pages * PAGE_SIZE;
+	tracked.info = info;
+}
+
+static struct mm_table_info *info_of(const pte_t *table)
+{
+	uintptr_t a = (uintptr_t)table;
+
+	if (a < tracked.begin || a >= tracked.end) {
+		return NULL;
+	}
+	return &tracked.info[(a - tracked.begin) >> PAGE_BITS];
+}
+
+static void info_reset(const pte_t *table, uint32_t base_mode)
+{
+	struct mm_table_info *ti = info_of(table);
+
+	if (ti != NULL) {
+		ti->differ = 0;
+		ti->base_mode = (uint16_t)base_mode;
+	}
+}
+
+/* The entry for `addr` at `level` in the table holding `slot` changes
+ * from `old` to `new_pte`. */
+static void info_update(pte_t *slot, uint8_t level, uint64_t addr, pte_t old,
+			pte_t new_pte)
+{
+	struct mm_table_info *ti =
+	    info_of((const pte_t *)align_down((uintptr_t)slot, PAGE_SIZE));
+	pte_t base;
+
+	if (ti == NULL) {
+		return;
+	}
+	base = arch_mm_leaf_pte(level, pa_init(addr), ti->base_mode);
+	ti->differ += (uint16_t)(new_pte != base);
+	ti->differ -= (uint16_t)(old != base);
+}
+
 static uint64_t root_span(void)
 {
 	return entry_size(arch_mm_stage2_root_level()) * MM_PTE_PER_TABLE;
@@ -41,9 +100,8 @@ bool mm_ptable_init(struct mm_ptable *t, uint16_t vmid, struct mpool *pool)
 	if (root == NULL) {
 		return false;
 	}
-	for (size_t i = 0; i < MM_PTE_PER_TABLE; i++) {
-		root[i] = arch_mm_leaf_pte(level, pa_init(0), MM_MODE_ABSENT);
-	}
+	arch_mm_fill_leaves(root, level, pa_init(0), MM_MODE_ABSENT);
+	info_reset(root, MM_MODE_ABSENT);
 	arch_mm_sync_table_writes();
 	t->root = pa_from_va(root);
 	t->vmid = vmid;
@@ -86,46 +144,42 @@ size_t mm_ptable_page_count(const struct mm_ptable *t)
 				 arch_mm_stage2_root_level());
 }
 
-/* The entries a change may split: at most two per level below the root
- * (the ones holding its first and its last page). */
-#define MM_SPLITS_MAX (2 * (MM_MAX_LEVEL + 1))
-
-struct split_set {
-	uint64_t key[MM_SPLITS_MAX]; /* entry address | level */
-	size_t count;
-};
+/* The entries a change may split: at most two per level above the last. */
+#define MM_SPLITS_MAX (2 * MM_MAX_LEVEL)
 
 /*
- * The entries a change over [begin, end) may have to split at `level` and
- * below, whatever the current tree: a split is only ever needed for an
- * entry the range covers partially, and at each level only the entries
- * holding `begin` and `end` can be covered partially.
+ * The entries a change over [begin, end) may have to split, whatever the
+ * current tree, as `address | level` keys: a split is only ever needed
+ * for an entry the range covers partially, and at each level only the
+ * entries holding `begin` and `end - 1` can be covered partially.
+ * Returns how many.
  */
-static void worst_splits(uint8_t level, uint64_t begin, uint64_t end,
-			 struct split_set *s)
+static size_t worst_splits(uint64_t begin, uint64_t end,
+			   uint64_t key[MM_SPLITS_MAX])
 {
-	uint64_t size = entry_size(level);
-	uint64_t first = align_down(begin, size);
-	uint64_t last = align_down(end - 1, size);
+	size_t n = 0;
 
-	if (level == MM_MAX_LEVEL) {
-		return;
+	for (uint8_t level = arch_mm_stage2_root_level(); level < MM_MAX_LEVEL;
+	     level++) {
+		uint64_t size = entry_size(level);
+		bool head = !is_aligned(begin, size);
+
+		if (head) {
+			key[n++] = align_down(begin, size) | level;
+		}
+		if (!is_aligned(end, size) &&
+		    (!head ||
+		     align_down(end - 1, size) != align_down(begin, size))) {
+			key[n++] = align_down(end - 1, size) | level;
+		}
 	}
-	if (!is_aligned(begin, size)) {
-		s->key[s->count++] = first | level;
-		worst_splits(level + 1, begin, MIN(end, first + size), s);
-	}
-	if (!is_aligned(end, size) &&
-	    (last != first || is_aligned(begin, size))) {
-		s->key[s->count++] = last | level;
-		worst_splits(level + 1, MAX(begin, last), end, s);
-	}
+	return n;
 }
 
-static bool split_set_has(const struct split_set *s, uint64_t key)
+static bool has_key(const uint64_t *keys, size_t n, uint64_t key)
 {
-	for (size_t i = 0; i < s->count; i++) {
-		if (s->key[i] == key) {
+	for (size_t i = 0; i < n; i++) {
+		if (keys[i] == key) {
 			return true;
 		}
 	}
@@ -153,22 +207,24 @@ static bool change_valid(const struct mm_change *c)
 bool mm_prepare(const struct mm_change *changes, size_t count,
 		struct mpool *pool, struct mpool *reserve)
 {
-	struct split_set prev = {.count = 0};
+	uint64_t keys[2][MM_SPLITS_MAX];
+	size_t prev_count = 0;
 	size_t needed = 0;
 
 	for (size_t i = 0; i < count; i++) {
-		struct split_set cur = {.count = 0};
+		uint64_t *cur = keys[i & 1];
+		const uint64_t *prev = keys[(i & 1) ^ 1];
+		size_t n;
 
 		if (!change_valid(&changes[i])) {
 			return false;
 		}
-		worst_splits(arch_mm_stage2_root_level(),
-			     ipa_addr(changes[i].begin),
-			     ipa_addr(changes[i].end), &cur);
-		for (size_t k = 0; k < cur.count; k++) {
-			needed += !split_set_has(&prev, cur.key[k]);
+		n = worst_splits(ipa_addr(changes[i].begin),
+				 ipa_addr(changes[i].end), cur);
+		for (size_t k = 0; k < n; k++) {
+			needed += !has_key(prev, prev_count, cur[k]);
 		}
-		prev = cur;
+		prev_count = n;
 	}
 	return mpool_take(reserve, pool, needed);
 }
@@ -193,6 +249,7 @@ static void replace_entry(struct commit_ctx *ctx, pte_t *slot, pte_t new_pte,
 	if (old == new_pte) {
 		return;
 	}
+	info_update(slot, level, addr, old, new_pte);
 	if (was_live) {
 		/* Break: no CPU may hold the old translation any more. */
 		*slot = arch_mm_leaf_pte(level, pa_init(0), MM_MODE_ABSENT);
@@ -221,6 +278,7 @@ static void split_entry(struct commit_ctx *ctx, pte_t *slot, uint8_t level,
 
 	CHECK(table != NULL); /* mm_prepare reserved enough */
 	arch_mm_fill_leaves(table, level + 1, pa_init(addr), mode);
+	info_reset(table, mode);
 	arch_mm_sync_table_writes();
 	replace_entry(ctx, slot, arch_mm_table_pte(level, pa_from_va(table)),
 		      level, addr, true);
@@ -230,10 +288,17 @@ static void split_entry(struct commit_ctx *ctx, pte_t *slot, uint8_t level,
 static void try_merge(struct commit_ctx *ctx, pte_t *slot, uint8_t level,
 		      uint64_t addr)
 {
+	const pte_t *table = table_va(*slot, level);
+	const struct mm_table_info *ti = info_of(table);
 	uint32_t mode;
 
-	if (!arch_mm_leaves_uniform(table_va(*slot, level), level + 1, &mode) ||
-	    (!(mode & MM_MODE_INVALID) && !arch_mm_block_allowed(level))) {
+	if (ti != NULL && ti->differ == 0) {
+		mode = ti->base_mode;
+	} else if ((ti != NULL && ti->differ < MM_PTE_PER_TABLE) ||
+		   !arch_mm_leaves_uniform(table, level + 1, &mode)) {
+		return;
+	}
+	if (!(mode & MM_MODE_INVALID) && !arch_mm_block_allowed(level)) {
 		return;
 	}
 	replace_entry(ctx, slot, arch_mm_leaf_pte(level, pa_init(addr), mode),

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <core/arch_mm.h>
 #include <core/log.h>
@@ -12,6 +13,11 @@ struct fake_tlb fake_tlb;
 
 void arch_mm_sync_table_writes(void)
 {
+}
+
+void arch_mm_zero_table(pte_t *table)
+{
+	memset(table, 0, PAGE_SIZE);
 }
 
 void arch_mm_invalidate_stage2(uint16_t vmid, ipaddr_t begin, ipaddr_t end)

@@ -16,13 +16,24 @@
 
 static struct mpool pool;
 static void *pool_mem;
+static struct mm_table_info *pool_info;
+
+/* A pool of `pages`, its tables tracked (as the hypervisor's are) or not. */
+static void setup_pool(size_t pages, bool track)
+{
+	free(pool_mem);
+	free(pool_info);
+	pool_mem = aligned_alloc(PAGE_SIZE, pages * PAGE_SIZE);
+	pool_info = calloc(pages, sizeof(*pool_info));
+	mpool_init(&pool);
+	mpool_add(&pool, pool_mem, pages * PAGE_SIZE);
+	mm_track_tables(pool_mem, track ? pages : 0, pool_info);
+	memset(&fake_tlb, 0, sizeof(fake_tlb));
+}
 
 static void setup(size_t pages)
 {
-	pool_mem = aligned_alloc(PAGE_SIZE, pages * PAGE_SIZE);
-	mpool_init(&pool);
-	mpool_add(&pool, pool_mem, pages * PAGE_SIZE);
-	memset(&fake_tlb, 0, sizeof(fake_tlb));
+	setup_pool(pages, true);
 }
 
 static ipaddr_t ipa(uint64_t a)
@@ -342,9 +353,35 @@ UNIT(reducing_access_breaks_before_make_and_invalidates)
 	mm_ptable_fini(&t, &pool);
 }
 
-UNIT(random_changes_match_a_shadow_model)
+/* Tables in the tree that one leaf could replace (there must be none:
+ * every change merges what it makes uniform). */
+static size_t mergeable_tables(const pte_t *table, uint8_t level)
 {
-	enum { PAGES = 2048 }; /* 8 MiB window, unaligned start */
+	size_t n = 0;
+
+	for (size_t i = 0; i < MM_PTE_PER_TABLE; i++) {
+		uint32_t mode;
+		const pte_t *sub;
+
+		if (!arch_mm_pte_is_table(table[i], level)) {
+			continue;
+		}
+		sub = va_from_pa(arch_mm_table_addr(table[i], level));
+		n += arch_mm_leaves_uniform(sub, level + 1, &mode) ? 1 : 0;
+		n += mergeable_tables(sub, level + 1);
+	}
+	return n;
+}
+
+/*
+ * Random changes over an unaligned 8 MiB window, `batch` of them per
+ * mm_update (unsorted, possibly overlapping), checked against a shadow
+ * model; afterwards no table is left that could merge, and unmapping the
+ * window returns every table page.
+ */
+static void random_shadow(bool track, int batch, unsigned int seed)
+{
+	enum { PAGES = 2048 };
 	static uint32_t shadow[PAGES];
 	const uint64_t base = RAM + 0x1000;
 	const uint32_t modes[] = {MM_MODE_ABSENT,
@@ -354,32 +391,40 @@ UNIT(random_changes_match_a_shadow_model)
 				  MM_MODE_INVALID | RW,
 				  RW | MM_MODE_SHARED};
 	struct mm_ptable t;
-	unsigned int seed = 12345;
 
-	setup(256);
+	setup_pool(256, track);
 	EXPECT_TRUE(mm_ptable_init(&t, 9, &pool));
 	for (int i = 0; i < PAGES; i++) {
 		shadow[i] = MM_MODE_ABSENT;
 	}
 	for (int step = 0; step < 400; step++) {
-		int first = rand_r(&seed) % PAGES;
-		int len = 1 + rand_r(&seed) % (step % 3 == 0 ? PAGES : 40);
-		uint32_t mode = modes[rand_r(&seed) % ARRAY_SIZE(modes)];
+		struct mm_change changes[8];
 
-		if (first + len > PAGES) {
-			len = PAGES - first;
+		for (int k = 0; k < batch; k++) {
+			int first = rand_r(&seed) % PAGES;
+			int len =
+			    1 + rand_r(&seed) % (step % 3 == 0 ? PAGES : 40);
+			uint32_t mode =
+			    modes[rand_r(&seed) % ARRAY_SIZE(modes)];
+
+			if (first + len > PAGES) {
+				len = PAGES - first;
+			}
+			changes[k] = (struct mm_change){
+			    ipa(base + first * PAGE_SIZE),
+			    ipa(base + (first + len) * PAGE_SIZE), mode};
+			for (int i = first; i < first + len; i++) {
+				shadow[i] = mode;
+			}
 		}
-		EXPECT_TRUE(mm_identity_map(
-		    &t, ipa(base + first * PAGE_SIZE),
-		    ipa(base + (first + len) * PAGE_SIZE), mode, &pool));
-		for (int i = first; i < first + len; i++) {
-			shadow[i] = mode;
-		}
+		EXPECT_TRUE(mm_update(&t, changes, (size_t)batch, &pool));
 		for (int i = 0; i < PAGES; i += 61) {
 			EXPECT_EQ(shadow[i],
 				  mode_of(&t, base + i * PAGE_SIZE,
 					  base + (i + 1) * PAGE_SIZE));
 		}
+		EXPECT_EQ(0, mergeable_tables(va_from_pa(t.root),
+					      arch_mm_stage2_root_level()));
 	}
 	for (int i = 0; i < PAGES; i++) {
 		EXPECT_EQ(shadow[i], mode_of(&t, base + i * PAGE_SIZE,
@@ -390,4 +435,51 @@ UNIT(random_changes_match_a_shadow_model)
 	EXPECT_EQ(1, mm_ptable_page_count(&t));
 	EXPECT_EQ(255, mpool_count(&pool));
 	mm_ptable_fini(&t, &pool);
+}
+
+UNIT(random_changes_match_a_shadow_model)
+{
+	random_shadow(true, 1, 12345);
+}
+
+UNIT(random_changes_untracked_tables)
+{
+	random_shadow(false, 1, 777);
+}
+
+UNIT(random_change_batches_reserve_enough)
+{
+	/* a commit takes every split table from what prepare reserved
+	 * (CHECK otherwise): unsorted batches of overlapping changes */
+	random_shadow(true, 8, 4242);
+	random_shadow(false, 5, 99);
+}
+
+UNIT(hundreds_of_pages_in_one_block_reserve_little)
+{
+	static struct mm_change changes[600];
+	struct mm_ptable t;
+	struct mpool reserve;
+
+	setup(16);
+	EXPECT_TRUE(mm_ptable_init(&t, 2, &pool));
+	EXPECT_TRUE(
+	    mm_identity_map(&t, ipa(RAM), ipa(RAM + 4 * MB), RW, &pool));
+	for (int i = 0; i < 600; i++) {
+		uint64_t a = RAM + MB + (uint64_t)i * PAGE_SIZE;
+
+		changes[i] =
+		    (struct mm_change){ipa(a), ipa(a + PAGE_SIZE), MM_MODE_R};
+	}
+	mpool_init(&reserve);
+	/* 600 pages across two 2 MiB blocks: a table for each, and one for
+	 * the 1 GiB entry above them (it could have been a block) */
+	EXPECT_TRUE(mm_prepare(changes, 600, &pool, &reserve));
+	EXPECT_EQ(3, mpool_count(&reserve));
+	mm_commit(&t, changes, 600, &reserve);
+	mpool_give_all(&pool, &reserve);
+	EXPECT_EQ(MM_MODE_R, mode_of(&t, RAM + MB, RAM + MB + 600 * PAGE_SIZE));
+	EXPECT_EQ(RW, mode_of(&t, RAM, RAM + MB));
+	mm_ptable_fini(&t, &pool);
+	EXPECT_EQ(16, mpool_count(&pool));
 }

@@ -24,6 +24,10 @@ bool arch_mm_block_allowed(uint8_t level);
  * descriptor that still remembers the mode. */
 pte_t arch_mm_leaf_pte(uint8_t level, paddr_t pa, uint32_t mode);
 
+/* Zeroes one table page (fast: this runs for every split of an absent
+ * entry). */
+void arch_mm_zero_table(pte_t *table);
+
 /* Writes MM_PTE_PER_TABLE leaves of `level` in `mode` mapping consecutive
  * blocks from `pa` (what a split of one leaf into a table needs). */
 void arch_mm_fill_leaves(pte_t *table, uint8_t level, paddr_t pa,

@@ -35,6 +35,19 @@ struct mm_change {
 	uint32_t mode;
 };
 
+/* Per table page bookkeeping that makes merging cheap (see core/mm.c). */
+struct mm_table_info {
+	uint16_t differ;    /* entries unlike the leaves the split wrote */
+	uint16_t base_mode; /* the mode of the leaf that was split */
+};
+
+/*
+ * Keeps bookkeeping in info[pages] for table pages taken from
+ * [begin, begin + pages * PAGE_SIZE) (the page pool). Called once, before
+ * any table exists; tables elsewhere are checked entry by entry.
+ */
+void mm_track_tables(void *begin, size_t pages, struct mm_table_info *info);
+
 bool mm_ptable_init(struct mm_ptable *t, uint16_t vmid, struct mpool *pool);
 
 /* Frees every table page of `t` to `pool`. */
