@@ -82,7 +82,7 @@ COMMON_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -ffreestanding \
 	-fno-builtin -fno-common -fno-stack-protector -fno-strict-aliasing \
 	-mgeneral-regs-only -mstrict-align -mno-outline-atomics \
 	-include $(AUTOCONF) -Iinclude -I$(O)/include -MMD -MP
-HYP_CFLAGS := $(COMMON_CFLAGS) -fno-pie -mcmodel=small -Icore/include \
+HYP_CFLAGS := $(COMMON_CFLAGS) -fbuiltin -fno-tree-loop-distribute-patterns -flto -fno-pie -mcmodel=small -Icore/include \
 	-Iarch/aarch64/include -Idrivers/include -Iarch/aarch64 \
 	-DBULKHEAD_VERSION='"$(VERSION)"'
 GUEST_CFLAGS := $(COMMON_CFLAGS) -fpie -fvisibility=hidden -fno-toplevel-reorder -Iguest/include \
@@ -158,8 +158,8 @@ $(O)/products/$(1)/manifest_tables.o: $(O)/products/$(1)/manifest_tables.c $(AUT
 	$(Q)$(CC) $(HYP_CFLAGS) -c $$< -o $$@
 $(O)/products/$(1)/bulkhead.elf: $(HYP_OBJS) $(O)/products/$(1)/manifest_tables.o arch/aarch64/bulkhead.ld
 	@echo "  LD      $$@"
-	$(Q)$(LD) -nostdlib -static -L $(O)/products/$(1) -T arch/aarch64/bulkhead.ld \
-		-Map $$@.map -o $$@ $(HYP_OBJS) $(O)/products/$(1)/manifest_tables.o
+	$(Q)$(CC) $(HYP_CFLAGS) -nostdlib -static -Wl,-L,$(O)/products/$(1) -Wl,-T,arch/aarch64/bulkhead.ld \
+		-Wl,-Map,$$@.map -Wl,--build-id=none -o $$@ $(HYP_OBJS) $(O)/products/$(1)/manifest_tables.o -lgcc
 $(O)/products/$(1)/bulkhead.img: $(O)/products/$(1)/bulkhead.elf tools/pack_image.py
 	@echo "  IMAGE   $$@"
 	$(Q)$(PYTHON) tools/pack_image.py --elf $$< --layout $(O)/products/$(1)/layout.json \
