@@ -226,7 +226,8 @@ static void s2_init(struct s2_update *u, struct partition *p,
 
 static bool s2_prepare(struct s2_update *u)
 {
-	return mm_prepare(u->changes, u->count, vm_pool(), &u->reserve);
+	return mm_prepare(&u->p->ptable, u->changes, u->count, vm_pool(),
+			  &u->reserve);
 }
 
 static void s2_abandon(struct s2_update *u)
@@ -237,7 +238,9 @@ static void s2_abandon(struct s2_update *u)
 static void s2_commit(struct s2_update *u)
 {
 	mm_commit(&u->p->ptable, u->changes, u->count, &u->reserve);
-	mpool_give_all(vm_pool(), &u->reserve);
+	if (u->reserve.count != 0) { /* private: no lock needed to look */
+		mpool_give_all(vm_pool(), &u->reserve);
+	}
 }
 
 static void zero_pages(const struct mem_transaction *tx)
@@ -736,17 +739,16 @@ static uint32_t write_response(const struct mem_transaction *tx,
 			       uint32_t *total)
 {
 	struct partition *p = b->part;
-	struct ffa_mem_transaction d = {
-	    .sender = tx->owner->m->id,
-	    .attributes = tx->attributes != 0 ? tx->attributes
-					      : FFA_MEM_ATTR_NORMAL_WB_IS,
-	    .flags = (uint32_t)tx->type << FFA_MEM_RETRIEVE_TYPE_SHIFT,
-	    .handle = handle_of(tx),
-	    .tag = tx->tag,
-	    .receiver_count = tx->borrower_count,
-	    .constituent_count = tx->constituent_count,
-	};
+	struct ffa_mem_transaction d; /* only what the builder reads */
 
+	d.sender = tx->owner->m->id;
+	d.attributes =
+	    tx->attributes != 0 ? tx->attributes : FFA_MEM_ATTR_NORMAL_WB_IS;
+	d.flags = (uint32_t)tx->type << FFA_MEM_RETRIEVE_TYPE_SHIFT;
+	d.handle = handle_of(tx);
+	d.tag = tx->tag;
+	d.receiver_count = tx->borrower_count;
+	d.constituent_count = tx->constituent_count;
 	for (uint32_t i = 0; i < tx->borrower_count; i++) {
 		const struct mem_borrower *o = &tx->borrowers[i];
 
@@ -754,6 +756,7 @@ static uint32_t write_response(const struct mem_transaction *tx,
 		d.receivers[i].permissions =
 		    o == b ? b->granted : o->permissions;
 		d.receivers[i].flags = o->flags;
+		memset(d.receivers[i].impdef, 0, sizeof(d.receivers[i].impdef));
 	}
 	return ffa_mem_build_fragment(va_from_pa(pa_init(p->mailbox.rx)),
 				      p->mailbox.page_count * FFA_PAGE_SIZE,

@@ -60,11 +60,23 @@ static struct mm_table_info *info_of(const pte_t *table)
 	return &tracked.info[(a - tracked.begin) >> PAGE_BITS];
 }
 
-static void info_reset(const pte_t *table, uint32_t base_mode)
+static uint64_t root_span(void)
+{
+	return entry_size(arch_mm_stage2_root_level()) * MM_PTE_PER_TABLE;
+}
+
+/* A table of `level` entries made from a leaf of `base_mode` for the
+ * entry at `addr` (any address inside it). */
+static void info_reset(const pte_t *table, uint8_t level, uint64_t addr,
+		       uint32_t base_mode)
 {
 	struct mm_table_info *ti = info_of(table);
+	uint64_t span = entry_size(level) * MM_PTE_PER_TABLE;
 
 	if (ti != NULL) {
+		ti->base0 = arch_mm_leaf_pte(
+		    level, pa_init(align_down(addr, span)), base_mode);
+		ti->addressed = arch_mm_pte_is_valid(ti->base0, level);
 		ti->differ = 0;
 		ti->base_mode = (uint16_t)base_mode;
 	}
@@ -82,14 +94,13 @@ static void info_update(pte_t *slot, uint8_t level, uint64_t addr, pte_t old,
 	if (ti == NULL) {
 		return;
 	}
-	base = arch_mm_leaf_pte(level, pa_init(addr), ti->base_mode);
+	/* what the split wrote there: leaves map consecutive addresses */
+	base = ti->base0;
+	if (ti->addressed) {
+		base += addr & (entry_size(level) * MM_PTE_PER_TABLE - 1);
+	}
 	ti->differ += (uint16_t)(new_pte != base);
 	ti->differ -= (uint16_t)(old != base);
-}
-
-static uint64_t root_span(void)
-{
-	return entry_size(arch_mm_stage2_root_level()) * MM_PTE_PER_TABLE;
 }
 
 bool mm_ptable_init(struct mm_ptable *t, uint16_t vmid, struct mpool *pool)
@@ -101,7 +112,7 @@ bool mm_ptable_init(struct mm_ptable *t, uint16_t vmid, struct mpool *pool)
 		return false;
 	}
 	arch_mm_fill_leaves(root, level, pa_init(0), MM_MODE_ABSENT);
-	info_reset(root, MM_MODE_ABSENT);
+	info_reset(root, level, 0, MM_MODE_ABSENT);
 	arch_mm_sync_table_writes();
 	t->root = pa_from_va(root);
 	t->vmid = vmid;
@@ -195,17 +206,40 @@ static bool change_valid(const struct mm_change *c)
 	       e <= arch_mm_stage2_ipa_limit() && e <= root_span();
 }
 
+/* Whether the entry `key` names (address | level) is a table now: then
+ * splitting it needs no page. */
+static bool is_table_now(const struct mm_ptable *t, uint64_t key)
+{
+	uint8_t want = (uint8_t)(key & (PAGE_SIZE - 1));
+	uint64_t addr = key & ~(uint64_t)(PAGE_SIZE - 1);
+	const pte_t *table = va_from_pa(t->root);
+
+	for (uint8_t level = arch_mm_stage2_root_level();; level++) {
+		pte_t pte = table[entry_index(addr, level)];
+
+		if (!arch_mm_pte_is_table(pte, level)) {
+			return false;
+		}
+		if (level == want) {
+			return true;
+		}
+		table = table_va(pte, level);
+	}
+}
+
 /*
- * A commit needs at most one table page per distinct entry it splits at a
- * time: a table merged during the commit goes back to the reserve, so an
- * entry split again reuses it. Counting each change's split entries that
- * the previous change did not already have is therefore enough, and exact
- * for sorted, disjoint ranges (the changes touching one entry are then
- * consecutive): hundreds of pages in one 2 MiB block reserve two pages,
- * not hundreds.
+ * A commit needs a table page for each entry it splits that is a leaf
+ * now, one at a time: a table freed during the commit (merged, or under a
+ * leaf that replaces it) goes back to the reserve, so an entry split
+ * again reuses the page its table gave back. Counting each change's split
+ * entries that are leaves now and that the previous change did not
+ * already have is therefore enough, and exact for sorted, disjoint
+ * ranges (the changes touching one entry are then consecutive): hundreds
+ * of pages in one 2 MiB block reserve at most two pages, not hundreds,
+ * and a change inside tables that exist reserves none.
  */
-bool mm_prepare(const struct mm_change *changes, size_t count,
-		struct mpool *pool, struct mpool *reserve)
+bool mm_prepare(const struct mm_ptable *t, const struct mm_change *changes,
+		size_t count, struct mpool *pool, struct mpool *reserve)
 {
 	uint64_t keys[2][MM_SPLITS_MAX];
 	size_t prev_count = 0;
@@ -222,7 +256,8 @@ bool mm_prepare(const struct mm_change *changes, size_t count,
 		n = worst_splits(ipa_addr(changes[i].begin),
 				 ipa_addr(changes[i].end), cur);
 		for (size_t k = 0; k < n; k++) {
-			needed += !has_key(prev, prev_count, cur[k]);
+			needed += !has_key(prev, prev_count, cur[k]) &&
+				  !is_table_now(t, cur[k]);
 		}
 		prev_count = n;
 	}
@@ -250,7 +285,7 @@ static void replace_entry(struct commit_ctx *ctx, pte_t *slot, pte_t new_pte,
 		return;
 	}
 	info_update(slot, level, addr, old, new_pte);
-	if (was_live) {
+	if (was_live && !arch_mm_same_translation(old, new_pte, level)) {
 		/* Break: no CPU may hold the old translation any more. */
 		*slot = arch_mm_leaf_pte(level, pa_init(0), MM_MODE_ABSENT);
 		arch_mm_sync_table_writes();
@@ -278,7 +313,7 @@ static void split_entry(struct commit_ctx *ctx, pte_t *slot, uint8_t level,
 
 	CHECK(table != NULL); /* mm_prepare reserved enough */
 	arch_mm_fill_leaves(table, level + 1, pa_init(addr), mode);
-	info_reset(table, mode);
+	info_reset(table, level + 1, addr, mode);
 	arch_mm_sync_table_writes();
 	replace_entry(ctx, slot, arch_mm_table_pte(level, pa_from_va(table)),
 		      level, addr, true);
@@ -356,7 +391,7 @@ bool mm_update(struct mm_ptable *t, const struct mm_change *changes,
 	struct mpool reserve;
 
 	mpool_init(&reserve);
-	if (!mm_prepare(changes, count, pool, &reserve)) {
+	if (!mm_prepare(t, changes, count, pool, &reserve)) {
 		return false;
 	}
 	mm_commit(t, changes, count, &reserve);

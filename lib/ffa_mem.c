@@ -3,6 +3,16 @@
 #include <bulkhead/ffa.h>
 #include <string.h>
 
+/* Descriptor buffers are 8-byte aligned (RX/TX buffers are pages), and
+ * every structure in a descriptor sits at a multiple of 8: telling the
+ * compiler lets copies use whole words under -mstrict-align. */
+#define AT(buf, offset) __builtin_assume_aligned((buf) + (offset), 8)
+
+static bool aligned8(const void *buf)
+{
+	return ((uintptr_t)buf & 7) == 0;
+}
+
 static bool all_zero(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -17,8 +27,14 @@ static bool all_zero(const uint8_t *p, size_t n)
 static void read_access(struct ffa_mem_access *a, const uint8_t *buf,
 			uint32_t offset, uint32_t size, uint32_t i)
 {
-	memset(a, 0, sizeof(*a));
-	memcpy(a, buf + offset + (uint64_t)i * size, size);
+	const void *at = AT(buf, offset + (uint64_t)i * size);
+
+	if (size == FFA_MEM_ACCESS_SIZE_1_2) {
+		memcpy(a, at, FFA_MEM_ACCESS_SIZE_1_2);
+	} else {
+		memset(a, 0, sizeof(*a));
+		memcpy(a, at, FFA_MEM_ACCESS_SIZE_1_1);
+	}
 }
 
 static int parse_receivers(const uint8_t *buf, const struct ffa_mem_header *h,
@@ -75,7 +91,7 @@ static int parse_composite(const uint8_t *buf, uint32_t len, uint32_t total,
 	    (uint64_t)t->composite_offset + FFA_MEM_COMPOSITE_SIZE > len) {
 		return FFA_INVALID_PARAMETERS;
 	}
-	memcpy(&c, buf + t->composite_offset, sizeof(c));
+	memcpy(&c, AT(buf, t->composite_offset), sizeof(c));
 	first = (uint64_t)t->composite_offset + FFA_MEM_COMPOSITE_SIZE;
 	if (c.reserved != 0 || c.constituent_count == 0 ||
 	    first + (uint64_t)c.constituent_count * FFA_MEM_CONSTITUENT_SIZE >
@@ -108,6 +124,14 @@ static int parse_composite(const uint8_t *buf, uint32_t len, uint32_t total,
 	return len < total || sum == c.page_count ? 0 : FFA_INVALID_PARAMETERS;
 }
 
+static bool reserved_zero(const struct ffa_mem_header *h)
+{
+	uint32_t r[3];
+
+	memcpy(r, h->reserved, sizeof(r));
+	return (r[0] | r[1] | r[2]) == 0;
+}
+
 static int parse(const void *buf, uint32_t len, uint32_t total,
 		 uint32_t version, bool composite_required,
 		 struct ffa_mem_transaction *t)
@@ -117,18 +141,21 @@ static int parse(const void *buf, uint32_t len, uint32_t total,
 	uint64_t access_end;
 	int err;
 
-	memset(t, 0, sizeof(*t));
-	if (access_size == 0 || len < FFA_MEM_HEADER_SIZE) {
+	t->composite_offset = 0;
+	t->page_count = 0;
+	t->constituent_count = 0;
+	t->constituents_here = 0;
+	if (access_size == 0 || len < FFA_MEM_HEADER_SIZE || !aligned8(buf)) {
 		return FFA_INVALID_PARAMETERS;
 	}
-	memcpy(&h, buf, sizeof(h));
+	memcpy(&h, AT((const uint8_t *)buf, 0), sizeof(h));
 	access_end =
 	    (uint64_t)h.access_offset + (uint64_t)h.access_count * access_size;
 	if (h.access_size != access_size || h.access_count == 0 ||
 	    h.access_count > FFA_MEM_RECEIVERS_MAX ||
 	    h.access_offset < FFA_MEM_HEADER_SIZE ||
 	    h.access_offset % 16 != 0 || access_end > len ||
-	    !all_zero(h.reserved, sizeof(h.reserved))) {
+	    !reserved_zero(&h)) {
 		return FFA_INVALID_PARAMETERS;
 	}
 	t->sender = h.sender;
@@ -167,9 +194,9 @@ ffa_mem_constituent(const void *buf, const struct ffa_mem_transaction *t,
 	struct ffa_mem_constituent k;
 
 	memcpy(&k,
-	       (const uint8_t *)buf + t->composite_offset +
-		   FFA_MEM_COMPOSITE_SIZE +
-		   (uint64_t)i * FFA_MEM_CONSTITUENT_SIZE,
+	       AT((const uint8_t *)buf,
+		  t->composite_offset + FFA_MEM_COMPOSITE_SIZE +
+		      (uint64_t)i * FFA_MEM_CONSTITUENT_SIZE),
 	       sizeof(k));
 	return k;
 }
@@ -191,7 +218,8 @@ uint32_t ffa_mem_build_fragment(void *buf, uint32_t size, uint32_t version,
 	uint8_t *out = buf;
 
 	*total = 0;
-	if (access_size == 0 || t->receiver_count > FFA_MEM_RECEIVERS_MAX) {
+	if (access_size == 0 || t->receiver_count > FFA_MEM_RECEIVERS_MAX ||
+	    !aligned8(buf)) {
 		return 0;
 	}
 	*total = (uint32_t)(head + (uint64_t)count * FFA_MEM_CONSTITUENT_SIZE);
@@ -215,8 +243,7 @@ uint32_t ffa_mem_build_fragment(void *buf, uint32_t size, uint32_t version,
 		if (head > size) {
 			return 0;
 		}
-		memset(out, 0, head);
-		memcpy(out, &h, sizeof(h));
+		memcpy(AT(out, 0), &h, sizeof(h));
 		for (uint32_t i = 0; i < t->receiver_count; i++) {
 			struct ffa_mem_access a = {
 			    .receiver = t->receivers[i].id,
@@ -225,18 +252,23 @@ uint32_t ffa_mem_build_fragment(void *buf, uint32_t size, uint32_t version,
 			    .composite_offset = t->composite_offset,
 			};
 
+			void *at =
+			    AT(out, FFA_MEM_HEADER_SIZE + i * access_size);
+
 			if (version >= FFA_VERSION_1_2) {
 				memcpy(a.impdef, t->receivers[i].impdef,
 				       sizeof(a.impdef));
+				memcpy(at, &a, FFA_MEM_ACCESS_SIZE_1_2);
+			} else {
+				memcpy(at, &a, FFA_MEM_ACCESS_SIZE_1_1);
 			}
-			memcpy(out + FFA_MEM_HEADER_SIZE + i * access_size, &a,
-			       access_size);
 		}
 		if (cons != NULL) {
 			struct ffa_mem_composite c = {t->page_count,
 						      t->constituent_count, 0};
 
-			memcpy(out + composite, &c, sizeof(c));
+			/* access descriptors end 16-byte aligned: no gap */
+			memcpy(AT(out, composite), &c, sizeof(c));
 		}
 		out += head;
 		size -= (uint32_t)head;

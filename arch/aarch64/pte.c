@@ -84,21 +84,17 @@ static uint64_t level_size(uint8_t level)
 	return 1ull << (PAGE_BITS + 9 * (MM_MAX_LEVEL - level));
 }
 
-/* Eight entries per step; a constant `step` lets the compiler use
+/* Sixteen entries per step; a constant `step` lets the compiler use
  * immediate adds (this runs for every split). */
 static inline __attribute__((always_inline)) void
 fill_step(pte_t *table, pte_t pte, uint64_t step)
 {
-	for (size_t i = 0; i < MM_PTE_PER_TABLE; i += 8) {
-		table[i] = pte;
-		table[i + 1] = pte + step;
-		table[i + 2] = pte + 2 * step;
-		table[i + 3] = pte + 3 * step;
-		table[i + 4] = pte + 4 * step;
-		table[i + 5] = pte + 5 * step;
-		table[i + 6] = pte + 6 * step;
-		table[i + 7] = pte + 7 * step;
-		pte += 8 * step;
+	for (size_t i = 0; i < MM_PTE_PER_TABLE; i += 16) {
+#pragma GCC unroll 16
+		for (size_t k = 0; k < 16; k++) {
+			table[i + k] = pte + k * step;
+		}
+		pte += 16 * step;
 	}
 }
 
@@ -144,6 +140,14 @@ bool arch_mm_leaves_uniform(const pte_t *table, uint8_t level, uint32_t *mode)
 	}
 	*mode = arch_mm_pte_mode(table[0], level);
 	return true;
+}
+
+bool arch_mm_same_translation(pte_t a, pte_t b, uint8_t level)
+{
+	/* the software bits are ignored by the MMU, so by the TLB too */
+	return arch_mm_pte_is_valid(a, level) &&
+	       arch_mm_pte_is_valid(b, level) &&
+	       ((a ^ b) & ~(PTE_SW_OWNED | PTE_SW_SHARED)) == 0;
 }
 
 pte_t arch_mm_table_pte(uint8_t level, paddr_t table)

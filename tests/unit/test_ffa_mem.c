@@ -6,7 +6,7 @@
 
 #include "unit.h"
 
-static uint8_t buf[16384];
+static uint8_t buf[16384] __attribute__((aligned(8)));
 
 static const struct ffa_mem_constituent two[2] = {
     {0x44000000, 2, 0},

@@ -251,7 +251,7 @@ UNIT(prepare_commit_multi_range)
 	setup(POOL_PAGES);
 	EXPECT_TRUE(mm_ptable_init(&t, 3, &pool));
 	mpool_init(&reserve);
-	EXPECT_TRUE(mm_prepare(changes, 3, &pool, &reserve));
+	EXPECT_TRUE(mm_prepare(&t, changes, 3, &pool, &reserve));
 	/* nothing written yet */
 	EXPECT_EQ(1, mm_ptable_page_count(&t));
 	EXPECT_EQ(MM_MODE_ABSENT, mode_of(&t, RAM, RAM + 4 * MB));
@@ -272,7 +272,9 @@ UNIT(dry_pool_changes_nothing)
 	struct mm_change changes[] = {
 	    {ipa(RAM), ipa(RAM + 2 * MB), RW},
 	    {ipa(RAM + 0x5000), ipa(RAM + 0x6000), MM_MODE_R},
-	    {ipa(RAM + 5 * MB + 0x1000), ipa(RAM + 5 * MB + 0x2000), RW},
+	    /* another 1 GiB entry: two tables, and one page is left */
+	    {ipa(RAM + GB + 5 * MB + 0x1000), ipa(RAM + GB + 5 * MB + 0x2000),
+	     RW},
 	};
 
 	setup(4);
@@ -472,10 +474,10 @@ UNIT(hundreds_of_pages_in_one_block_reserve_little)
 		    (struct mm_change){ipa(a), ipa(a + PAGE_SIZE), MM_MODE_R};
 	}
 	mpool_init(&reserve);
-	/* 600 pages across two 2 MiB blocks: a table for each, and one for
-	 * the 1 GiB entry above them (it could have been a block) */
-	EXPECT_TRUE(mm_prepare(changes, 600, &pool, &reserve));
-	EXPECT_EQ(3, mpool_count(&reserve));
+	/* 600 pages across two 2 MiB blocks: a table for each (the 1 GiB
+	 * entry above them is a table already) */
+	EXPECT_TRUE(mm_prepare(&t, changes, 600, &pool, &reserve));
+	EXPECT_EQ(2, mpool_count(&reserve));
 	mm_commit(&t, changes, 600, &reserve);
 	mpool_give_all(&pool, &reserve);
 	EXPECT_EQ(MM_MODE_R, mode_of(&t, RAM + MB, RAM + MB + 600 * PAGE_SIZE));

@@ -38,6 +38,9 @@ void arch_mm_fill_leaves(pte_t *table, uint8_t level, paddr_t pa,
  * set when true. */
 bool arch_mm_leaves_uniform(const pte_t *table, uint8_t level, uint32_t *mode);
 pte_t arch_mm_table_pte(uint8_t level, paddr_t table);
+/* Whether two valid leaves translate alike (differ in software bits
+ * only), so one may replace the other without break-before-make. */
+bool arch_mm_same_translation(pte_t a, pte_t b, uint8_t level);
 bool arch_mm_pte_is_table(pte_t pte, uint8_t level);
 bool arch_mm_pte_is_valid(pte_t pte, uint8_t level);
 paddr_t arch_mm_table_addr(pte_t pte, uint8_t level);

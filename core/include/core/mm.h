@@ -37,6 +37,8 @@ struct mm_change {
 
 /* Per table page bookkeeping that makes merging cheap (see core/mm.c). */
 struct mm_table_info {
+	uint64_t base0;	    /* the first leaf the split wrote */
+	bool addressed;	    /* the leaves map consecutive addresses */
 	uint16_t differ;    /* entries unlike the leaves the split wrote */
 	uint16_t base_mode; /* the mode of the leaf that was split */
 };
@@ -58,8 +60,8 @@ void mm_ptable_fini(struct mm_ptable *t, struct mpool *pool);
  * moves the pages they could need from `pool` to `reserve`. On false
  * nothing has changed.
  */
-bool mm_prepare(const struct mm_change *changes, size_t count,
-		struct mpool *pool, struct mpool *reserve);
+bool mm_prepare(const struct mm_ptable *t, const struct mm_change *changes,
+		size_t count, struct mpool *pool, struct mpool *reserve);
 
 /*
  * Applies prepared changes in order; takes split tables from `reserve` and
