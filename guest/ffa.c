@@ -270,7 +270,10 @@ int32_t ffa_mem_send(struct ffa_mailbox *mb, uint32_t fn,
 {
 	struct ffa_mem_transaction t = {
 	    .sender = mb->self,
-	    .attributes = (fn == FFA_MEM_SHARE_64 || fn == FFA_MEM_SHARE_32)
+	    /* memory type: given for share, and for lend to several */
+	    .attributes = (fn == FFA_MEM_SHARE_64 || fn == FFA_MEM_SHARE_32 ||
+			   ((fn == FFA_MEM_LEND_64 || fn == FFA_MEM_LEND_32) &&
+			    receiver_count > 1))
 			      ? FFA_MEM_ATTR_NORMAL_WB_IS
 			      : 0,
 	    .flags = flags,

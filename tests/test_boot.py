@@ -22,6 +22,9 @@ SCENARIOS = {
     "ffa-msg": {"tester": ("ffa-test", ["indirect", "direct"])},
     "ffa-mem": {"memowner": ("ffa-mem", ["mem"])},
     "ffa-stress": {name: ("ffa-stress", ["stress"]) for name in ("s1", "s2", "s3")},
+    "ffa-mem-stress": {"ms1": ("ffa-mem-stress", ["memstress", "memstress_final"]),
+                       "ms2": ("ffa-mem-stress", ["memstress"]),
+                       "ms3": ("ffa-mem-stress", ["memstress"])},
 }
 
 

@@ -125,7 +125,8 @@ struct ffa_value ffa_direct_resp(const struct ffa_value *req,
  * the descriptor in TX (mb->version layout) from `cons` and `receivers`
  * (permissions as the fact sheet wants them: data RO/RW for share and
  * lend, none for donate; instruction access none). attributes: normal
- * write-back inner shareable for share, 0 (not specified) otherwise.
+ * write-back inner shareable for share and for lend to several
+ * borrowers, 0 (not specified) otherwise.
  * A descriptor longer than TX (or mb->max_fragment) goes in fragments
  * (MEM_FRAG_TX). The handle goes to *handle.
  */
