@@ -201,14 +201,14 @@ run: ensure-deps
 
 # ---------------------------------------------------------------------------
 # Tests and benchmarks
-UNIT_SRCS := tests/unit/main.c tests/unit/fake_arch.c tests/unit/test_mm.c tests/unit/test_ffa.c tests/unit/test_ffa_mem.c \
-	core/mm.c core/mpool.c arch/aarch64/pte.c lib/fmt.c lib/ffa.c lib/ffa_mem.c
+UNIT_SRCS := tests/unit/main.c tests/unit/fake_arch.c tests/unit/test_mm.c tests/unit/test_ffa.c tests/unit/test_ffa_mem.c tests/unit/test_ffa_mem_tx.c \
+	core/mm.c core/mpool.c core/ffa_mem.c arch/aarch64/pte.c lib/fmt.c lib/ffa.c lib/ffa_mem.c
 $(O)/unit/unit: $(UNIT_SRCS) $(AUTOCONF) $(wildcard tests/unit/*.h core/include/core/*.h)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@ (ASan, UBSan)"
 	$(Q)$(HOSTCC) -std=gnu11 -Wall -Wextra -Werror -g -O1 \
 		-fsanitize=address,undefined -fno-sanitize-recover=all \
-		-include $(AUTOCONF) -Iinclude -Icore/include -Itests/unit \
+		-include $(AUTOCONF) -Iinclude -Icore/include -Iarch/aarch64/include -Itests/unit \
 		-Wno-builtin-declaration-mismatch \
 		$(filter %.c,$^) -o $@
 

@@ -161,9 +161,9 @@ static int page_index(uint64_t addr)
 
 static volatile uint64_t *word(uint64_t addr, int which)
 {
-	return (volatile uint64_t *)(uintptr_t)(addr + (which ? FFA_PAGE_SIZE -
-								    8
-							      : 0));
+	return (volatile uint64_t *)(uintptr_t)(addr + (which
+							    ? FFA_PAGE_SIZE - 8
+							    : 0));
 }
 
 static uint32_t load(const uint32_t *p)
@@ -340,8 +340,7 @@ static bool offer(uint32_t kind, const uint64_t *pages, const int *idx,
 		}
 	}
 	for (uint32_t k = 0; k < nb; k++) {
-		struct slot *sl =
-		    &board->lanes[me][o->borrower[k]][o->slot[k]];
+		struct slot *sl = &board->lanes[me][o->borrower[k]][o->slot[k]];
 
 		slot_busy[o->borrower[k]][o->slot[k]] = true;
 		sl->handle = o->handle;
@@ -363,10 +362,12 @@ static bool valid_send(void)
 	/* donate less when poor, more when rich, so that no partition
 	 * runs out of pages to send */
 	uint32_t donate = owned_count < POOL_PAGES / 2 ? 0
-			  : owned_count > POOL_PAGES  ? 4
-						      : 2;
+			  : owned_count > POOL_PAGES   ? 4
+						       : 2;
 	uint32_t pick = rnd(10);
-	uint32_t kind = pick < donate ? 2 : pick < donate + (10 - donate) / 2 ? 0 : 1;
+	uint32_t kind = pick < donate			    ? 2
+			: pick < donate + (10 - donate) / 2 ? 0
+							    : 1;
 	uint32_t nb = kind != 2 && rnd(4) == 0 ? 2 : 1;
 	uint32_t flags = kind != 0 && rnd(4) == 0 ? FFA_MEM_SEND_ZERO : 0;
 	int borrowers[2];
@@ -378,8 +379,8 @@ static bool valid_send(void)
 	for (uint32_t k = 0; k < nb; k++) {
 		borrowers[k] =
 		    (me + 1 + (int)k + (nb == 1 ? (int)rnd(2) : 0)) % NPART;
-		perms[k] = kind == 2	? FFA_MEM_DATA_NONE
-			   : nb == 2	? FFA_MEM_DATA_RO
+		perms[k] = kind == 2	 ? FFA_MEM_DATA_NONE
+			   : nb == 2	 ? FFA_MEM_DATA_RO
 			   : rnd(2) == 0 ? FFA_MEM_DATA_RO
 					 : FFA_MEM_DATA_RW;
 	}
@@ -442,8 +443,7 @@ static void unsend(uint64_t addr)
 
 static void check_returned(const struct outstanding *o)
 {
-	const struct slot *sl =
-	    &board->lanes[me][o->borrower[0]][o->slot[0]];
+	const struct slot *sl = &board->lanes[me][o->borrower[0]][o->slot[0]];
 	uint64_t expect = o->pattern;
 
 	if (o->nb == 1 && load(&sl->wrote) == o->offer[0]) {
@@ -482,8 +482,8 @@ static void progress(void)
 			/* retrieved: the transaction is over */
 			CHECK(ffa_mem_reclaim(o->handle, 0) ==
 			      FFA_INVALID_PARAMETERS);
-		} else if (!o->reclaimed && (all_done || (held && o->nb == 1 &&
-							  rnd(4) == 0))) {
+		} else if (!o->reclaimed &&
+			   (all_done || (held && o->nb == 1 && rnd(4) == 0))) {
 			/* early (while held: DENIED, unless it let go
 			 * meanwhile) or once every borrower is done */
 			int32_t err = ffa_mem_reclaim(o->handle, 0);
@@ -531,9 +531,9 @@ static bool invalid_call(void)
 		called = false;
 		for (uint32_t i = 0; i < owned_count; i++) {
 			if (owned[i].sent) {
-				CHECK(send_raw(FFA_MEM_SHARE_64,
-					       &owned[i].addr, 1, &peer, &rw,
-					       1, 0, &h) == FFA_DENIED);
+				CHECK(send_raw(FFA_MEM_SHARE_64, &owned[i].addr,
+					       1, &peer, &rw, 1, 0,
+					       &h) == FFA_DENIED);
 				called = true;
 				break;
 			}
@@ -618,7 +618,7 @@ static bool invalid_call(void)
 		break;
 	}
 	}
-return called;
+	return called;
 }
 
 /* --- borrower side -------------------------------------------------------- */
@@ -651,8 +651,8 @@ static void take_offer(int o, int s, struct slot *sl, uint32_t offer)
 		ask = FFA_MEM_DATA_RO; /* narrower: fine */
 	}
 	err = ffa_mem_retrieve(&mb, sl->handle, owner, 0,
-			       rnd(2) ? sl->type : FFA_MEM_TYPE_ANY, ask, 0,
-			       &t, ranges, MAX_TX_PAGES);
+			       rnd(2) ? sl->type : FFA_MEM_TYPE_ANY, ask, 0, &t,
+			       ranges, MAX_TX_PAGES);
 	CHECK(err == 0);
 	if (err != 0) {
 		store(&sl->done, offer);
@@ -661,8 +661,7 @@ static void take_offer(int o, int s, struct slot *sl, uint32_t offer)
 	}
 	CHECK(t.constituent_count == sl->page_count);
 	expect = sl->zeroed ? 0 : sl->pattern;
-	for (uint32_t i = 0; i < t.constituent_count && i < MAX_TX_PAGES;
-	     i++) {
+	for (uint32_t i = 0; i < t.constituent_count && i < MAX_TX_PAGES; i++) {
 		CHECK(ranges[i].address == sl->pages[i]);
 		CHECK(*word(ranges[i].address, 0) == expect);
 		CHECK(*word(ranges[i].address, 1) == expect);
@@ -862,8 +861,8 @@ TEST(memstress_final, table_empty_and_pool_back)
 
 	/* every slot of the table is free again */
 	while (n <= CONFIG_FFA_MEM_MAX_TRANSACTIONS) {
-		err = ffa_mem_share(&mb, 2, spare[n], 1, FFA_MEM_DATA_RO,
-				    &h[n]);
+		err =
+		    ffa_mem_share(&mb, 2, spare[n], 1, FFA_MEM_DATA_RO, &h[n]);
 		if (err != 0) {
 			break;
 		}

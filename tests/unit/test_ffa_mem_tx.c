@@ -1,0 +1,443 @@
+/*
+ * Host tests of the hypervisor's memory transactions (core/ffa_mem.c) on
+ * fake partitions: pool exhaustion injected at every allocation point of
+ * every call leaves every stage-2 table, the page pool and the
+ * transaction table as they were, and the call then succeeds.
+ *
+ * The partitions' RAM is host memory mapped at the guest addresses (the
+ * hypervisor identity maps, and zeroing writes through va_from_pa).
+ */
+#include <string.h>
+#include <sys/mman.h>
+
+#include <core/arch_mm.h>
+#include <core/ffa.h>
+
+#include "fake_arch.h"
+#include "unit.h"
+
+#define RAM_BASE  0x44000000ull
+#define RAM_SIZE  0x400000ull /* per partition: two 2 MiB blocks */
+#define NPARTS	  3
+#define POOL_SIZE 96
+
+/* Partition i (ID i + 1) owns [RAM_BASE + i * RAM_SIZE, + RAM_SIZE); its
+ * TX and RX buffers are its last two pages. */
+#define RAM(i)	 (RAM_BASE + (uint64_t)(i)*RAM_SIZE)
+#define TX(i)	 (RAM(i) + RAM_SIZE - 2 * FFA_PAGE_SIZE)
+#define RX(i)	 (RAM(i) + RAM_SIZE - FFA_PAGE_SIZE)
+#define PAGE(i, n) (RAM(i) + 0x100000ull + (uint64_t)(n)*FFA_PAGE_SIZE)
+
+#define GRANT(from, to)                                                        \
+	{                                                                      \
+		.sender = (from), .receiver = (to),                            \
+		.operations = MANIFEST_OP_SHARE | MANIFEST_OP_LEND |           \
+			      MANIFEST_OP_DONATE,                              \
+		.max_access = MANIFEST_ACCESS_R | MANIFEST_ACCESS_W |          \
+			      MANIFEST_ACCESS_X,                               \
+		.max_pages = 4096,                                             \
+	}
+
+const struct manifest bulkhead_manifest = {
+    .partition_count = NPARTS,
+    .partitions = {{.id = 1}, {.id = 2}, {.id = 3}},
+    .grant_count = 6,
+    .grants = {GRANT(1, 2), GRANT(1, 3), GRANT(2, 1), GRANT(2, 3),
+	       GRANT(3, 1), GRANT(3, 2)},
+};
+
+static struct partition parts[NPARTS];
+static struct mpool pool;
+static struct mm_table_info pool_info[POOL_SIZE];
+static void *pool_mem;
+
+struct partition *vm_find(uint16_t id)
+{
+	return id >= 1 && id <= NPARTS ? &parts[id - 1] : NULL;
+}
+
+struct mpool *vm_pool(void)
+{
+	return &pool;
+}
+
+struct partition_locked partition_lock(struct partition *p)
+{
+	sl_lock(&p->lock);
+	return (struct partition_locked){p};
+}
+
+void partition_unlock(struct partition_locked *locked)
+{
+	sl_unlock(&locked->p->lock);
+	locked->p = NULL;
+}
+
+void partition_lock_pair(struct partition *a, struct partition *b,
+			 struct partition_locked *la,
+			 struct partition_locked *lb)
+{
+	if (a->m->id < b->m->id) {
+		*la = partition_lock(a);
+		*lb = partition_lock(b);
+	} else {
+		*lb = partition_lock(b);
+		*la = partition_lock(a);
+	}
+}
+
+void arch_sync_memory_for_guest(void *va, size_t size)
+{
+	(void)va;
+	(void)size;
+}
+
+static void setup(void)
+{
+	void *ram = mmap((void *)(uintptr_t)RAM_BASE, NPARTS * RAM_SIZE,
+			 PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+			 0);
+
+	EXPECT_EQ(RAM_BASE, (uintptr_t)ram);
+	pool_mem = aligned_alloc(PAGE_SIZE, POOL_SIZE * PAGE_SIZE);
+	mpool_init(&pool);
+	mpool_add(&pool, pool_mem, POOL_SIZE * PAGE_SIZE);
+	mm_track_tables(pool_mem, POOL_SIZE, pool_info);
+	for (int i = 0; i < NPARTS; i++) {
+		struct partition *p = &parts[i];
+
+		p->m = &bulkhead_manifest.partitions[i];
+		p->index = (uint16_t)i;
+		p->ffa_version = FFA_VERSION_1_2;
+		p->mailbox = (struct ffa_mailbox){
+		    .tx = TX(i), .rx = RX(i), .page_count = 1};
+		p->vcpus[0].part = p;
+		EXPECT_TRUE(mm_ptable_init(&p->ptable, (uint16_t)(i + 1), &pool));
+		EXPECT_TRUE(mm_identity_map(&p->ptable, ipa_init(RAM(i)),
+					    ipa_init(RAM(i) + RAM_SIZE),
+					    MM_MODE_RWX, &pool));
+	}
+}
+
+/* Every partition's tree, serialised, so "nothing changed" can be seen. */
+static size_t snapshot_table(const pte_t *table, uint8_t level, pte_t *out,
+			     size_t pos)
+{
+	for (size_t i = 0; i < MM_PTE_PER_TABLE; i++) {
+		out[pos++] = table[i];
+		if (arch_mm_pte_is_table(table[i], level)) {
+			pos = snapshot_table(
+			    va_from_pa(arch_mm_table_addr(table[i], level)),
+			    level + 1, out, pos);
+		}
+	}
+	return pos;
+}
+
+static size_t snapshot(pte_t *out)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < NPARTS; i++) {
+		n = snapshot_table(va_from_pa(parts[i].ptable.root),
+				   arch_mm_stage2_root_level(), out, n);
+	}
+	return n;
+}
+
+/* Runs FF-A call `fn` with x1..x4 as partition `caller`; returns w0 and
+ * the registers. */
+static struct arch_regs call(int caller, uint32_t fn, uint64_t a1,
+			     uint64_t a2, uint64_t a3, uint64_t a4)
+{
+	struct vcpu *v = &parts[caller].vcpus[0];
+
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.x[0] = fn;
+	v->regs.x[1] = a1;
+	v->regs.x[2] = a2;
+	v->regs.x[3] = a3;
+	v->regs.x[4] = a4;
+	ffa_mem_handle(v, fn);
+	return v->regs;
+}
+
+static int32_t status(const struct arch_regs *r)
+{
+	return (uint32_t)r->x[0] == FFA_ERROR ? (int32_t)r->x[2] : 0;
+}
+
+/* A send descriptor in `caller`'s TX: `count` constituents `cons`. */
+static uint32_t write_send(int caller, const struct ffa_mem_constituent *cons,
+			   uint32_t count, const uint16_t *to, uint32_t nb,
+			   uint8_t perms, bool share)
+{
+	struct ffa_mem_transaction t = {
+	    .sender = (uint16_t)(caller + 1),
+	    .attributes = share || nb > 1 ? FFA_MEM_ATTR_NORMAL_WB_IS : 0,
+	    .receiver_count = nb,
+	    .constituent_count = count,
+	};
+
+	for (uint32_t i = 0; i < nb; i++) {
+		t.receivers[i].id = to[i];
+		t.receivers[i].permissions = perms;
+	}
+	return ffa_mem_build(va_from_pa(pa_init(TX(caller))), FFA_PAGE_SIZE,
+			     FFA_VERSION_1_2, &t, cons);
+}
+
+static uint32_t write_retrieve(int caller, uint64_t handle, uint16_t owner,
+			       uint8_t perms)
+{
+	struct ffa_mem_transaction t = {
+	    .sender = owner, .handle = handle, .receiver_count = 1};
+
+	t.receivers[0].id = (uint16_t)(caller + 1);
+	t.receivers[0].permissions = perms;
+	return ffa_mem_build(va_from_pa(pa_init(TX(caller))), FFA_PAGE_SIZE,
+			     FFA_VERSION_1_2, &t, NULL);
+}
+
+static void write_relinquish(int caller, uint64_t handle)
+{
+	struct ffa_mem_relinquish r = {handle, 0, (uint16_t)(caller + 1)};
+
+	ffa_mem_relinquish_build(va_from_pa(pa_init(TX(caller))), &r);
+}
+
+static uint64_t handle_of(const struct arch_regs *r)
+{
+	return (uint32_t)r->x[2] | (uint64_t)(uint32_t)r->x[3] << 32;
+}
+
+/* The RX buffer is the partition's again after a retrieve response. */
+static void release_rx(int i)
+{
+	parts[i].mailbox.rx_owner = FFA_RX_HYPERVISOR;
+}
+
+typedef struct arch_regs (*step_fn)(uint64_t *handle);
+
+/* How many calls exhaust() saw fail for want of pages. */
+static unsigned int dry_failures;
+
+/*
+ * Runs `step` with the pool failing after 0, 1, 2, ... pages until it
+ * succeeds: each failure must be NO_MEMORY and change no table and no
+ * pool count; returns the successful result.
+ */
+static struct arch_regs exhaust(step_fn step, uint64_t *handle)
+{
+	static pte_t before[1 << 16];
+	static pte_t after[1 << 16];
+
+	for (long allowed = 0;; allowed++) {
+		size_t n = snapshot(before);
+		size_t free_before = mpool_count(&pool);
+		struct arch_regs r;
+
+		mpool_fail_after(&pool, allowed);
+		r = step(handle);
+		mpool_fail_after(&pool, -1);
+		if (status(&r) == 0) {
+			return r;
+		}
+		EXPECT_EQ(FFA_NO_MEMORY, status(&r));
+		dry_failures++;
+		EXPECT_EQ(n, snapshot(after));
+		EXPECT_EQ(0, memcmp(before, after, n * sizeof(pte_t)));
+		EXPECT_EQ(free_before, mpool_count(&pool));
+		EXPECT_TRUE(allowed < 64);
+	}
+}
+
+/* Three constituents: one page, two pages across a 2 MiB boundary of
+ * partition 1, and a page in its other block. */
+static const struct ffa_mem_constituent three[] = {
+    {PAGE(0, 3), 1, 0},
+    {RAM(0) + 0x1ff000, 2, 0},
+    {RAM(0) + 0x280000, 1, 0},
+};
+
+static struct arch_regs share_to_two(uint64_t *handle)
+{
+	uint16_t to[2] = {2, 3};
+	uint32_t len = write_send(0, three, 3, to, 2, FFA_MEM_DATA_RW, true);
+	struct arch_regs r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+
+	*handle = handle_of(&r);
+	return r;
+}
+
+static struct arch_regs retrieve_by(int who, uint64_t handle, uint16_t owner,
+				    uint8_t perms)
+{
+	uint32_t len = write_retrieve(who, handle, owner, perms);
+	struct arch_regs r =
+	    call(who, FFA_MEM_RETRIEVE_REQ_64, len, len, 0, 0);
+
+	if ((uint32_t)r.x[0] == FFA_MEM_RETRIEVE_RESP) {
+		release_rx(who);
+		r.x[0] = FFA_SUCCESS_32; /* for exhaust() */
+	}
+	return r;
+}
+
+static struct arch_regs b2_retrieves(uint64_t *handle)
+{
+	return retrieve_by(1, *handle, 1, 0);
+}
+
+static struct arch_regs b3_retrieves(uint64_t *handle)
+{
+	return retrieve_by(2, *handle, 1, FFA_MEM_DATA_RO);
+}
+
+static struct arch_regs b2_relinquishes(uint64_t *handle)
+{
+	write_relinquish(1, *handle);
+	return call(1, FFA_MEM_RELINQUISH, 0, 0, 0, 0);
+}
+
+static struct arch_regs b3_relinquishes(uint64_t *handle)
+{
+	write_relinquish(2, *handle);
+	return call(2, FFA_MEM_RELINQUISH, 0, 0, 0, 0);
+}
+
+static struct arch_regs owner_reclaims(uint64_t *handle)
+{
+	return call(0, FFA_MEM_RECLAIM, (uint32_t)*handle, *handle >> 32, 0,
+		    0);
+}
+
+static struct arch_regs donate_to_3(uint64_t *handle)
+{
+	uint16_t to = 3;
+	uint32_t len = write_send(0, three, 3, &to, 1, 0, false);
+	struct arch_regs r = call(0, FFA_MEM_DONATE_64, len, len, 0, 0);
+
+	*handle = handle_of(&r);
+	return r;
+}
+
+static struct arch_regs b3_takes_donation(uint64_t *handle)
+{
+	return retrieve_by(2, *handle, 1, FFA_MEM_DATA_RW | FFA_MEM_INSTR_X);
+}
+
+static struct arch_regs b3_donates_back(uint64_t *handle)
+{
+	uint16_t to = 1;
+	uint32_t len = write_send(2, three, 3, &to, 1, 0, false);
+	struct arch_regs r = call(2, FFA_MEM_DONATE_64, len, len, 0, 0);
+
+	*handle = handle_of(&r);
+	return r;
+}
+
+static struct arch_regs owner_takes_it_back(uint64_t *handle)
+{
+	return retrieve_by(0, *handle, 3, FFA_MEM_DATA_RW | FFA_MEM_INSTR_X);
+}
+
+/* The same share to partition 2 alone, in two fragments: the header with
+ * one constituent, then the other two by MEM_FRAG_TX. */
+static struct arch_regs share_in_fragments(uint64_t *handle)
+{
+	uint16_t to = 2;
+	uint32_t len = write_send(0, three, 3, &to, 1, FFA_MEM_DATA_RW, true);
+	uint32_t first = len - 2 * FFA_MEM_CONSTITUENT_SIZE;
+	struct arch_regs r = call(0, FFA_MEM_SHARE_64, len, first, 0, 0);
+	uint8_t *tx = va_from_pa(pa_init(TX(0)));
+
+	EXPECT_EQ(FFA_MEM_FRAG_RX, (uint32_t)r.x[0]);
+	EXPECT_EQ(first, r.x[3]);
+	memmove(tx, tx + first, 2 * FFA_MEM_CONSTITUENT_SIZE);
+	r = call(0, FFA_MEM_FRAG_TX, r.x[1], r.x[2],
+		 2 * FFA_MEM_CONSTITUENT_SIZE, 0);
+	*handle = handle_of(&r);
+	return r;
+}
+
+static uint32_t mode_in(int i, uint64_t addr)
+{
+	uint32_t mode = 0;
+
+	EXPECT_TRUE(mm_get_mode(&parts[i].ptable, ipa_init(addr),
+				ipa_init(addr + FFA_PAGE_SIZE), &mode));
+	return mode;
+}
+
+UNIT(transactions_change_nothing_when_the_pool_runs_dry)
+{
+	size_t pool_start;
+	uint64_t h = 0;
+	uint64_t back = 0;
+	uint64_t handles[CONFIG_FFA_MEM_MAX_TRANSACTIONS];
+	struct arch_regs r;
+
+	setup();
+	pool_start = mpool_count(&pool);
+	/* share to two, both retrieve, both relinquish, reclaim */
+	exhaust(share_to_two, &h);
+	EXPECT_EQ(MM_MODE_RWX | MM_MODE_SHARED, mode_in(0, PAGE(0, 3)));
+	exhaust(b2_retrieves, &h);
+	exhaust(b3_retrieves, &h);
+	EXPECT_EQ(MM_MODE_R | MM_MODE_W | MM_MODE_SHARED | MM_MODE_UNOWNED,
+		  mode_in(1, RAM(0) + 0x200000));
+	EXPECT_EQ(MM_MODE_R | MM_MODE_SHARED | MM_MODE_UNOWNED,
+		  mode_in(2, RAM(0) + 0x280000));
+	/* too early: both hold it */
+	r = owner_reclaims(&h);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	exhaust(b2_relinquishes, &h);
+	exhaust(b3_relinquishes, &h);
+	exhaust(owner_reclaims, &h);
+	EXPECT_EQ(MM_MODE_RWX, mode_in(0, PAGE(0, 3)));
+	EXPECT_EQ(MM_MODE_ABSENT, mode_in(1, PAGE(0, 3)));
+	EXPECT_EQ(pool_start, mpool_count(&pool));
+	/* a fragmented send fails whole at its last fragment */
+	exhaust(share_in_fragments, &h);
+	exhaust(b2_retrieves, &h);
+	exhaust(b2_relinquishes, &h);
+	exhaust(owner_reclaims, &h);
+	EXPECT_EQ(pool_start, mpool_count(&pool));
+	/* donate away and back: ownership moves at each retrieve */
+	exhaust(donate_to_3, &h);
+	exhaust(b3_takes_donation, &h);
+	EXPECT_EQ(MM_MODE_ABSENT, mode_in(0, RAM(0) + 0x280000));
+	EXPECT_EQ(MM_MODE_RWX, mode_in(2, RAM(0) + 0x280000));
+	exhaust(b3_donates_back, &back);
+	exhaust(owner_takes_it_back, &back);
+	EXPECT_EQ(MM_MODE_RWX, mode_in(0, RAM(0) + 0x1ff000));
+	EXPECT_EQ(MM_MODE_ABSENT, mode_in(2, RAM(0) + 0x1ff000));
+	/* every table merged back, every slot free */
+	EXPECT_EQ(pool_start, mpool_count(&pool));
+	for (int n = 0; n <= CONFIG_FFA_MEM_MAX_TRANSACTIONS; n++) {
+		struct ffa_mem_constituent c = {PAGE(0, 10 + n), 1, 0};
+		uint16_t to = 2;
+		uint32_t len =
+		    write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
+
+		r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+		if (n == CONFIG_FFA_MEM_MAX_TRANSACTIONS) {
+			EXPECT_EQ(FFA_NO_MEMORY, status(&r));
+		} else {
+			EXPECT_EQ(0, status(&r));
+			handles[n] = handle_of(&r);
+		}
+	}
+	for (int n = 0; n < CONFIG_FFA_MEM_MAX_TRANSACTIONS; n++) {
+		r = owner_reclaims(&handles[n]);
+		EXPECT_EQ(0, status(&r));
+	}
+	EXPECT_EQ(pool_start, mpool_count(&pool));
+	/* the share split three blocks' worth in the owner and in each
+	 * borrower; the donations moved pages between tables */
+	EXPECT_TRUE(dry_failures >= 10);
+	munmap((void *)(uintptr_t)RAM_BASE, NPARTS * RAM_SIZE);
+	free(pool_mem);
+}
