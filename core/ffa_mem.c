@@ -69,6 +69,9 @@ struct mem_transaction {
 	uint32_t total_length;
 	uint32_t received_length;
 	uint32_t received; /* constituents so far */
+	/* the owner went off or reset: the transaction ends (the pages go
+	 * home) as soon as no borrower holds them */
+	bool owner_gone;
 	/* in address order once the send is complete */
 	struct ffa_mem_constituent
 	    constituents[CONFIG_FFA_MEM_MAX_CONSTITUENTS];
@@ -565,6 +568,7 @@ static void call_send(struct vcpu *v, enum mem_type type)
 		goto out;
 	}
 	tx->owner = p;
+	tx->owner_gone = false;
 	tx->type = type;
 	tx->constituent_count = d.constituent_count;
 	tx->received = d.constituents_here;
@@ -989,6 +993,38 @@ out:
 
 /* --- relinquish and reclaim ----------------------------------------------- */
 
+static bool held(const struct mem_transaction *tx)
+{
+	for (uint32_t i = 0; i < tx->borrower_count; i++) {
+		if (tx->borrowers[i].retrieved) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Ends a transaction no borrower holds: the owner's pages get their mode
+ * back (zeroed if asked) and the grants' counts fall. False (nothing
+ * changed) when the page pool cannot supply the tables. Caller holds the
+ * owner's lock and mem_lock. */
+static bool give_back(struct s2_update *u, struct mem_transaction *tx,
+		      bool zero)
+{
+	s2_init(u, tx->owner, tx, tx->owner_mode);
+	if (!s2_prepare(u)) {
+		return false;
+	}
+	s2_commit(u);
+	if (zero) {
+		zero_pages(tx);
+	}
+	for (uint32_t i = 0; i < tx->borrower_count; i++) {
+		*outstanding(tx->borrowers[i].grant) -= tx->page_count;
+	}
+	release(tx);
+	return true;
+}
+
 static int32_t relinquish(struct vcpu *v, const struct ffa_mem_relinquish *r,
 			  struct mem_transaction *tx)
 {
@@ -1019,6 +1055,15 @@ static int32_t relinquish(struct vcpu *v, const struct ffa_mem_relinquish *r,
 	}
 	b->retrieved = false;
 	b->frag_offset = 0;
+	if (tx->owner_gone && !held(tx)) {
+		/* its owner restarted or went off: the pages go home, as
+		 * fresh memory (the owner is locked by on_transaction) */
+		if (!give_back(u, tx, true)) {
+			WARN("partition %s: pages of a transaction whose owner "
+			     "went away stay lent (page pool empty)",
+			     v->part->m->name);
+		}
+	}
 	ffa_set_result(&v->regs, FFA_SUCCESS_32, 0, 0, 0);
 	return 0;
 }
@@ -1067,25 +1112,14 @@ static void call_reclaim(struct vcpu *v)
 		err = FFA_INVALID_PARAMETERS;
 		goto out;
 	}
-	for (uint32_t i = 0; i < tx->borrower_count; i++) {
-		if (tx->borrowers[i].retrieved) {
-			err = FFA_DENIED;
-			goto out;
-		}
+	if (held(tx)) {
+		err = FFA_DENIED;
+		goto out;
 	}
-	s2_init(u, p, tx, tx->owner_mode);
-	if (!s2_prepare(u)) {
+	if (!give_back(u, tx, flags & FFA_MEM_RECLAIM_ZERO)) {
 		err = FFA_NO_MEMORY;
 		goto out;
 	}
-	s2_commit(u);
-	if (flags & FFA_MEM_RECLAIM_ZERO) {
-		zero_pages(tx);
-	}
-	for (uint32_t i = 0; i < tx->borrower_count; i++) {
-		*outstanding(tx->borrowers[i].grant) -= tx->page_count;
-	}
-	release(tx);
 	ffa_set_result(&v->regs, FFA_SUCCESS_32, 0, 0, 0);
 out:
 	sl_unlock(&mem_lock);
@@ -1093,6 +1127,59 @@ out:
 	if (err != 0) {
 		ffa_set_error(&v->regs, err);
 	}
+}
+
+/* Used by ffa_mem_partition_stopped (under mem_lock). */
+static struct s2_update stop_update;
+
+void ffa_mem_partition_stopped(struct partition_locked locked)
+{
+	struct partition *p = locked.p;
+	struct s2_update *u = &stop_update;
+
+	sl_lock(&mem_lock);
+	for (uint32_t i = 0; i < CONFIG_FFA_MEM_MAX_TRANSACTIONS; i++) {
+		struct mem_transaction *tx = &transactions[i];
+		struct mem_borrower *b;
+
+		if (tx->state == TX_SENDING && tx->owner == p) {
+			release(tx); /* the rest of it will never come */
+			continue;
+		}
+		if (tx->state != TX_LIVE && tx->state != TX_DONATED) {
+			continue;
+		}
+		b = borrower_of(tx, p->m->id);
+		if (b != NULL && tx->state == TX_DONATED) {
+			release(tx); /* fragments nobody will ask for */
+			continue;
+		}
+		if (b != NULL && b->retrieved) {
+			/* relinquished on its behalf */
+			s2_init(u, p, tx, MM_MODE_ABSENT);
+			if (s2_prepare(u)) {
+				s2_commit(u);
+				b->retrieved = false;
+				b->frag_offset = 0;
+			} else {
+				WARN("partition %s: could not unmap memory it "
+				     "borrowed (page pool empty)",
+				     p->m->name);
+			}
+		}
+		if (tx->owner == p) {
+			tx->owner_gone = true;
+		}
+		/* an owner is locked only when it is the partition stopping;
+		 * other owners get theirs back at the last relinquish */
+		if (tx->owner_gone && tx->owner == p && !held(tx) &&
+		    !give_back(u, tx, true)) {
+			WARN("partition %s: memory it sent stays sent (page "
+			     "pool empty)",
+			     p->m->name);
+		}
+	}
+	sl_unlock(&mem_lock);
 }
 
 void ffa_mem_handle(struct vcpu *v, uint32_t fn)

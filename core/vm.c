@@ -352,6 +352,7 @@ static bool vcpu_went_off(struct partition_locked locked)
 	if (!all_vcpus_off(p)) {
 		return false;
 	}
+	ffa_mem_partition_stopped(locked);
 	if (p->state == PARTITION_RESETTING) {
 		INFO("partition %s: restarting", p->m->name);
 		reload_image(p);

@@ -23,18 +23,18 @@
 
 /* Partition i (ID i + 1) owns [RAM_BASE + i * RAM_SIZE, + RAM_SIZE); its
  * TX and RX buffers are its last two pages. */
-#define RAM(i)	 (RAM_BASE + (uint64_t)(i)*RAM_SIZE)
-#define TX(i)	 (RAM(i) + RAM_SIZE - 2 * FFA_PAGE_SIZE)
-#define RX(i)	 (RAM(i) + RAM_SIZE - FFA_PAGE_SIZE)
+#define RAM(i)	   (RAM_BASE + (uint64_t)(i)*RAM_SIZE)
+#define TX(i)	   (RAM(i) + RAM_SIZE - 2 * FFA_PAGE_SIZE)
+#define RX(i)	   (RAM(i) + RAM_SIZE - FFA_PAGE_SIZE)
 #define PAGE(i, n) (RAM(i) + 0x100000ull + (uint64_t)(n)*FFA_PAGE_SIZE)
 
 #define GRANT(from, to)                                                        \
 	{                                                                      \
 		.sender = (from), .receiver = (to),                            \
-		.operations = MANIFEST_OP_SHARE | MANIFEST_OP_LEND |           \
-			      MANIFEST_OP_DONATE,                              \
-		.max_access = MANIFEST_ACCESS_R | MANIFEST_ACCESS_W |          \
-			      MANIFEST_ACCESS_X,                               \
+		.operations =                                                  \
+		    MANIFEST_OP_SHARE | MANIFEST_OP_LEND | MANIFEST_OP_DONATE, \
+		.max_access =                                                  \
+		    MANIFEST_ACCESS_R | MANIFEST_ACCESS_W | MANIFEST_ACCESS_X, \
 		.max_pages = 4096,                                             \
 	}
 
@@ -42,8 +42,8 @@ const struct manifest bulkhead_manifest = {
     .partition_count = NPARTS,
     .partitions = {{.id = 1}, {.id = 2}, {.id = 3}},
     .grant_count = 6,
-    .grants = {GRANT(1, 2), GRANT(1, 3), GRANT(2, 1), GRANT(2, 3),
-	       GRANT(3, 1), GRANT(3, 2)},
+    .grants = {GRANT(1, 2), GRANT(1, 3), GRANT(2, 1), GRANT(2, 3), GRANT(3, 1),
+	       GRANT(3, 2)},
 };
 
 static struct partition parts[NPARTS];
@@ -94,10 +94,10 @@ void arch_sync_memory_for_guest(void *va, size_t size)
 
 static void setup(void)
 {
-	void *ram = mmap((void *)(uintptr_t)RAM_BASE, NPARTS * RAM_SIZE,
-			 PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
-			 0);
+	void *ram =
+	    mmap((void *)(uintptr_t)RAM_BASE, NPARTS * RAM_SIZE,
+		 PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 
 	EXPECT_EQ(RAM_BASE, (uintptr_t)ram);
 	pool_mem = aligned_alloc(PAGE_SIZE, POOL_SIZE * PAGE_SIZE);
@@ -113,7 +113,8 @@ static void setup(void)
 		p->mailbox = (struct ffa_mailbox){
 		    .tx = TX(i), .rx = RX(i), .page_count = 1};
 		p->vcpus[0].part = p;
-		EXPECT_TRUE(mm_ptable_init(&p->ptable, (uint16_t)(i + 1), &pool));
+		EXPECT_TRUE(
+		    mm_ptable_init(&p->ptable, (uint16_t)(i + 1), &pool));
 		EXPECT_TRUE(mm_identity_map(&p->ptable, ipa_init(RAM(i)),
 					    ipa_init(RAM(i) + RAM_SIZE),
 					    MM_MODE_RWX, &pool));
@@ -148,8 +149,8 @@ static size_t snapshot(pte_t *out)
 
 /* Runs FF-A call `fn` with x1..x4 as partition `caller`; returns w0 and
  * the registers. */
-static struct arch_regs call(int caller, uint32_t fn, uint64_t a1,
-			     uint64_t a2, uint64_t a3, uint64_t a4)
+static struct arch_regs call(int caller, uint32_t fn, uint64_t a1, uint64_t a2,
+			     uint64_t a3, uint64_t a4)
 {
 	struct vcpu *v = &parts[caller].vcpus[0];
 
@@ -275,8 +276,7 @@ static struct arch_regs retrieve_by(int who, uint64_t handle, uint16_t owner,
 				    uint8_t perms)
 {
 	uint32_t len = write_retrieve(who, handle, owner, perms);
-	struct arch_regs r =
-	    call(who, FFA_MEM_RETRIEVE_REQ_64, len, len, 0, 0);
+	struct arch_regs r = call(who, FFA_MEM_RETRIEVE_REQ_64, len, len, 0, 0);
 
 	if ((uint32_t)r.x[0] == FFA_MEM_RETRIEVE_RESP) {
 		release_rx(who);
@@ -309,8 +309,7 @@ static struct arch_regs b3_relinquishes(uint64_t *handle)
 
 static struct arch_regs owner_reclaims(uint64_t *handle)
 {
-	return call(0, FFA_MEM_RECLAIM, (uint32_t)*handle, *handle >> 32, 0,
-		    0);
+	return call(0, FFA_MEM_RECLAIM, (uint32_t)*handle, *handle >> 32, 0, 0);
 }
 
 static struct arch_regs donate_to_3(uint64_t *handle)

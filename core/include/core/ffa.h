@@ -31,6 +31,14 @@ void ffa_handle(struct vcpu *v);
 /* The memory-transaction calls, `fn` one of FFA_MEM_*. */
 void ffa_mem_handle(struct vcpu *v, uint32_t fn);
 
+/*
+ * Partition `locked` has stopped (every vCPU off) and is about to be
+ * reloaded or left off: memory it retrieved is relinquished on its
+ * behalf, sends it left half-done are dropped, and what it sent goes home
+ * (zeroed) now if no borrower holds it, else at the last relinquish.
+ */
+void ffa_mem_partition_stopped(struct partition_locked locked);
+
 /* For a vCPU waiting for a direct response: if the receiver went off,
  * ends the wait with FFA_ERROR(ABORTED). Takes the locks itself. */
 void ffa_check_request_aborted(struct vcpu *v);

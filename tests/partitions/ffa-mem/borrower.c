@@ -142,6 +142,12 @@ static void serve(struct ffa_service *s, const struct ffa_value *req,
 		    (uint32_t)req->x[5], &handle);
 		resp[1] = handle;
 		break;
+	case B_LEND:
+		resp[0] = (uint32_t)ffa_mem_lend(
+		    &mb, (uint16_t)req->x[6], (void *)(uintptr_t)req->x[4],
+		    (uint32_t)req->x[5], FFA_MEM_DATA_RW, &handle);
+		resp[1] = handle;
+		break;
 	case B_RANGES:
 		resp[1] = check_ranges(req->x[4], (uint32_t)req->x[5]);
 		resp[2] = range_count;

@@ -25,6 +25,7 @@ enum borrower_cmd {
 	B_RANGES, /* x4 first address, x5 count: the last retrieve's ranges
 		     are x5 single pages from x4 up, each starting with the
 		     byte (index & 0xff) -> x4 mismatches, x5 range count */
+	B_LEND,	  /* x4 address, x5 pages, x6 to -> x4 handle */
 	B_FRAG_PROTOCOL, /* x4 handle: raw retrieve of a response longer
 			    than RX, MEM_FRAG_RX misuse, then relinquish
 			    -> x4 bitmask of failed checks */

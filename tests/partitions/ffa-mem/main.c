@@ -428,6 +428,79 @@ TEST(mem, reset_leaves_donated_pages_alone)
 	EXPECT_EQ(PATTERN, r.x[5]);
 }
 
+#define B1_PAGE2 0x44701000ull /* in b1's RAM, not in its image */
+#define B1_PAGE3 0x44702000ull
+
+TEST(mem, borrower_reset_gives_borrowed_memory_back)
+{
+	uint64_t h = 0;
+	struct ffa_value r;
+
+	pages[20][8] = 0x77;
+	ASSERT_EQ(0,
+		  ffa_mem_lend(&mb, ID_B1, pages[20], 1, FFA_MEM_DATA_RW, &h));
+	ASSERT_EQ(0, b_retrieve(ID_B1, h, 0));
+	EXPECT_EQ(FFA_DENIED, ffa_mem_reclaim(h, 0));
+	/* b1 restarts holding it: the hypervisor relinquishes for it */
+	r = cmd(ID_B1, B_RESET, 0, 0, 0, 0);
+	EXPECT_EQ(FFA_ABORTED, ffa_value_error(&r));
+	wait_until_serving(ID_B1);
+	EXPECT_EQ(addr(20), cmd(ID_B1, B_READ, addr(20), 0, 0, 0).x[6]);
+	EXPECT_EQ(1, cmd(ID_B1, B_READ, addr(20), 0, 0, 0).x[5]);
+	EXPECT_EQ(0, ffa_mem_reclaim(h, 0));
+	EXPECT_EQ(0x77, pages[20][8]);
+}
+
+TEST(mem, owner_reset_takes_unretrieved_memory_home)
+{
+	struct ffa_mem_transaction t;
+	struct ffa_mem_constituent range;
+	struct ffa_value r;
+	uint64_t h;
+
+	/* b1 donates a page and restarts before we retrieve it */
+	cmd(ID_B1, B_FILL, B1_PAGE2, 8, 0x66, 0);
+	r = cmd(ID_B1, B_DONATE, B1_PAGE2, 1, ID_OWNER, 0);
+	ASSERT_EQ(0, r.x[3]);
+	h = r.x[4];
+	r = cmd(ID_B1, B_RESET, 0, 0, 0, 0);
+	EXPECT_EQ(FFA_ABORTED, ffa_value_error(&r));
+	wait_until_serving(ID_B1);
+	/* the donation ended with its sender: the page is b1's, zeroed */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS,
+		  ffa_mem_retrieve(&mb, h, ID_B1, 0, 0, 0, 0, &t, &range, 1));
+	r = cmd(ID_B1, B_READ, B1_PAGE2, 0, 0, 0);
+	EXPECT_EQ(0, r.x[5]);
+	EXPECT_EQ(0, r.x[4]);
+}
+
+TEST(mem, owner_reset_while_lent_gets_it_back_at_relinquish)
+{
+	struct ffa_value r;
+	uint64_t h;
+
+	/* b1 lends a page to b2 and restarts while b2 holds it */
+	cmd(ID_B1, B_FILL, B1_PAGE3, 8, 0x55, 0);
+	r = cmd(ID_B1, B_LEND, B1_PAGE3, 1, ID_B2, 0);
+	ASSERT_EQ(0, r.x[3]);
+	h = r.x[4];
+	r = cmd(ID_B2, B_RETRIEVE_FROM, h, ID_B1, FFA_MEM_DATA_RW, 0);
+	ASSERT_EQ(0, r.x[3]);
+	EXPECT_EQ(0x5555555555555555ull, r.x[5]);
+	r = cmd(ID_B1, B_RESET, 0, 0, 0, 0);
+	EXPECT_EQ(FFA_ABORTED, ffa_value_error(&r));
+	wait_until_serving(ID_B1);
+	/* still lent: b2 keeps it, the new b1 cannot touch it */
+	EXPECT_EQ(0x55, cmd(ID_B2, B_READ, B1_PAGE3, 0, 0, 0).x[4]);
+	EXPECT_EQ(1, cmd(ID_B1, B_READ, B1_PAGE3, 0, 0, 0).x[5]);
+	/* b2 lets go: the page goes home, zeroed */
+	EXPECT_EQ(0, b_relinquish(ID_B2, h, 0));
+	r = cmd(ID_B1, B_READ, B1_PAGE3, 0, 0, 0);
+	EXPECT_EQ(0, r.x[5]);
+	EXPECT_EQ(0, r.x[4]);
+	EXPECT_EQ(1, cmd(ID_B2, B_READ, B1_PAGE3, 0, 0, 0).x[5]);
+}
+
 #define SHARED_WINDOW 0x4f000000ull /* static region: memowner rw, b2 ro */
 
 TEST(mem, static_shared_region_access)
