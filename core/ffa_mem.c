@@ -39,6 +39,7 @@ struct mem_borrower {
 	uint8_t flags;
 	bool retrieved;
 	uint8_t granted;      /* permissions retrieved */
+	bool zero_after;      /* zero the pages when it relinquishes */
 	uint32_t mode;	      /* stage-2 mode while retrieved */
 	uint32_t frag_offset; /* next response fragment; 0: none pending */
 	const struct manifest_grant *grant;
@@ -822,6 +823,11 @@ static int32_t retrieve(struct vcpu *v, const struct ffa_mem_transaction *d,
 	if (err != 0) {
 		return err;
 	}
+	if ((d->flags &
+	     (FFA_MEM_RETRIEVE_ZERO_BEFORE | FFA_MEM_RETRIEVE_ZERO_AFTER)) &&
+	    (granted & FFA_MEM_DATA_MASK) != FFA_MEM_DATA_RW) {
+		return FFA_DENIED; /* clearing needs write access */
+	}
 	for (uint32_t i = 0; i < tx->constituent_count; i++) {
 		const struct ffa_mem_constituent *c = &tx->constituents[i];
 		uint32_t mode;
@@ -856,6 +862,7 @@ static int32_t retrieve(struct vcpu *v, const struct ffa_mem_transaction *d,
 	}
 	b->retrieved = true;
 	b->granted = granted;
+	b->zero_after = (d->flags & FFA_MEM_RETRIEVE_ZERO_AFTER) != 0;
 	b->mode = borrower_mode(tx, granted);
 	len = write_response(tx, b, 0, &total);
 	/* the rest, if any, with MEM_FRAG_RX */
@@ -1050,7 +1057,7 @@ static int32_t relinquish(struct vcpu *v, const struct ffa_mem_relinquish *r,
 		return FFA_NO_MEMORY;
 	}
 	s2_commit(u);
-	if (r->flags & FFA_MEM_RELINQUISH_ZERO) {
+	if ((r->flags & FFA_MEM_RELINQUISH_ZERO) || b->zero_after) {
 		zero_pages(tx);
 	}
 	b->retrieved = false;

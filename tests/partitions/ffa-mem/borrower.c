@@ -148,6 +148,13 @@ static void serve(struct ffa_service *s, const struct ffa_value *req,
 		    (uint32_t)req->x[5], FFA_MEM_DATA_RW, &handle);
 		resp[1] = handle;
 		break;
+	case B_EXEC:
+		resp[2] = !guest_probe_exec(req->x[4], &abort);
+		resp[3] = abort.esr;
+		break;
+	case B_RECLAIM:
+		resp[0] = (uint32_t)ffa_mem_reclaim(req->x[4], 0);
+		break;
 	case B_RANGES:
 		resp[1] = check_ranges(req->x[4], (uint32_t)req->x[5]);
 		resp[2] = range_count;
@@ -162,18 +169,34 @@ static void serve(struct ffa_service *s, const struct ffa_value *req,
 	}
 }
 
+/* "spin" requests run here (so the sender keeps running); anything else
+ * ends the service loop. */
 static enum ffa_service_action
-quit(struct ffa_service *s, const struct ffa_msg *msg, const void *payload)
+indirect(struct ffa_service *s, const struct ffa_msg *msg, const void *payload)
 {
+	struct spin_request r;
+
 	(void)s;
-	(void)msg;
-	(void)payload;
-	return FFA_SERVICE_STOP;
+	if (msg->size != sizeof(r)) {
+		return FFA_SERVICE_STOP;
+	}
+	memcpy(&r, payload, sizeof(r));
+	if (r.magic != SPIN_MAGIC) {
+		return FFA_SERVICE_STOP;
+	}
+	for (uint32_t i = 0; i < r.count; i++) {
+		__atomic_fetch_add((uint64_t *)(uintptr_t)r.address, 1,
+				   __ATOMIC_RELAXED);
+	}
+	__atomic_store_n((uint64_t *)(uintptr_t)(r.address + 8), 1,
+			 __ATOMIC_RELEASE);
+	return FFA_SERVICE_CONTINUE;
 }
 
 void borrower_main(void)
 {
-	struct ffa_service s = {.mb = &mb, .direct = serve, .indirect = quit};
+	struct ffa_service s = {
+	    .mb = &mb, .direct = serve, .indirect = indirect};
 
 	ffa_mailbox_init(&mb, tx, rx, 1, FFA_VERSION_1_2);
 	ffa_service_loop(&s);

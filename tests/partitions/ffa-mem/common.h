@@ -13,6 +13,15 @@
 
 /* Direct request commands to a borrower: x3 = command, x4.. arguments.
  * Responses: x3 = FF-A status (or value), x4.. results. */
+/* Indirect message to a borrower: add 1 to the 64-bit counter at `address`
+ * `count` times (atomically), then set the word after it to 1. */
+struct spin_request {
+	uint32_t magic; /* SPIN_MAGIC */
+	uint32_t count;
+	uint64_t address;
+};
+#define SPIN_MAGIC 0x5350494e
+
 enum borrower_cmd {
 	B_RETRIEVE = 0x42520001, /* x4 handle, x5 perms, x6 type, x7 flags */
 	B_READ,			 /* x4 address -> x4 byte (probe), x5 abort */
@@ -22,10 +31,12 @@ enum borrower_cmd {
 	B_DONATE,		 /* x4 address, x5 pages, x6 to -> x4 handle */
 	B_RETRIEVE_FROM,	 /* x4 handle, x5 owner, x6 perms */
 	B_RESET,		 /* SYSTEM_RESET (the request is ABORTED) */
-	B_RANGES, /* x4 first address, x5 count: the last retrieve's ranges
-		     are x5 single pages from x4 up, each starting with the
-		     byte (index & 0xff) -> x4 mismatches, x5 range count */
-	B_LEND,	  /* x4 address, x5 pages, x6 to -> x4 handle */
+	B_RANGES,  /* x4 first address, x5 count: the last retrieve's ranges
+		      are x5 single pages from x4 up, each starting with the
+		      byte (index & 0xff) -> x4 mismatches, x5 range count */
+	B_LEND,	   /* x4 address, x5 pages, x6 to -> x4 handle */
+	B_EXEC,	   /* x4 address: call it -> x5 abort, x6 ESR */
+	B_RECLAIM, /* x4 handle -> x3 status */
 	B_FRAG_PROTOCOL, /* x4 handle: raw retrieve of a response longer
 			    than RX, MEM_FRAG_RX misuse, then relinquish
 			    -> x4 bitmask of failed checks */

@@ -28,14 +28,21 @@ static struct ffa_value cmd(uint16_t to, uint64_t c, uint64_t a, uint64_t b,
 	return ffa_direct_req(mb.self, to, words, true);
 }
 
+/* The borrower's status, or the error its direct request got (BUSY). */
+static int32_t status_of(struct ffa_value r)
+{
+	return ffa_value_is(&r, FFA_ERROR) ? ffa_value_error(&r)
+					   : (int32_t)r.x[3];
+}
+
 static int32_t b_retrieve(uint16_t b, uint64_t handle, uint8_t perms)
 {
-	return (int32_t)cmd(b, B_RETRIEVE, handle, perms, 0, 0).x[3];
+	return status_of(cmd(b, B_RETRIEVE, handle, perms, 0, 0));
 }
 
 static int32_t b_relinquish(uint16_t b, uint64_t handle, uint32_t flags)
 {
-	return (int32_t)cmd(b, B_RELINQUISH, handle, flags, 0, 0).x[3];
+	return status_of(cmd(b, B_RELINQUISH, handle, flags, 0, 0));
 }
 
 static struct ffa_mem_receiver rcv(uint16_t id, uint8_t perms)
@@ -351,11 +358,121 @@ TEST(mem, zero_flags)
 	(void)r;
 }
 
+TEST(mem, both_sides_at_once_on_shared_memory)
+{
+	volatile uint64_t *counter = (volatile uint64_t *)pages[16];
+	struct spin_request req = {SPIN_MAGIC, 20000, addr(16)};
+	uint64_t h = 0;
+
+	counter[0] = 0;
+	counter[1] = 0;
+	ASSERT_EQ(0,
+		  ffa_mem_share(&mb, ID_B1, pages[16], 1, FFA_MEM_DATA_RW, &h));
+	ASSERT_EQ(0, b_retrieve(ID_B1, h, 0));
+	/* b1 adds 20000 while we add 20000: nothing may be lost */
+	ASSERT_EQ(0, ffa_msg_send(&mb, ID_B1, &req, sizeof(req)));
+	for (int i = 0; i < 20000; i++) {
+		__atomic_fetch_add((uint64_t *)pages[16], 1, __ATOMIC_RELAXED);
+	}
+	while (__atomic_load_n((uint64_t *)pages[16] + 1, __ATOMIC_ACQUIRE) ==
+	       0) {
+		guest_cpu_relax();
+	}
+	EXPECT_EQ(40000, counter[0]);
+	wait_until_serving(ID_B1); /* back in MSG_WAIT */
+	ASSERT_EQ(0, b_relinquish(ID_B1, h, 0));
+	EXPECT_EQ(0, ffa_mem_reclaim(h, 0));
+}
+
+TEST(mem, execute_rules)
+{
+	static const uint32_t ret = 0xd65f03c0; /* RET */
+	struct ffa_mem_constituent c = {addr(17), 1, 0};
+	struct ffa_mem_receiver two[2] = {rcv(ID_B1, FFA_MEM_DATA_RO),
+					  rcv(ID_B2, FFA_MEM_DATA_RO)};
+	struct ffa_value r;
+	uint64_t h = 0;
+
+	memcpy(pages[17], &ret, sizeof(ret));
+	/* lent to two: nobody may execute it */
+	ASSERT_EQ(0,
+		  ffa_mem_send(&mb, FFA_MEM_LEND_64, &c, 1, two, 2, 0, 0, &h));
+	EXPECT_EQ(FFA_DENIED,
+		  b_retrieve(ID_B1, h, FFA_MEM_DATA_RO | FFA_MEM_INSTR_X));
+	EXPECT_EQ(0, ffa_mem_reclaim(h, 0));
+	/* b2's grant has no execute */
+	ASSERT_EQ(0,
+		  ffa_mem_lend(&mb, ID_B2, pages[17], 1, FFA_MEM_DATA_RO, &h));
+	EXPECT_EQ(FFA_DENIED,
+		  b_retrieve(ID_B2, h, FFA_MEM_DATA_RO | FFA_MEM_INSTR_X));
+	EXPECT_EQ(0, ffa_mem_reclaim(h, 0));
+	/* a lone borrower with an execute grant: X runs, NX aborts */
+	ASSERT_EQ(0,
+		  ffa_mem_lend(&mb, ID_B1, pages[17], 1, FFA_MEM_DATA_RO, &h));
+	ASSERT_EQ(0, b_retrieve(ID_B1, h, FFA_MEM_DATA_RO | FFA_MEM_INSTR_X));
+	EXPECT_EQ(0, cmd(ID_B1, B_EXEC, addr(17), 0, 0, 0).x[5]);
+	ASSERT_EQ(0, b_relinquish(ID_B1, h, 0));
+	ASSERT_EQ(0, b_retrieve(ID_B1, h, FFA_MEM_DATA_RO));
+	r = cmd(ID_B1, B_EXEC, addr(17), 0, 0, 0);
+	EXPECT_EQ(1, r.x[5]);
+	EXPECT_EQ(ESR_EC_IABT_CUR, ESR_EC(r.x[6]));
+	/* clearing read-only memory is refused */
+	ASSERT_EQ(0, b_relinquish(ID_B1, h, 0));
+	r = cmd(ID_B1, B_RETRIEVE, h, FFA_MEM_DATA_RO, 0,
+		FFA_MEM_RETRIEVE_ZERO_BEFORE);
+	EXPECT_EQ((uint32_t)FFA_DENIED, r.x[3]);
+	/* a non-owner cannot reclaim it */
+	EXPECT_EQ((uint32_t)FFA_INVALID_PARAMETERS,
+		  cmd(ID_B1, B_RECLAIM, h, 0, 0, 0).x[3]);
+	EXPECT_EQ(0, ffa_mem_reclaim(h, 0));
+	/* and a reclaimed handle is stale */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_mem_reclaim(h, 0));
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, b_retrieve(ID_B1, h, 0));
+}
+
+TEST(mem, donate_takes_the_owners_access_and_zero_after)
+{
+	struct ffa_mem_transaction t;
+	struct ffa_mem_constituent range;
+	struct guest_abort abort;
+	struct ffa_value r;
+	uint64_t value;
+	uint64_t h = 0;
+
+	pages[18][0] = 0x31;
+	ASSERT_EQ(0, ffa_mem_donate(&mb, ID_B1, pages[18], 1, &h));
+	EXPECT_FALSE(guest_probe_read(addr(18) + 16, &value, &abort));
+	EXPECT_EQ(addr(18) + 16, abort.far);
+	ASSERT_EQ(0, b_retrieve(ID_B1, h, FFA_MEM_DATA_RW | FFA_MEM_INSTR_X));
+	/* donated memory cannot be relinquished: it is b1's */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, b_relinquish(ID_B1, h, 0));
+	EXPECT_EQ(0x31, cmd(ID_B1, B_READ, addr(18), 0, 0, 0).x[4]);
+	/* back home */
+	r = cmd(ID_B1, B_DONATE, addr(18), 1, ID_OWNER, 0);
+	ASSERT_EQ(0, r.x[3]);
+	ASSERT_EQ(0, ffa_mem_retrieve(&mb, r.x[4], ID_B1, 0, 0,
+				      FFA_MEM_DATA_RW | FFA_MEM_INSTR_X, 0, &t,
+				      &range, 1));
+	EXPECT_EQ(0x31, pages[18][0]);
+	/* zero after relinquish, asked at retrieve */
+	ASSERT_EQ(0,
+		  ffa_mem_lend(&mb, ID_B1, pages[18], 1, FFA_MEM_DATA_RW, &h));
+	r = cmd(ID_B1, B_RETRIEVE, h, 0, 0, FFA_MEM_RETRIEVE_ZERO_AFTER);
+	ASSERT_EQ(0, r.x[3]);
+	cmd(ID_B1, B_FILL, addr(18), 64, 0x44, 0);
+	ASSERT_EQ(0, b_relinquish(ID_B1, h, 0));
+	ASSERT_EQ(0, ffa_mem_reclaim(h, 0));
+	EXPECT_EQ(0, pages[18][0]);
+	EXPECT_EQ(0, pages[18][63]);
+}
+
 TEST(mem, two_borrowers_reclaim_after_both)
 {
 	struct ffa_mem_constituent c = {addr(15), 1, 0};
 	struct ffa_mem_receiver r[2] = {rcv(ID_B1, FFA_MEM_DATA_RW),
 					rcv(ID_B2, FFA_MEM_DATA_RO)};
+	struct guest_abort abort;
+	uint64_t value;
 	uint64_t h = 0;
 
 	ASSERT_EQ(0,
@@ -368,6 +485,19 @@ TEST(mem, two_borrowers_reclaim_after_both)
 	EXPECT_EQ(FFA_DENIED, ffa_mem_reclaim(h, 0));
 	ASSERT_EQ(0, b_relinquish(ID_B2, h, 0));
 	EXPECT_EQ(0, ffa_mem_reclaim(h, 0));
+	/* the same lent: the owner has no access until the reclaim */
+	r[1] = rcv(ID_B2, FFA_MEM_DATA_RO);
+	ASSERT_EQ(0, ffa_mem_send(&mb, FFA_MEM_LEND_64, &c, 1, r, 2, 0, 0, &h));
+	EXPECT_FALSE(guest_probe_read(addr(15), &value, &abort));
+	ASSERT_EQ(0, b_retrieve(ID_B1, h, 0));
+	ASSERT_EQ(0, b_retrieve(ID_B2, h, 0));
+	cmd(ID_B1, B_FILL, addr(15), 8, 0x34, 0);
+	EXPECT_EQ(0x34, cmd(ID_B2, B_READ, addr(15), 0, 0, 0).x[4]);
+	ASSERT_EQ(0, b_relinquish(ID_B2, h, 0));
+	EXPECT_EQ(FFA_DENIED, ffa_mem_reclaim(h, 0));
+	ASSERT_EQ(0, b_relinquish(ID_B1, h, 0));
+	EXPECT_EQ(0, ffa_mem_reclaim(h, 0));
+	EXPECT_EQ(0x34, pages[15][0]);
 }
 
 TEST(mem, grant_limits)
