@@ -125,6 +125,32 @@ static void release(struct mem_transaction *tx)
 
 /* --- helpers -------------------------------------------------------------- */
 
+typedef int32_t (*caller_op)(struct vcpu *v);
+
+/* Runs `op` for a call that touches only the caller and the table: the
+ * caller's lock, then mem_lock, are held; an error it returns becomes
+ * FFA_ERROR (it sets the registers itself on success). */
+static inline __attribute__((always_inline)) void
+with_caller_locked(struct vcpu *v, caller_op op)
+{
+	struct partition_locked locked = partition_lock(v->part);
+	int32_t err;
+
+	sl_lock(&mem_lock);
+	err = op(v);
+	sl_unlock(&mem_lock);
+	partition_unlock(&locked);
+	if (err != 0) {
+		ffa_set_error(&v->regs, err);
+	}
+}
+
+/* The handle a call passes in w1 (low half) and w2 (high half). */
+static uint64_t handle_arg(const struct vcpu *v)
+{
+	return (uint32_t)v->regs.x[1] | (uint64_t)(uint32_t)v->regs.x[2] << 32;
+}
+
 static uint64_t range_end(const struct ffa_mem_constituent *c)
 {
 	return c->address + (uint64_t)c->page_count * FFA_PAGE_SIZE;
@@ -599,22 +625,17 @@ out:
  * constituents), w4 = 0. Only the sender of a transaction still being
  * sent; any error ends that transaction (nothing was changed for it).
  */
-static void call_frag_tx(struct vcpu *v)
+static int32_t frag_tx(struct vcpu *v)
 {
 	struct partition *p = v->part;
-	uint64_t handle =
-	    (uint32_t)v->regs.x[1] | (uint64_t)(uint32_t)v->regs.x[2] << 32;
+	uint64_t handle = handle_arg(v);
 	uint32_t len = (uint32_t)v->regs.x[3];
-	struct partition_locked locked = partition_lock(p);
-	struct mem_transaction *tx;
-	int32_t err = 0;
+	struct mem_transaction *tx = find_in(handle, TX_SENDING);
+	int32_t err;
 
-	sl_lock(&mem_lock);
-	tx = find_in(handle, TX_SENDING);
 	if (tx == NULL || tx->owner != p || (uint32_t)v->regs.x[4] != 0) {
 		/* not this caller's send: leave it alone */
-		err = FFA_INVALID_PARAMETERS;
-		goto out;
+		return FFA_INVALID_PARAMETERS;
 	}
 	if (len % FFA_MEM_CONSTITUENT_SIZE != 0 ||
 	    len > tx->total_length - tx->received_length) {
@@ -641,12 +662,12 @@ static void call_frag_tx(struct vcpu *v)
 	if (err != 0) {
 		release(tx);
 	}
-out:
-	sl_unlock(&mem_lock);
-	partition_unlock(&locked);
-	if (err != 0) {
-		ffa_set_error(&v->regs, err);
-	}
+	return err;
+}
+
+static void call_frag_tx(struct vcpu *v)
+{
+	with_caller_locked(v, frag_tx);
 }
 
 /* --- retrieve ------------------------------------------------------------- */
@@ -952,21 +973,16 @@ static void call_retrieve(struct vcpu *v)
  * of the response it has so far), w4 = 0 → MEM_FRAG_TX(handle, length)
  * with the next fragment in its RX, which it must have released.
  */
-static void call_frag_rx(struct vcpu *v)
+static int32_t frag_rx(struct vcpu *v)
 {
 	struct partition *p = v->part;
-	uint64_t handle =
-	    (uint32_t)v->regs.x[1] | (uint64_t)(uint32_t)v->regs.x[2] << 32;
+	uint64_t handle = handle_arg(v);
 	uint32_t offset = (uint32_t)v->regs.x[3];
-	struct partition_locked locked = partition_lock(p);
-	struct mem_transaction *tx;
+	struct mem_transaction *tx = find(handle);
 	struct mem_borrower *b = NULL;
 	uint32_t len;
 	uint32_t total;
-	int32_t err = 0;
 
-	sl_lock(&mem_lock);
-	tx = find(handle);
 	if (tx == NULL) {
 		tx = find_in(handle, TX_DONATED);
 	}
@@ -975,12 +991,10 @@ static void call_frag_rx(struct vcpu *v)
 	}
 	if (b == NULL || !b->retrieved || b->frag_offset == 0 ||
 	    offset != b->frag_offset || (uint32_t)v->regs.x[4] != 0) {
-		err = FFA_INVALID_PARAMETERS;
-		goto out;
+		return FFA_INVALID_PARAMETERS;
 	}
 	if (p->mailbox.rx == 0 || p->mailbox.rx_owner != FFA_RX_HYPERVISOR) {
-		err = FFA_BUSY;
-		goto out;
+		return FFA_BUSY;
 	}
 	len = write_response(tx, b, offset, &total);
 	b->frag_offset = offset + len < total ? offset + len : 0;
@@ -990,12 +1004,12 @@ static void call_frag_rx(struct vcpu *v)
 	if (tx->state == TX_DONATED && b->frag_offset == 0) {
 		release(tx);
 	}
-out:
-	sl_unlock(&mem_lock);
-	partition_unlock(&locked);
-	if (err != 0) {
-		ffa_set_error(&v->regs, err);
-	}
+	return 0;
+}
+
+static void call_frag_rx(struct vcpu *v)
+{
+	with_caller_locked(v, frag_rx);
 }
 
 /* --- relinquish and reclaim ----------------------------------------------- */
@@ -1101,39 +1115,29 @@ static void call_relinquish(struct vcpu *v)
 	on_transaction(v, r.handle, relinquish_op, &r);
 }
 
-static void call_reclaim(struct vcpu *v)
+static int32_t reclaim(struct vcpu *v)
 {
-	struct s2_update *u = cpu_update(v, 0);
-	struct partition *p = v->part;
-	uint64_t handle =
-	    (uint32_t)v->regs.x[1] | (uint64_t)(uint32_t)v->regs.x[2] << 32;
+	uint64_t handle = handle_arg(v);
 	uint32_t flags = (uint32_t)v->regs.x[3];
-	struct partition_locked lp = partition_lock(p);
-	struct mem_transaction *tx;
-	int32_t err = 0;
+	struct mem_transaction *tx = find(handle);
 
-	sl_lock(&mem_lock);
-	tx = find(handle);
-	if (tx == NULL || tx->owner != p ||
+	if (tx == NULL || tx->owner != v->part ||
 	    (flags & ~FFA_MEM_RECLAIM_ZERO) != 0) {
-		err = FFA_INVALID_PARAMETERS;
-		goto out;
+		return FFA_INVALID_PARAMETERS;
 	}
 	if (held(tx)) {
-		err = FFA_DENIED;
-		goto out;
+		return FFA_DENIED;
 	}
-	if (!give_back(u, tx, flags & FFA_MEM_RECLAIM_ZERO)) {
-		err = FFA_NO_MEMORY;
-		goto out;
+	if (!give_back(cpu_update(v, 0), tx, flags & FFA_MEM_RECLAIM_ZERO)) {
+		return FFA_NO_MEMORY;
 	}
 	ffa_set_result(&v->regs, FFA_SUCCESS_32, 0, 0, 0);
-out:
-	sl_unlock(&mem_lock);
-	partition_unlock(&lp);
-	if (err != 0) {
-		ffa_set_error(&v->regs, err);
-	}
+	return 0;
+}
+
+static void call_reclaim(struct vcpu *v)
+{
+	with_caller_locked(v, reclaim);
 }
 
 /* Used by ffa_mem_partition_stopped (under mem_lock). */

@@ -18,14 +18,21 @@ void arch_mm_zero_table(pte_t *table)
 	uint64_t block = 4ull << (dczid & 0xf);
 	uintptr_t p = (uintptr_t)table;
 
-	if ((dczid & (1u << 4)) != 0 || block > PAGE_SIZE) {
+	if ((dczid & (1u << 4)) != 0 || 4 * block > PAGE_SIZE) {
 		for (size_t i = 0; i < MM_PTE_PER_TABLE; i++) {
 			table[i] = 0;
 		}
 		return;
 	}
-	for (uintptr_t end = p + PAGE_SIZE; p < end; p += block) {
-		__asm__ volatile("dc zva, %0" ::"r"(p) : "memory");
+	/* four blocks a step: a page is at least four blocks */
+	for (uintptr_t end = p + PAGE_SIZE; p < end; p += 4 * block) {
+		__asm__ volatile("dc zva, %0\n\t"
+				 "dc zva, %1\n\t"
+				 "dc zva, %2\n\t"
+				 "dc zva, %3" ::"r"(p),
+				 "r"(p + block), "r"(p + 2 * block),
+				 "r"(p + 3 * block)
+				 : "memory");
 	}
 }
 

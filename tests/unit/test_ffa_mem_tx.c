@@ -312,14 +312,19 @@ static struct arch_regs owner_reclaims(uint64_t *handle)
 	return call(0, FFA_MEM_RECLAIM, (uint32_t)*handle, *handle >> 32, 0, 0);
 }
 
-static struct arch_regs donate_to_3(uint64_t *handle)
+/* Partition `from` donates the three ranges to partition ID `to`. */
+static struct arch_regs donate(int from, uint16_t to, uint64_t *handle)
 {
-	uint16_t to = 3;
-	uint32_t len = write_send(0, three, 3, &to, 1, 0, false);
-	struct arch_regs r = call(0, FFA_MEM_DONATE_64, len, len, 0, 0);
+	uint32_t len = write_send(from, three, 3, &to, 1, 0, false);
+	struct arch_regs r = call(from, FFA_MEM_DONATE_64, len, len, 0, 0);
 
 	*handle = handle_of(&r);
 	return r;
+}
+
+static struct arch_regs donate_to_3(uint64_t *handle)
+{
+	return donate(0, 3, handle);
 }
 
 static struct arch_regs b3_takes_donation(uint64_t *handle)
@@ -329,12 +334,7 @@ static struct arch_regs b3_takes_donation(uint64_t *handle)
 
 static struct arch_regs b3_donates_back(uint64_t *handle)
 {
-	uint16_t to = 1;
-	uint32_t len = write_send(2, three, 3, &to, 1, 0, false);
-	struct arch_regs r = call(2, FFA_MEM_DONATE_64, len, len, 0, 0);
-
-	*handle = handle_of(&r);
-	return r;
+	return donate(2, 1, handle);
 }
 
 static struct arch_regs owner_takes_it_back(uint64_t *handle)

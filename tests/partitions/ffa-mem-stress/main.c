@@ -216,6 +216,23 @@ static struct outstanding *free_record(void)
 	return NULL;
 }
 
+/* Puts pages[] (and their indexes idx[] in owned[]) in address order
+ * (insertion sort: at most MAX_TX_PAGES of them). */
+static void sort_pages(uint64_t *pages, int *idx, uint32_t n)
+{
+	for (uint32_t i = 1; i < n; i++) {
+		for (uint32_t j = i; j > 0 && pages[j - 1] > pages[j]; j--) {
+			uint64_t t = pages[j];
+			int ti = idx[j];
+
+			pages[j] = pages[j - 1];
+			idx[j] = idx[j - 1];
+			pages[j - 1] = t;
+			idx[j - 1] = ti;
+		}
+	}
+}
+
 /* Up to `want` unsent pages, in address order; returns how many. */
 static uint32_t pick_pages(uint32_t want, uint64_t *pages, int *idx)
 {
@@ -230,18 +247,7 @@ static uint32_t pick_pages(uint32_t want, uint64_t *pages, int *idx)
 			pages[n++] = owned[i].addr;
 		}
 	}
-	/* address order (insertion sort of at most MAX_TX_PAGES) */
-	for (uint32_t i = 1; i < n; i++) {
-		for (uint32_t j = i; j > 0 && pages[j - 1] > pages[j]; j--) {
-			uint64_t t = pages[j];
-			int ti = idx[j];
-
-			pages[j] = pages[j - 1];
-			idx[j] = idx[j - 1];
-			pages[j - 1] = t;
-			idx[j - 1] = ti;
-		}
-	}
+	sort_pages(pages, idx, n);
 	return n;
 }
 
@@ -406,17 +412,7 @@ static bool send_home(void)
 			pages[n++] = owned[i].addr;
 		}
 	}
-	for (uint32_t i = 1; i < n; i++) {
-		for (uint32_t j = i; j > 0 && pages[j - 1] > pages[j]; j--) {
-			uint64_t t = pages[j];
-			int ti = idx[j];
-
-			pages[j] = pages[j - 1];
-			idx[j] = idx[j - 1];
-			pages[j - 1] = t;
-			idx[j - 1] = ti;
-		}
-	}
+	sort_pages(pages, idx, n);
 	return n > 0 && offer(2, pages, idx, n, &home, &none, 1, 0);
 }
 
