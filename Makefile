@@ -92,7 +92,7 @@ GUEST_CFLAGS := $(COMMON_CFLAGS) -fpie -fvisibility=hidden -fno-toplevel-reorder
 # Guest SDK and partition images (position independent: one image runs
 # wherever a manifest puts it).
 GUEST_LIB_SRCS := guest/start.S guest/vectors.S guest/call.S guest/runtime.c guest/print.c \
-	guest/test.c guest/ffa.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c
+	guest/test.c guest/ffa.c guest/shpool.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c lib/bitalloc.c
 GUEST_LIB_OBJS := $(patsubst %,$(O)/guest/%.o,$(GUEST_LIB_SRCS))
 GUEST_APPS := $(notdir $(patsubst %/,%,$(wildcard guest/apps/*/)))
 TEST_APPS := $(notdir $(patsubst %/,%,$(wildcard tests/partitions/*/)))
@@ -201,8 +201,8 @@ run: ensure-deps
 
 # ---------------------------------------------------------------------------
 # Tests and benchmarks
-UNIT_SRCS := tests/unit/main.c tests/unit/fake_arch.c tests/unit/test_mm.c tests/unit/test_ffa.c tests/unit/test_ffa_mem.c tests/unit/test_ffa_mem_tx.c \
-	core/mm.c core/mpool.c core/ffa_mem.c arch/aarch64/pte.c lib/fmt.c lib/ffa.c lib/ffa_mem.c
+UNIT_SRCS := tests/unit/main.c tests/unit/fake_arch.c tests/unit/test_mm.c tests/unit/test_ffa.c tests/unit/test_ffa_mem.c tests/unit/test_ffa_mem_tx.c tests/unit/test_bitalloc.c \
+	core/mm.c core/mpool.c core/ffa_mem.c arch/aarch64/pte.c lib/fmt.c lib/ffa.c lib/ffa_mem.c lib/bitalloc.c
 $(O)/unit/unit: $(UNIT_SRCS) $(AUTOCONF) $(wildcard tests/unit/*.h core/include/core/*.h)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@ (ASan, UBSan)"

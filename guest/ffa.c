@@ -11,10 +11,13 @@ void ffa_use_smc(bool use_smc)
 	conduit_smc = use_smc;
 }
 
+uint64_t ffa_calls_made;
+
 struct ffa_value ffa_call(const struct ffa_value *args)
 {
 	struct ffa_value r = *args;
 
+	ffa_calls_made++;
 	guest_smccc(r.x, conduit_smc);
 	return r;
 }

@@ -259,3 +259,37 @@ bool guest_probe_exec(uint64_t addr, struct guest_abort *abort)
 			   "x16", "x17", "x30", "memory");
 	return finish_probe(abort);
 }
+
+int32_t (*guest_handover_hook)(void);
+
+_Noreturn void guest_handover(uint64_t entry, uint64_t arg)
+{
+	struct guest_self me = guest_self();
+	uint64_t ctr;
+	uint64_t line;
+	uint64_t sctlr;
+
+	if (guest_handover_hook != NULL) {
+		int32_t err = guest_handover_hook();
+
+		if (err != 0) {
+			guest_printf("handover: memory is still shared (%d)\n",
+				     err);
+		}
+	}
+	/* what the next stage reads must be in memory, not in the cache */
+	__asm__ volatile("mrs %0, ctr_el0" : "=r"(ctr));
+	line = 4ull << ((ctr >> 16) & 0xf);
+	for (uint64_t a = me.mem_base; a < me.mem_base + me.mem_size;
+	     a += line) {
+		__asm__ volatile("dc civac, %0" ::"r"(a) : "memory");
+	}
+	__asm__ volatile("dsb sy; mrs %0, sctlr_el1" : "=r"(sctlr));
+	sctlr &= ~(SCTLR_M | SCTLR_C | SCTLR_I);
+	__asm__ volatile("msr sctlr_el1, %0; isb; ic iallu; dsb sy; isb\n\t"
+			 "mov x0, %1\n\t"
+			 "br %2" ::"r"(sctlr),
+			 "r"(arg), "r"(entry)
+			 : "x0", "memory");
+	__builtin_unreachable();
+}

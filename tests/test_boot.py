@@ -22,6 +22,7 @@ SCENARIOS = {
     "ffa-msg": {"tester": ("ffa-test", ["indirect", "direct"])},
     "ffa-mem": {"memowner": ("ffa-mem", ["mem"])},
     "ffa-stress": {name: ("ffa-stress", ["stress"]) for name in ("s1", "s2", "s3")},
+    "shpool": {"poolowner": ("shpool-test", ["shpool"])},
     "ffa-mem-stress": {"ms1": ("ffa-mem-stress", ["memstress", "memstress_final"]),
                        "ms2": ("ffa-mem-stress", ["memstress"]),
                        "ms3": ("ffa-mem-stress", ["memstress"])},
@@ -192,3 +193,23 @@ def test_demo_memory_lend_share_ring_and_refusal(boots):
             "grants)") in out
     assert "[logger] ring in static shared memory holds 3 readings:" in out
     assert '[logger]   ring[2] = "reading 3: 23.1 C"' in out
+
+
+def test_shpool_refusal_names_the_handle(boots):
+    out = boots("shpool").lines
+    expected = [m.group(1) for l in out
+                if (m := re.match(r"\[poolowner\] expected refusal of handle (0x[0-9a-f]+)$", l))]
+    assert len(expected) == 1
+    assert (f"[poolowner] shpool: peer 3 kept handle {expected[0]} (error -6); "
+            "it stays shared") in out
+
+
+def test_shpool_handover_unshares_first(boots):
+    out = boots("shpool").lines
+    assert "[poolowner] handing over with 1 block(s) shared" in out
+    m = [re.match(r"\[poolowner\] next stage: old buffer (0x[0-9a-f]+) in the peer: "
+                  r"(\w+(?: \w+)?) \(FAR (0x[0-9a-f]+)\)$", l) for l in out]
+    m = [x for x in m if x]
+    assert len(m) == 1
+    assert m[0].group(2) == "faults"
+    assert m[0].group(1) == m[0].group(3)

@@ -27,6 +27,10 @@ void ffa_use_smc(bool use_smc);
 /* x0..x17 in, x0..x17 out. */
 struct ffa_value ffa_call(const struct ffa_value *args);
 
+/* How many FF-A calls this partition has made through ffa_call (every
+ * wrapper here goes through it): tests use it to prove a path makes none. */
+extern uint64_t ffa_calls_made;
+
 static inline bool ffa_value_is(const struct ffa_value *v, uint32_t fn)
 {
 	return (uint32_t)v->x[0] == fn;

@@ -38,6 +38,19 @@ _Noreturn void psci_cpu_off(void);
 _Noreturn void psci_system_off(void);
 _Noreturn void psci_system_reset(void);
 
+/*
+ * Hands the partition over to a next-stage image at `entry` (x0 = arg), as
+ * a boot loader would: first every shared-memory pool is unshared (see
+ * guest/shpool.h; a failure is printed, the hand-over goes on), then the
+ * data cache is cleaned for the partition's RAM and the MMU and caches
+ * are turned off.
+ */
+_Noreturn void guest_handover(uint64_t entry, uint64_t arg);
+
+/* Run by guest_handover() before anything else (set by the shared-memory
+ * pool; NULL when there is nothing to undo). */
+extern int32_t (*guest_handover_hook)(void);
+
 /* --- Who am I (Bulkhead vendor call BULKHEAD_SELF_INFO) --------------------
  */
 struct guest_self {
