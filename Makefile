@@ -173,9 +173,14 @@ $(eval $(call product_rules,$(PRODUCT),$(MANIFEST)))
 endif
 $(foreach s,$(filter-out $(PRODUCT),$(SCENARIOS)),$(eval $(call product_rules,$(s),tests/scenarios/$(s).dts)))
 
+# `make run` of the default demo also boots these products, one after the
+# other: the block-device pair on both shared-memory pool back-ends.
+DEMO_EXTRAS := $(if $(filter qemu-virt-demo,$(PRODUCT)),qemu-virt-blockdev qemu-virt-blockdev-static)
+$(foreach p,$(DEMO_EXTRAS),$(eval $(call product_rules,$(p),manifests/$(p).dts)))
+
 PRODUCT_DIR := $(O)/products/$(PRODUCT)
 
-.PHONY: all image size run scenarios
+.PHONY: all image size run scenarios demos
 all: $(O)/bulkhead.elf $(O)/bulkhead.img
 
 $(O)/bulkhead.elf: $(PRODUCT_DIR)/bulkhead.elf
@@ -194,10 +199,16 @@ size: $(O)/bulkhead.elf
 
 scenarios: $(SCENARIOS:%=$(O)/products/%/bulkhead.img)
 
+demos: $(DEMO_EXTRAS:%=$(O)/products/%/bulkhead.img)
+
 run: ensure-deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all demos
 	@echo "  QEMU    $(O)/bulkhead.img (exit with Ctrl-a x)"
 	$(Q)$(QEMU) $(QEMU_FLAGS) -kernel $(O)/bulkhead.img
+	$(Q)for p in $(DEMO_EXTRAS); do \
+		echo "  QEMU    $(O)/products/$$p/bulkhead.img"; \
+		$(QEMU) $(QEMU_FLAGS) -kernel $(O)/products/$$p/bulkhead.img || exit 1; \
+	done
 
 # ---------------------------------------------------------------------------
 # Tests and benchmarks
@@ -216,7 +227,7 @@ $(O)/unit/unit: $(UNIT_SRCS) $(AUTOCONF) $(wildcard tests/unit/*.h core/include/
 unit-tests: $(O)/unit/unit
 
 test: ensure-deps
-	$(Q)$(MAKE) --no-print-directory all scenarios unit-tests
+	$(Q)$(MAKE) --no-print-directory all demos scenarios unit-tests
 	$(Q)BULKHEAD_BUILD=$(O) PYTHON=$(PYTHON) $(PYTHON) -m pytest -q tests $(PYTEST_ARGS)
 
 bench-manifest: ensure-deps $(KCONFIG_CONFIG)

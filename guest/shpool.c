@@ -65,8 +65,8 @@ static void forget_pool(struct shpool *p)
 	}
 }
 
-static void common_init(struct shpool *p, struct ffa_mailbox *mb,
-			uint16_t peer, enum shpool_backend backend)
+static void common_init(struct shpool *p, struct ffa_mailbox *mb, uint16_t peer,
+			enum shpool_backend backend)
 {
 	memset(p, 0, sizeof(*p));
 	p->mb = mb;
@@ -143,8 +143,7 @@ static void *alloc_in(struct shpool_block *b, uint32_t units, uint32_t align)
 
 /* A new block for at least `size` bytes aligned to `align`: from the heap,
  * shared and announced in one go; NULL (nothing kept) on failure. */
-static struct shpool_block *refill(struct shpool *p, size_t size,
-				   size_t align)
+static struct shpool_block *refill(struct shpool *p, size_t size, size_t align)
 {
 	size_t need = (size + p->granule - 1) & ~(p->granule - 1);
 	size_t bytes = need > p->min_block ? need : p->min_block;
@@ -156,7 +155,8 @@ static struct shpool_block *refill(struct shpool *p, size_t size,
 	uintptr_t base;
 	int32_t err;
 
-	if (p->block_count == SHPOOL_MAX_BLOCKS || need > SHPOOL_MAX_BLOCK_SIZE) {
+	if (p->block_count == SHPOOL_MAX_BLOCKS ||
+	    need > SHPOOL_MAX_BLOCK_SIZE) {
 		return NULL;
 	}
 	at = bitalloc_alloc(&p->heap, (uint32_t)(bytes / p->granule),
@@ -260,10 +260,10 @@ int32_t shpool_unshare_all(struct shpool *p)
 		}
 		if (err == 0) {
 			p->stats.transactions++;
-			bitalloc_free(&p->heap,
-				      (uint32_t)((b->base - p->heap_base) /
-						 p->granule),
-				      (uint32_t)(b->size / p->granule));
+			bitalloc_free(
+			    &p->heap,
+			    (uint32_t)((b->base - p->heap_base) / p->granule),
+			    (uint32_t)(b->size / p->granule));
 			continue;
 		}
 		guest_printf("shpool: peer %u kept handle %#lx (error %d); "
@@ -280,9 +280,9 @@ int32_t shpool_unshare_all(struct shpool *p)
 	/* the static region stays the pool, empty again */
 	for (uint32_t i = 0; i < p->block_count; i++) {
 		if (p->blocks[i].handle == 0) {
-			bitalloc_init(&p->blocks[i].alloc, p->blocks[i].bits,
-				      (uint32_t)(p->blocks[i].size /
-						 SHPOOL_UNIT));
+			bitalloc_init(
+			    &p->blocks[i].alloc, p->blocks[i].bits,
+			    (uint32_t)(p->blocks[i].size / SHPOOL_UNIT));
 			p->blocks[kept++] = p->blocks[i];
 		}
 	}
@@ -370,7 +370,8 @@ bool shpool_peer_handle(struct shpool_peer *peer, const struct ffa_value *req,
 
 	switch ((uint32_t)req->x[3]) {
 	case SHPOOL_MSG_ANNOUNCE:
-		resp[0] = (uint32_t)peer_retrieve(peer, owner, req->x[4], &where);
+		resp[0] =
+		    (uint32_t)peer_retrieve(peer, owner, req->x[4], &where);
 		resp[1] = where;
 		return true;
 	case SHPOOL_MSG_STATIC:

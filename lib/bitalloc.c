@@ -28,8 +28,7 @@ void bitalloc_init(struct bitalloc *a, uint64_t *bits, uint32_t units)
 	}
 }
 
-bool bitalloc_is_free(const struct bitalloc *a, uint32_t index,
-		      uint32_t count)
+bool bitalloc_is_free(const struct bitalloc *a, uint32_t index, uint32_t count)
 {
 	if (index > a->units || count > a->units - index) {
 		return false;
@@ -43,7 +42,7 @@ bool bitalloc_is_free(const struct bitalloc *a, uint32_t index,
 }
 
 int64_t bitalloc_alloc_skewed(struct bitalloc *a, uint32_t count,
-			     uint32_t align, uint32_t skew)
+			      uint32_t align, uint32_t skew)
 {
 	uint32_t start;
 

@@ -213,3 +213,22 @@ def test_shpool_handover_unshares_first(boots):
     assert len(m) == 1
     assert m[0].group(2) == "faults"
     assert m[0].group(1) == m[0].group(3)
+
+
+@pytest.mark.parametrize("product,backend,transactions", [
+    ("qemu-virt-blockdev", "dynamic", 1),
+    ("qemu-virt-blockdev-static", "static", 0),
+])
+def test_block_device_demo(boots, product, backend, transactions):
+    b = boots(product)
+    out = b.lines
+    assert b.returncode == 0 and POWER_OFF in out
+    assert (f"[blk-client] block client: 400 requests (0 wrong), {transactions} "
+            f"memory transaction(s) made by the {backend} pool") in out
+    assert "[blk-client] block client: next stage running" in out
+    assert "[blk-server] block server: 400 requests served, 0 shared block(s) still held" in out
+    probe = [l for l in out if l.startswith("[blk-server] block server: old buffer")]
+    assert len(probe) == 1
+    # dynamic: unshared before the hand-over, so the old buffer faults;
+    # static: the manifest's region stays shared
+    assert probe[0].endswith("now faults" if backend == "dynamic" else "is still mapped")

@@ -35,5 +35,4 @@ int64_t bitalloc_alloc_skewed(struct bitalloc *a, uint32_t count,
 bool bitalloc_free(struct bitalloc *a, uint32_t index, uint32_t count);
 
 /* Whether [index, index + count) is entirely free. */
-bool bitalloc_is_free(const struct bitalloc *a, uint32_t index,
-		      uint32_t count);
+bool bitalloc_is_free(const struct bitalloc *a, uint32_t index, uint32_t count);

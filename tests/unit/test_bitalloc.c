@@ -63,7 +63,7 @@ UNIT(bitalloc_refuses_bad_requests_and_frees)
 	EXPECT_EQ(-1, bitalloc_alloc(&a, 1, 3));  /* not a power of two */
 	EXPECT_EQ(-1, bitalloc_alloc(&a, 65, 1)); /* more than there is */
 	EXPECT_EQ(0, bitalloc_alloc(&a, 4, 1));
-	EXPECT_FALSE(bitalloc_free(&a, 2, 4));	/* partly free */
+	EXPECT_FALSE(bitalloc_free(&a, 2, 4));	 /* partly free */
 	EXPECT_FALSE(bitalloc_free(&a, 60, 10)); /* past the end */
 	EXPECT_EQ(4, a.used);
 	EXPECT_TRUE(bitalloc_free(&a, 0, 4));

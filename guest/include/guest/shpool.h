@@ -31,10 +31,10 @@
 #include <bulkhead/bitalloc.h>
 #include <guest/ffa.h>
 
-#define SHPOOL_UNIT	      64u	  /* smallest allocation, bytes */
-#define SHPOOL_MAX_BLOCKS     16	  /* blocks one pool shares */
+#define SHPOOL_UNIT	      64u      /* smallest allocation, bytes */
+#define SHPOOL_MAX_BLOCKS     16       /* blocks one pool shares */
 #define SHPOOL_MAX_BLOCK_SIZE 0x40000u /* 256 KiB per block */
-#define SHPOOL_MAX_HEAP_UNITS 1024	  /* heap granules */
+#define SHPOOL_MAX_HEAP_UNITS 1024     /* heap granules */
 
 #define SHPOOL_MSG_ANNOUNCE  0x53504131u /* "SPA1" */
 #define SHPOOL_MSG_STATIC    0x53505331u /* "SPS1" */

@@ -16,10 +16,10 @@
 
 /* Test commands to a peer (x3), besides the pool's own messages. */
 enum peer_cmd {
-	PEEK = 0x50454b31,   /* x4 address -> x4 value, x5 aborted, x6 FAR */
-	POKE,		     /* x4 address, x5 value -> x5 aborted */
-	BLOCKS,		     /* -> x4 blocks the peer holds */
-	LET_GO,		     /* stubborn: give back from now on */
+	PEEK = 0x50454b31, /* x4 address -> x4 value, x5 aborted, x6 FAR */
+	POKE,		   /* x4 address, x5 value -> x5 aborted */
+	BLOCKS,		   /* -> x4 blocks the peer holds */
+	LET_GO,		   /* stubborn: give back from now on */
 };
 
 static uint8_t tx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
@@ -30,8 +30,7 @@ static struct ffa_mailbox mb;
 static struct shpool pool;
 static struct shpool_peer peer;
 
-static struct ffa_value ask(uint16_t to, uint32_t cmd, uint64_t a,
-			    uint64_t b)
+static struct ffa_value ask(uint16_t to, uint32_t cmd, uint64_t a, uint64_t b)
 {
 	uint64_t words[5] = {cmd, a, b, 0, 0};
 	struct ffa_value r;
@@ -202,9 +201,9 @@ TEST(shpool, static_backend_makes_no_transaction)
 	uint8_t *bufs[16];
 	bool aborted = true;
 
-	ASSERT_EQ(0, shpool_init_static(&fixed, &mb, ID_PEER,
-					 (void *)(uintptr_t)WINDOW,
-					 WINDOW_SIZE));
+	ASSERT_EQ(0,
+		  shpool_init_static(&fixed, &mb, ID_PEER,
+				     (void *)(uintptr_t)WINDOW, WINDOW_SIZE));
 	for (int i = 0; i < 16; i++) {
 		bufs[i] = shpool_alloc(&fixed, 1000, 0);
 		ASSERT_TRUE(bufs[i] != NULL);
