@@ -49,8 +49,8 @@ static void serve(struct ffa_service *s, const struct ffa_value *req,
 	switch ((uint32_t)req->x[3]) {
 	case BLK_READ:
 	case BLK_WRITE:
-		resp[0] = (uint32_t)transfer(req, (uint32_t)req->x[3] ==
-							  BLK_WRITE);
+		resp[0] =
+		    (uint32_t)transfer(req, (uint32_t)req->x[3] == BLK_WRITE);
 		break;
 	case BLK_PROBE:
 		resp[1] = !guest_probe_read(req->x[4], &value, &abort);

@@ -12,6 +12,7 @@
  */
 #include <bulkhead/hypercall.h>
 #include <guest/ffa.h>
+#include <guest/shpool.h>
 #include <string.h>
 
 #define ITERATIONS     10000
@@ -217,6 +218,70 @@ static void bench_memory(void)
 		  &(struct ffa_mem_constituent){BIG_REGION, GIB / 4096, 0}, 1);
 }
 
+#define POOL_HEAP_PAGES 16 /* = SHPOOL_MAX_BLOCKS one-granule blocks */
+#define REFILL_ROUNDS	8
+
+static uint8_t pool_heap[POOL_HEAP_PAGES][FFA_PAGE_SIZE]
+    __attribute__((aligned(4096)));
+static struct shpool pool;
+
+/* One alloc + free from a pool that already has room: no FF-A call, so
+ * its EL2 count must be 0. */
+static void bench_pool_warm(void)
+{
+	struct sample a;
+	struct sample b;
+	void *buf;
+
+	shpool_init_dynamic(&pool, &mb, PEER, pool_heap, sizeof(pool_heap), 0);
+	buf = shpool_alloc(&pool, 256, 0); /* the one refill */
+	shpool_free(&pool, buf, 256);
+	peer_el1();
+	a = sample();
+	for (int i = 0; i < ITERATIONS; i++) {
+		buf = shpool_alloc(&pool, 256, 0);
+		shpool_free(&pool, buf, 256);
+	}
+	b = sample();
+	report("pool_alloc_free_warm", ITERATIONS, a, b, peer_el1());
+	shpool_destroy(&pool);
+}
+
+/* One refill of one granule: heap block, share, announce, the peer's
+ * retrieve. Each round fills a pool (16 refills), then unshares it
+ * outside the count. */
+static void bench_pool_refill(void)
+{
+	struct sample total = {0, 0};
+	struct sample zero = {0, 0};
+	uint64_t peer = 0;
+	int failed = 0;
+
+	shpool_init_dynamic(&pool, &mb, PEER, pool_heap, sizeof(pool_heap), 0);
+	for (int round = 0; round < REFILL_ROUNDS; round++) {
+		struct sample a;
+		struct sample b;
+
+		peer_el1();
+		a = sample();
+		for (int i = 0; i < POOL_HEAP_PAGES; i++) {
+			failed += shpool_alloc(&pool, FFA_PAGE_SIZE, 0) == NULL;
+		}
+		b = sample();
+		peer += peer_el1();
+		total.all += since(b.all, a.all);
+		total.el1 += since(b.el1, a.el1);
+		failed += shpool_unshare_all(&pool) != 0;
+	}
+	shpool_destroy(&pool);
+	if (failed != 0) {
+		guest_printf("BENCH pool_refill failed\n");
+		return;
+	}
+	report("pool_refill", REFILL_ROUNDS * POOL_HEAP_PAGES, zero, total,
+	       peer);
+}
+
 static void driver(void)
 {
 	uint64_t words[5] = {0};
@@ -231,20 +296,29 @@ static void driver(void)
 	bench_send2();
 	bench_direct();
 	bench_memory();
+	bench_pool_warm();
+	bench_pool_refill();
 	ffa_msg_send(&mb, PEER, "quit", 4);
 	guest_printf("BENCH done\n");
 }
 
+static struct shpool_peer pool_peer;
+
 static void server(void)
 {
-	struct ffa_value r = ffa_msg_wait(0);
+	struct ffa_value r;
+
+	shpool_peer_init(&pool_peer, &mb);
+	r = ffa_msg_wait(0);
 	uint64_t base = count_el1();
 
 	for (;;) {
 		if (ffa_value_is(&r, FFA_MSG_SEND_DIRECT_REQ_64)) {
 			uint64_t resp[5] = {0};
 
-			if ((uint32_t)r.x[3] == REPORT) {
+			if (shpool_peer_handle(&pool_peer, &r, resp)) {
+				/* announce / give back */
+			} else if ((uint32_t)r.x[3] == REPORT) {
 				uint64_t now = count_el1();
 
 				resp[0] = since(now, base);
