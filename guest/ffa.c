@@ -518,6 +518,16 @@ static bool is_direct_request(const struct ffa_value *r)
 	       ffa_value_is(r, FFA_MSG_SEND_DIRECT_REQ2);
 }
 
+enum ffa_service_action ffa_service_stop_on_message(struct ffa_service *s,
+						    const struct ffa_msg *msg,
+						    const void *payload)
+{
+	(void)s;
+	(void)msg;
+	(void)payload;
+	return FFA_SERVICE_STOP;
+}
+
 int32_t ffa_service_loop(struct ffa_service *s)
 {
 	struct ffa_value r = ffa_msg_wait(0);

@@ -63,18 +63,11 @@ static void serve(struct ffa_service *s, const struct ffa_value *req,
 	}
 }
 
-static enum ffa_service_action
-quit(struct ffa_service *s, const struct ffa_msg *msg, const void *payload)
-{
-	(void)s;
-	(void)msg;
-	(void)payload;
-	return FFA_SERVICE_STOP;
-}
-
 int main(void)
 {
-	struct ffa_service s = {.mb = &mb, .direct = serve, .indirect = quit};
+	struct ffa_service s = {.mb = &mb,
+				.direct = serve,
+				.indirect = ffa_service_stop_on_message};
 
 	for (uint32_t i = 0; i < BLK_SECTORS; i++) {
 		memset(disk[i], (int)i, BLK_SECTOR);

@@ -75,19 +75,11 @@ static void answer(struct ffa_service *s, const struct ffa_value *req,
 	resp[0] = (uint32_t)ffa_mem_relinquish(&mb, handle, 0);
 }
 
-static enum ffa_service_action
-stop(struct ffa_service *s, const struct ffa_msg *msg, const void *payload)
-{
-	(void)s;
-	(void)msg;
-	(void)payload;
-	return FFA_SERVICE_STOP;
-}
-
 static void serve_until_quit(void)
 {
-	struct ffa_service service = {
-	    .mb = &mb, .direct = answer, .indirect = stop};
+	struct ffa_service service = {.mb = &mb,
+				      .direct = answer,
+				      .indirect = ffa_service_stop_on_message};
 
 	ffa_service_loop(&service);
 }

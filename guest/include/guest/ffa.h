@@ -204,4 +204,10 @@ struct ffa_service {
  */
 int32_t ffa_service_loop(struct ffa_service *s);
 
+/* An `indirect` handler for services that any indirect message stops (a
+ * "quit"). */
+enum ffa_service_action ffa_service_stop_on_message(struct ffa_service *s,
+						    const struct ffa_msg *msg,
+						    const void *payload);
+
 #pragma GCC visibility pop

@@ -291,23 +291,16 @@ static void serve(struct ffa_service *s, const struct ffa_value *req,
 	}
 }
 
-static enum ffa_service_action
-quit(struct ffa_service *s, const struct ffa_msg *msg, const void *payload)
-{
-	(void)s;
-	(void)msg;
-	(void)payload;
-	return FFA_SERVICE_STOP;
-}
-
 int main(void)
 {
 	struct guest_self me = guest_self();
 
 	ffa_mailbox_init(&mb, tx, rx, 1, FFA_VERSION_1_2);
 	if (me.id != ID_OWNER) {
-		struct ffa_service s = {
-		    .mb = &mb, .direct = serve, .indirect = quit};
+		struct ffa_service s = {.mb = &mb,
+					.direct = serve,
+					.indirect =
+					    ffa_service_stop_on_message};
 
 		shpool_peer_init(&peer, &mb);
 		peer.refuse_give_back = me.id == ID_STUBBORN;
