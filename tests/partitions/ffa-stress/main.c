@@ -149,6 +149,13 @@ static void indirect_phase(void)
 			receiving |= p->ind_recv < STRESS_COUNT;
 		}
 		poll_rx();
+		/* what poll_rx just took may have been the last message:
+		 * wait only for one still to come (nobody may send again) */
+		receiving = false;
+		for (uint16_t id = 1; id <= PARTITIONS; id++) {
+			receiving |=
+			    id != mb.self && peers[id].ind_recv < STRESS_COUNT;
+		}
 		if (!sending && receiving) {
 			wait_and_handle();
 		}
