@@ -948,23 +948,11 @@ void ffa_handle(struct vcpu *v)
 	case FFA_CONSOLE_LOG_64:
 		call_console_log(v, fn);
 		break;
-	case FFA_MEM_SHARE_32:
-	case FFA_MEM_SHARE_64:
-	case FFA_MEM_LEND_32:
-	case FFA_MEM_LEND_64:
-	case FFA_MEM_DONATE_32:
-	case FFA_MEM_DONATE_64:
-	case FFA_MEM_RETRIEVE_REQ_32:
-	case FFA_MEM_RETRIEVE_REQ_64:
-	case FFA_MEM_RELINQUISH:
-	case FFA_MEM_RECLAIM:
-	case FFA_MEM_FRAG_RX:
-	case FFA_MEM_FRAG_TX:
-		ffa_mem_handle(v, fn);
-		break;
 	default:
-		/* ERROR, SUCCESS and INTERRUPT are answers, not requests. */
-		ret_error(v, FFA_NOT_SUPPORTED);
+		/* the memory calls; everything else (ERROR, SUCCESS,
+		 * INTERRUPT and RETRIEVE_RESP are answers, not requests) gets
+		 * NOT_SUPPORTED there */
+		ffa_mem_handle(v, fn);
 		break;
 	}
 }

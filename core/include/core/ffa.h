@@ -28,7 +28,8 @@ static inline void ffa_set_error(struct arch_regs *r, int32_t code)
 /* Handles the FF-A call in the vCPU's registers. */
 void ffa_handle(struct vcpu *v);
 
-/* The memory-transaction calls, `fn` one of FFA_MEM_*. */
+/* The memory-transaction calls (FFA_MEM_*); any other `fn` gets
+ * FFA_ERROR(NOT_SUPPORTED). */
 void ffa_mem_handle(struct vcpu *v, uint32_t fn);
 
 /*
