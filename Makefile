@@ -9,7 +9,7 @@ DEFCONFIG ?= qemu_virt_defconfig
 QEMU ?= qemu-system-aarch64
 QEMU_SMP ?= 4
 QEMU_FLAGS = -M virt,virtualization=on,gic-version=3 -cpu max -smp $(QEMU_SMP) \
-	-m 1G -nographic -no-reboot
+	-m 1G -nographic -no-reboot -nic none
 
 CC := $(CROSS_COMPILE)gcc
 LD := $(CROSS_COMPILE)ld
@@ -78,7 +78,12 @@ PRODUCT := $(basename $(notdir $(MANIFEST)))
 
 # ---------------------------------------------------------------------------
 # Flags
+# Freestanding code sees only the compiler's own headers (stddef.h,
+# stdint.h, stdbool.h, stdarg.h) and ours (lib/include: string.h): no C
+# library is needed, and none is looked at.
+CC_INCLUDE := $(shell $(CC) -print-file-name=include 2>/dev/null)
 COMMON_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -ffreestanding \
+	-nostdinc -isystem $(CC_INCLUDE) -Ilib/include \
 	-fno-builtin -fno-common -fno-stack-protector -fno-strict-aliasing \
 	-mgeneral-regs-only -mstrict-align -mno-outline-atomics \
 	-include $(AUTOCONF) -Iinclude -I$(O)/include -MMD -MP

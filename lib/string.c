@@ -2,6 +2,7 @@
  * compiler may emit calls to memcpy/memset/memmove/memcmp itself). */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 void *memset(void *dst, int value, size_t count)
 {

@@ -38,7 +38,7 @@ class Result:
 
 def run_qemu(qemu: str, image: str, timeout: float) -> str:
     cmd = [qemu, "-M", "virt,virtualization=on,gic-version=3", "-cpu", "max",
-           "-smp", "2", "-m", "4G", "-nographic", "-no-reboot",
+           "-smp", "2", "-m", "4G", "-nographic", "-no-reboot", "-nic", "none",
            "-icount", "shift=0,sleep=off", "-kernel", image]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           timeout=timeout, check=False)

@@ -10,7 +10,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, os.environ.get("BULKHEAD_BUILD", "build"))
 PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
 QEMU = ["qemu-system-aarch64", "-M", "virt,virtualization=on,gic-version=3",
-        "-cpu", "max", "-smp", "4", "-m", "1G", "-nographic", "-no-reboot"]
+        "-cpu", "max", "-smp", "4", "-m", "1G", "-nographic", "-no-reboot", "-nic", "none"]
 # Scenarios that run long under TCG (seconds before QEMU is killed).
 SCENARIO_TIMEOUTS = {"ffa-stress": 300, "ffa-mem-stress": 300}
 RESULT_RE = re.compile(r"^\[([\w.-]+)\] TEST-RESULT (\S+) (PASS|FAIL)\s*$")

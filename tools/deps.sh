@@ -17,6 +17,7 @@ python3-libfdt:py:libfdt
 python3-pytest:py:pytest
 u-boot-tools:cmd:mkimage
 gcc:cmd:gcc
+libc6-dev:file:/usr/include/stdint.h
 make:cmd:make
 clang-format:cmd:clang-format
 "
@@ -48,9 +49,20 @@ install)
 		echo "deps: all Debian packages Bulkhead needs are installed"
 		exit 0
 	fi
-	echo "deps: installing Debian packages:$missing"
 	SUDO=""
-	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	if [ "$(id -u)" -ne 0 ]; then
+		if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+			SUDO="sudo -n"
+		else
+			echo "deps: these Debian packages are missing:$missing" >&2
+			echo "deps: installing them needs root; run this as root, then make again:" >&2
+			echo "" >&2
+			echo "    apt-get update && apt-get install --no-install-recommends$missing" >&2
+			echo "" >&2
+			exit 1
+		fi
+	fi
+	echo "deps: installing Debian packages:$missing"
 	export DEBIAN_FRONTEND=noninteractive
 	$SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends $missing
 	;;
