@@ -249,6 +249,9 @@ bench-ffa: ensure-deps
 
 bench: bench-manifest bench-ffa
 
+# Topic makefiles (Linux guests, boards, fuzzing ...) add their own targets.
+include $(sort $(wildcard mk/*.mk))
+
 # ---------------------------------------------------------------------------
 .PHONY: format clean distclean help
 format:
