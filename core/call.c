@@ -7,6 +7,7 @@
 #include <bulkhead/smccc.h>
 #include <core/call.h>
 #include <core/ffa.h>
+#include <core/lifecycle.h>
 #include <core/log.h>
 
 struct call_result {
@@ -95,25 +96,25 @@ static bool dispatch(struct vcpu *v, uint32_t fn, const uint64_t *a,
 		break;
 	case PSCI_CPU_ON_32:
 	case PSCI_CPU_ON_64:
-		*r = ret1(vm_cpu_on(v, a[1], a[2], a[3]));
+		*r = ret1(lifecycle_cpu_on(v, a[1], a[2], a[3]));
 		break;
 	case PSCI_AFFINITY_INFO_32:
 	case PSCI_AFFINITY_INFO_64:
-		*r = ret1(vm_affinity_info(v, a[1], a[2]));
+		*r = ret1(lifecycle_affinity_info(v, a[1], a[2]));
 		break;
 	case PSCI_MIGRATE_INFO_TYPE:
 		*r = ret1(PSCI_MIGRATE_NOT_REQUIRED);
 		break;
 	case PSCI_CPU_OFF:
-		vm_cpu_off(v);
+		lifecycle_cpu_off(v);
 		return true;
 	case PSCI_SYSTEM_OFF:
 		INFO("partition %s: SYSTEM_OFF", v->part->m->name);
-		vm_system_off(v);
+		lifecycle_system_off(v);
 		return true;
 	case PSCI_SYSTEM_RESET:
 		INFO("partition %s: SYSTEM_RESET", v->part->m->name);
-		vm_system_reset(v);
+		lifecycle_system_reset(v);
 		return true;
 	case SMCCC_VERSION:
 		*r = ret1(SMCCC_VERSION_1_2);
@@ -139,7 +140,8 @@ static bool dispatch(struct vcpu *v, uint32_t fn, const uint64_t *a,
 		break;
 	case BULKHEAD_POOL_INFO:
 		*r = (struct call_result){
-		    .x = {0, mpool_count(vm_pool()), CONFIG_PAGE_POOL_PAGES},
+		    .x = {0, mpool_count(partition_pool(v->part)),
+			  CONFIG_PAGE_POOL_PAGES},
 		    .count = 4};
 		break;
 	default:
@@ -149,26 +151,13 @@ static bool dispatch(struct vcpu *v, uint32_t fn, const uint64_t *a,
 	return false;
 }
 
-/* FF-A: fast calls of the standard secure service, functions 0x60..0xff. */
-static bool is_ffa(uint32_t fn)
+/* PSCI, SMCCC and vendor calls (everything but FF-A); kept out of line so
+ * that the FF-A path through call_handle sets up no frame. */
+static __attribute__((noinline)) void other_call(struct vcpu *v, uint32_t fn)
 {
-	return (fn & ~SMCCC_64BIT & 0xffff0000u) ==
-		   (SMCCC_FAST_CALL | SMCCC_OWNER_STANDARD
-					  << SMCCC_OWNER_SHIFT) &&
-	       (fn & 0xffffu) >= FFA_FUNCTION_FIRST &&
-	       (fn & 0xffffu) <= FFA_FUNCTION_LAST;
-}
-
-void call_handle(struct vcpu *v)
-{
-	uint32_t fn = (uint32_t)v->regs.x[0];
 	uint64_t args[8];
 	struct call_result r;
 
-	if (is_ffa(fn)) {
-		ffa_handle(v);
-		return;
-	}
 	for (int i = 0; i < 8; i++) {
 		args[i] = v->regs.x[i];
 		if (!(fn & SMCCC_64BIT)) {
@@ -180,5 +169,16 @@ void call_handle(struct vcpu *v)
 	}
 	for (int i = 0; i < r.count; i++) {
 		v->regs.x[i] = r.x[i];
+	}
+}
+
+void call_handle(struct vcpu *v)
+{
+	uint32_t fn = (uint32_t)v->regs.x[0];
+
+	if (ffa_is_function_id(fn)) {
+		ffa_handle(v);
+	} else {
+		other_call(v, fn);
 	}
 }

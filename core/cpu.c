@@ -2,18 +2,18 @@
 #include <core/arch.h>
 #include <core/call.h>
 #include <core/console.h>
+#include <core/cpu.h>
+#include <core/irqchip.h>
+#include <core/lifecycle.h>
 #include <core/log.h>
-#include <core/vm.h>
-#include <drivers/gicv3.h>
-
-extern uint32_t panic_in_progress;
+#include <core/vcpu.h>
 
 static void drain_interrupts(void)
 {
 	uint32_t intid;
 
-	while ((intid = gicv3_ack()) != GIC_SPURIOUS) {
-		gicv3_eoi(intid);
+	while ((intid = irqchip_ack()) != IRQCHIP_SPURIOUS) {
+		irqchip_eoi(intid);
 	}
 }
 
@@ -41,7 +41,7 @@ static void handle_abort(struct vcpu *v, const struct arch_trap_info *t)
 		DEBUG("partition %s vcpu %u: console access at pc %#lx cannot "
 		      "be emulated (no syndrome)",
 		      p->m->name, v->index, v->regs.pc);
-	} else if (vm_access_allowed(p, t->fault_ipa, need)) {
+	} else if (partition_access_allowed(p, t->fault_ipa, need)) {
 		/* The table changed under a break-before-make: retry. */
 		return;
 	}
@@ -78,7 +78,7 @@ static void handle_sync(struct vcpu *v)
 		/* Idle until something is pending for the vCPU (cpu_main
 		 * waits in WFI while it is not runnable). */
 		arch_skip_instruction(&v->regs);
-		vm_vcpu_idle(v);
+		vcpu_idle(v);
 		break;
 	case ARCH_TRAP_DATA_ABORT:
 	case ARCH_TRAP_INSN_ABORT:
@@ -102,13 +102,13 @@ _Noreturn void cpu_main(struct cpu *c)
 	struct vcpu *v = c->vcpu;
 
 	for (;;) {
-		if (__atomic_load_n(&panic_in_progress, __ATOMIC_RELAXED)) {
+		if (panic_in_progress()) {
 			for (;;) {
 				arch_wait_for_interrupt();
 			}
 		}
 		if (v == NULL ||
-		    (!vm_vcpu_runnable_now(v) && !vm_vcpu_ready(v))) {
+		    (!vcpu_runnable_now(v) && !lifecycle_vcpu_ready(v))) {
 			arch_wait_for_interrupt();
 			drain_interrupts();
 			continue;

@@ -1,48 +1,31 @@
 /*
  * FF-A calls from partitions: version, features, discovery, RX/TX buffers,
  * indirect messages (MSG_SEND2 / MSG_WAIT), direct messages, YIELD, RUN and
- * CONSOLE_LOG. Both conduits arrive here; results go to x0..x7 (x0..x17
- * for the v1.2 extended calls) with every unused result register zero.
+ * CONSOLE_LOG. Both conduits arrive here. Every handler returns a struct
+ * ffa_value that ffa_handle writes to the caller's registers once: x0..x7
+ * (x0..x17 for the v1.2 extended calls) with every unused result register
+ * zero.
  *
- * Lock order: a call that touches two partitions takes both locks with
- * partition_lock_pair (lower ID first); the console lock comes last.
- * Nothing here takes a partition lock while holding the console lock.
+ * Locks (order in core/include/core/partition.h): a call that touches two
+ * partitions takes both with partition_lock_pair.
  *
  * Blocking: a vCPU in MSG_WAIT (or after a direct response) is
  * VCPU_WAIT_MESSAGE; after a direct request it is VCPU_WAIT_RESPONSE.
  * Its physical CPU idles in WFI (cpu_main) until another CPU writes its
- * result registers, makes it runnable and sends an SGI (vm_vcpu_resume).
+ * result registers, makes it runnable and sends an SGI (vcpu_resume).
  */
 #include <bulkhead/ffa.h>
-#include <core/arch.h>
+#include <bulkhead/smccc.h>
 #include <core/console.h>
-#include <core/log.h>
 #include <core/ffa.h>
+#include <core/vcpu.h>
 #include <string.h>
 
 /* Calls that exist only from a given negotiated version on. */
 #define SINCE_1_1 FFA_VERSION_1_1
 #define SINCE_1_2 FFA_VERSION_1_2
 
-/* --- Results ------------------------------------------------------------- */
-
-/* Zeroes x8..x17 as well, for the v1.2 extended calls. */
-static void clear_extended(struct arch_regs *r)
-{
-	for (int i = 8; i < 18; i++) {
-		r->x[i] = 0;
-	}
-}
-
-static void ret_error(struct vcpu *v, int32_t code)
-{
-	ffa_set_error(&v->regs, code);
-}
-
-static void ret_success(struct vcpu *v, uint64_t w2, uint64_t w3)
-{
-	ffa_set_result(&v->regs, FFA_SUCCESS_32, 0, w2, w3);
-}
+/* --- Arguments ----------------------------------------------------------- */
 
 static uint32_t w(const struct vcpu *v, int i)
 {
@@ -74,78 +57,93 @@ static bool version_supported(uint32_t requested)
  * FFA_VERSION: w0 = the implemented version, or NOT_SUPPORTED (x0 = -1,
  * not wrapped in FFA_ERROR). The requested version sets the layouts the
  * partition gets, until it makes any other FF-A call; after that only the
- * version already in force is accepted.
+ * version already in force is accepted. The version word changes only by
+ * compare-and-swap while it is not fixed, so a concurrent first call of
+ * another vCPU (fix_version) sees one version or the other, never a mix.
  */
-static void call_version(struct vcpu *v)
+static struct ffa_value call_version(struct vcpu *v)
 {
 	struct partition *p = v->part;
 	uint32_t requested = w(v, 1);
+	uint32_t word = __atomic_load_n(&p->ffa_version, __ATOMIC_ACQUIRE);
 
-	if (!version_supported(requested) ||
-	    (p->ffa_version_locked && requested != p->ffa_version)) {
-		ffa_set_result(&v->regs, (uint64_t)-1, 0, 0, 0);
-		return;
+	if (!version_supported(requested)) {
+		return ffa_result((uint64_t)-1, 0, 0, 0);
 	}
-	p->ffa_version = requested;
-	ffa_set_result(&v->regs, FFA_VERSION_IMPLEMENTED, 0, 0, 0);
+	while (!(word & FFA_VERSION_FIXED)) {
+		if (__atomic_compare_exchange_n(
+			&p->ffa_version, &word, requested, false,
+			__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			return ffa_result(FFA_VERSION_IMPLEMENTED, 0, 0, 0);
+		}
+	}
+	if ((word & ~FFA_VERSION_FIXED) != requested) {
+		return ffa_result((uint64_t)-1, 0, 0, 0);
+	}
+	return ffa_result(FFA_VERSION_IMPLEMENTED, 0, 0, 0);
 }
 
-/* The version from which function `fn` is available, or 0 if never. */
-static uint32_t function_since(uint32_t fn)
-{
-	switch (fn) {
-	case FFA_ERROR:
-	case FFA_SUCCESS_32:
-	case FFA_SUCCESS_64:
-	case FFA_INTERRUPT:
-	case FFA_VERSION:
-	case FFA_FEATURES:
-	case FFA_RX_RELEASE:
-	case FFA_RXTX_MAP_32:
-	case FFA_RXTX_MAP_64:
-	case FFA_RXTX_UNMAP:
-	case FFA_PARTITION_INFO_GET:
-	case FFA_ID_GET:
-	case FFA_MSG_WAIT:
-	case FFA_YIELD:
-	case FFA_RUN:
-	case FFA_MSG_SEND_DIRECT_REQ_32:
-	case FFA_MSG_SEND_DIRECT_REQ_64:
-	case FFA_MSG_SEND_DIRECT_RESP_32:
-	case FFA_MSG_SEND_DIRECT_RESP_64:
-		return FFA_VERSION_1_0;
-	case FFA_MSG_SEND2:
-	/* memory transactions: v1.0 descriptor layouts are not supported */
-	case FFA_MEM_SHARE_32:
-	case FFA_MEM_SHARE_64:
-	case FFA_MEM_LEND_32:
-	case FFA_MEM_LEND_64:
-	case FFA_MEM_DONATE_32:
-	case FFA_MEM_DONATE_64:
-	case FFA_MEM_RETRIEVE_REQ_32:
-	case FFA_MEM_RETRIEVE_REQ_64:
-	case FFA_MEM_RETRIEVE_RESP:
-	case FFA_MEM_RELINQUISH:
-	case FFA_MEM_RECLAIM:
-	case FFA_MEM_FRAG_RX:
-	case FFA_MEM_FRAG_TX:
-		return SINCE_1_1;
-	case FFA_CONSOLE_LOG_32:
-	case FFA_CONSOLE_LOG_64:
-	case FFA_PARTITION_INFO_GET_REGS:
-	case FFA_MSG_SEND_DIRECT_REQ2:
-	case FFA_MSG_SEND_DIRECT_RESP2:
-		return SINCE_1_2;
-	default:
-		return 0;
-	}
-}
+/*
+ * From which minor version (of FF-A 1.x) each function is available: a
+ * table indexed by the function number (bits [7:0] of the ID, from 0x60)
+ * for each calling convention, 0 for none and minor + 1 otherwise. A
+ * lookup instead of a switch: every call asks.
+ */
+#define SINCE(fn, version) [(fn)&0xffu] = ((version)&0xffffu) + 1
 
-static bool available(const struct vcpu *v, uint32_t fn)
-{
-	uint32_t since = function_since(fn);
+static const uint8_t since_32[0x100] = {
+    SINCE(FFA_ERROR, FFA_VERSION_1_0),
+    SINCE(FFA_SUCCESS_32, FFA_VERSION_1_0),
+    SINCE(FFA_INTERRUPT, FFA_VERSION_1_0),
+    SINCE(FFA_VERSION, FFA_VERSION_1_0),
+    SINCE(FFA_FEATURES, FFA_VERSION_1_0),
+    SINCE(FFA_RX_RELEASE, FFA_VERSION_1_0),
+    SINCE(FFA_RXTX_MAP_32, FFA_VERSION_1_0),
+    SINCE(FFA_RXTX_UNMAP, FFA_VERSION_1_0),
+    SINCE(FFA_PARTITION_INFO_GET, FFA_VERSION_1_0),
+    SINCE(FFA_ID_GET, FFA_VERSION_1_0),
+    SINCE(FFA_MSG_WAIT, FFA_VERSION_1_0),
+    SINCE(FFA_YIELD, FFA_VERSION_1_0),
+    SINCE(FFA_RUN, FFA_VERSION_1_0),
+    SINCE(FFA_MSG_SEND_DIRECT_REQ_32, FFA_VERSION_1_0),
+    SINCE(FFA_MSG_SEND_DIRECT_RESP_32, FFA_VERSION_1_0),
+    SINCE(FFA_MSG_SEND2, SINCE_1_1),
+    /* memory transactions: v1.0 descriptor layouts are not supported */
+    SINCE(FFA_MEM_SHARE_32, SINCE_1_1),
+    SINCE(FFA_MEM_LEND_32, SINCE_1_1),
+    SINCE(FFA_MEM_DONATE_32, SINCE_1_1),
+    SINCE(FFA_MEM_RETRIEVE_REQ_32, SINCE_1_1),
+    SINCE(FFA_MEM_RETRIEVE_RESP, SINCE_1_1),
+    SINCE(FFA_MEM_RELINQUISH, SINCE_1_1),
+    SINCE(FFA_MEM_RECLAIM, SINCE_1_1),
+    SINCE(FFA_MEM_FRAG_RX, SINCE_1_1),
+    SINCE(FFA_MEM_FRAG_TX, SINCE_1_1),
+    SINCE(FFA_CONSOLE_LOG_32, SINCE_1_2),
+};
 
-	return since != 0 && v->part->ffa_version >= since;
+static const uint8_t since_64[0x100] = {
+    SINCE(FFA_SUCCESS_64, FFA_VERSION_1_0),
+    SINCE(FFA_RXTX_MAP_64, FFA_VERSION_1_0),
+    SINCE(FFA_MSG_SEND_DIRECT_REQ_64, FFA_VERSION_1_0),
+    SINCE(FFA_MSG_SEND_DIRECT_RESP_64, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_SHARE_64, SINCE_1_1),
+    SINCE(FFA_MEM_LEND_64, SINCE_1_1),
+    SINCE(FFA_MEM_DONATE_64, SINCE_1_1),
+    SINCE(FFA_MEM_RETRIEVE_REQ_64, SINCE_1_1),
+    SINCE(FFA_CONSOLE_LOG_64, SINCE_1_2),
+    SINCE(FFA_PARTITION_INFO_GET_REGS, SINCE_1_2),
+    SINCE(FFA_MSG_SEND_DIRECT_REQ2, SINCE_1_2),
+    SINCE(FFA_MSG_SEND_DIRECT_RESP2, SINCE_1_2),
+};
+
+/* Whether FF-A function `fn` (an ID call_handle routed here: fast call,
+ * standard service, number 0x60..0xff) exists for a partition that
+ * negotiated `version`. */
+static bool available(uint32_t version, uint32_t fn)
+{
+	uint8_t since = ((fn & SMCCC_64BIT) ? since_64 : since_32)[fn & 0xffu];
+
+	return since != 0 && (version & 0xffffu) + 1 >= since;
 }
 
 /*
@@ -154,7 +152,7 @@ static bool available(const struct vcpu *v, uint32_t fn)
  * else, feature IDs included (no notifications, no managed exits). The
  * input properties (w2) must be zero.
  */
-static void call_features(struct vcpu *v)
+static struct ffa_value call_features(struct vcpu *v, uint32_t version)
 {
 	uint32_t id = w(v, 1);
 	uint32_t props = 0;
@@ -164,19 +162,17 @@ static void call_features(struct vcpu *v)
 	     ~((id == FFA_MEM_RETRIEVE_REQ_32 || id == FFA_MEM_RETRIEVE_REQ_64)
 		   ? 2u
 		   : 0u)) != 0) {
-		ret_error(v, FFA_INVALID_PARAMETERS);
-		return;
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
-	if ((id & (1u << 31)) == 0 || !available(v, id)) {
-		ret_error(v, FFA_NOT_SUPPORTED);
-		return;
+	if (!ffa_is_function_id(id) || !available(version, id)) {
+		return ffa_error(FFA_NOT_SUPPORTED);
 	}
 	if ((id == FFA_RXTX_MAP_32 || id == FFA_RXTX_MAP_64) &&
-	    v->part->ffa_version >= FFA_VERSION_1_2) {
+	    version >= FFA_VERSION_1_2) {
 		props = (uint32_t)CONFIG_FFA_RXTX_MAX_PAGES
 			<< FFA_FEATURES_RXTX_MAX_PAGES_SHIFT;
 	}
-	ret_success(v, props, 0);
+	return ffa_success(props, 0);
 }
 
 /* --- Discovery ----------------------------------------------------------- */
@@ -229,55 +225,54 @@ static uint32_t count_matching(const uint8_t uuid[16])
  * count only. Descriptors go to the caller's RX buffer, which the caller
  * then owns until it releases it.
  */
-static void call_partition_info_get(struct vcpu *v)
+static struct ffa_value call_partition_info_get(struct vcpu *v,
+						uint32_t version)
 {
 	struct partition *p = v->part;
 	uint32_t words[4] = {w(v, 1), w(v, 2), w(v, 3), w(v, 4)};
 	uint32_t flags = w(v, 5);
-	uint32_t size = ffa_partition_info_size(p->ffa_version);
-	uint32_t size_word = p->ffa_version == FFA_VERSION_1_0 ? 0 : size;
+	uint32_t size = ffa_partition_info_size(version);
+	uint32_t size_word = version == FFA_VERSION_1_0 ? 0 : size;
 	struct partition_locked locked;
+	struct ffa_value ret;
 	uint8_t uuid[16];
 	uint32_t count;
 	uint8_t *rx;
 
 	uuid_from_words(uuid, words);
 	if ((flags & ~FFA_PARTITION_INFO_COUNT_ONLY) != 0) {
-		ret_error(v, FFA_INVALID_PARAMETERS);
-		return;
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	count = count_matching(uuid);
 	if (count == 0) {
-		ret_error(v, FFA_INVALID_PARAMETERS);
-		return;
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	if (flags & FFA_PARTITION_INFO_COUNT_ONLY) {
-		ret_success(v, count, size_word);
-		return;
+		return ffa_success(count, size_word);
 	}
 	locked = partition_lock(p);
-	if (p->mailbox.rx == 0 || p->mailbox.rx_owner != FFA_RX_HYPERVISOR) {
-		ret_error(v, FFA_BUSY);
+	if (!rx_free(&p->mailbox)) {
+		ret = ffa_error(FFA_BUSY);
 		goto out;
 	}
-	if ((uint64_t)count * size > p->mailbox.page_count * FFA_PAGE_SIZE) {
-		ret_error(v, FFA_NO_MEMORY);
+	if ((uint64_t)count * size > mailbox_size(&p->mailbox)) {
+		ret = ffa_error(FFA_NO_MEMORY);
 		goto out;
 	}
-	rx = va_from_pa(pa_init(p->mailbox.rx));
+	rx = partition_va(p->mailbox.rx);
 	for (uint32_t i = 0; i < partition_count; i++) {
 		struct ffa_partition_info info;
 
 		if (partition_matches(&partitions[i], uuid)) {
 			partition_info(&info, &partitions[i]);
-			rx +=
-			    ffa_partition_info_write(rx, &info, p->ffa_version);
+			rx += ffa_partition_info_write(rx, &info, version);
 		}
 	}
 	p->mailbox.rx_owner = FFA_RX_PARTITION;
-	ret_success(v, count, size_word);
+	ret = ffa_success(count, size_word);
 out:
 	partition_unlock(&locked);
+	return ret;
 }
 
 /* Descriptors per FFA_PARTITION_INFO_GET_REGS answer (x3..x17). */
@@ -289,24 +284,27 @@ out:
  * x2 = last index | current index << 16 | tag << 32 | size << 48 and up to
  * five descriptors in x3..x17.
  */
-static void call_partition_info_get_regs(struct vcpu *v)
+static struct ffa_value call_partition_info_get_regs(struct vcpu *v)
 {
 	struct arch_regs *r = &v->regs;
 	uint32_t words[4] = {(uint32_t)r->x[1], (uint32_t)(r->x[1] >> 32),
 			     (uint32_t)r->x[2], (uint32_t)(r->x[2] >> 32)};
 	uint64_t start = r->x[3] & 0xffff;
 	uint8_t uuid[16];
-	uint64_t descs[3 * INFO_REGS_PER_CALL] = {0};
+	struct ffa_value ret;
 	uint32_t count;
 	uint32_t index = 0;
 	uint32_t filled = 0;
 
 	uuid_from_words(uuid, words);
 	count = count_matching(uuid);
+	/* this call's results define x8..x17 (ffa_value_write) */
+	FFA_ZERO_REGS(ret.x, 3, FFA_VALUE_REGS - 3);
 	if ((r->x[3] >> 16) != 0 || count == 0 || start >= count) {
-		ret_error(v, FFA_INVALID_PARAMETERS);
-		clear_extended(r);
-		return;
+		ret.x[0] = FFA_ERROR;
+		ret.x[1] = 0;
+		ret.x[2] = (uint32_t)FFA_INVALID_PARAMETERS;
+		return ret;
 	}
 	for (uint32_t i = 0; i < partition_count && filled < INFO_REGS_PER_CALL;
 	     i++) {
@@ -320,16 +318,14 @@ static void call_partition_info_get_regs(struct vcpu *v)
 		}
 		partition_info(&info, &partitions[i]);
 		info.properties &= FFA_PROPS_1_2;
-		memcpy(&descs[3 * filled], &info, sizeof(info));
+		memcpy(&ret.x[3 + 3 * filled], &info, sizeof(info));
 		filled++;
 	}
-	ffa_set_result(r, FFA_SUCCESS_64, 0,
-		       (count - 1) | ((start + filled - 1) << 16) |
-			   ((uint64_t)FFA_PARTITION_INFO_SIZE << 48),
-		       descs[0]);
-	for (int i = 1; i < 3 * INFO_REGS_PER_CALL; i++) {
-		r->x[3 + i] = descs[i];
-	}
+	ret.x[0] = FFA_SUCCESS_64;
+	ret.x[1] = 0;
+	ret.x[2] = (count - 1) | ((start + filled - 1) << 16) |
+		   ((uint64_t)FFA_PARTITION_INFO_SIZE << 48);
+	return ret;
 }
 
 /* --- RX/TX buffers ------------------------------------------------------- */
@@ -346,7 +342,7 @@ static bool exclusively_owned(struct partition_locked locked, uint64_t addr,
 {
 	uint32_t mode;
 
-	if (!vm_in_ram(locked.p, addr, size) ||
+	if (!partition_in_ram(locked.p, ipa_init(addr), size) ||
 	    !mm_get_mode(&locked.p->ptable, ipa_init(addr),
 			 ipa_init(addr + size), &mode)) {
 		return false;
@@ -362,7 +358,7 @@ static bool exclusively_owned(struct partition_locked locked, uint64_t addr,
  * CONFIG_FFA_RXTX_MAX_PAGES, TX and RX overlapping), DENIED when a pair is
  * already mapped or the memory is not the caller's own exclusive RAM.
  */
-static void call_rxtx_map(struct vcpu *v, uint32_t fn)
+static struct ffa_value call_rxtx_map(struct vcpu *v, uint32_t fn)
 {
 	struct partition *p = v->part;
 	uint64_t tx = arg(v, fn, 1);
@@ -370,27 +366,29 @@ static void call_rxtx_map(struct vcpu *v, uint32_t fn)
 	uint32_t pages = w(v, 3);
 	uint64_t size = (uint64_t)pages * FFA_PAGE_SIZE;
 	struct partition_locked locked;
+	struct ffa_value ret;
 
 	if ((pages & ~FFA_RXTX_PAGE_COUNT_MASK) != 0 || pages == 0 ||
 	    pages > CONFIG_FFA_RXTX_MAX_PAGES || !is_aligned(tx, PAGE_SIZE) ||
 	    !is_aligned(rx, PAGE_SIZE) || tx == 0 || rx == 0 ||
 	    ranges_overlap(tx, rx, size)) {
-		ret_error(v, FFA_INVALID_PARAMETERS);
-		return;
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	locked = partition_lock(p);
-	if (p->mailbox.tx != 0 || !exclusively_owned(locked, tx, size) ||
+	if (mailbox_mapped(&p->mailbox) ||
+	    !exclusively_owned(locked, tx, size) ||
 	    !exclusively_owned(locked, rx, size)) {
-		ret_error(v, FFA_DENIED);
+		ret = ffa_error(FFA_DENIED);
 		goto out;
 	}
-	p->mailbox = (struct ffa_mailbox){.tx = tx,
-					  .rx = rx,
+	p->mailbox = (struct ffa_mailbox){.tx = ipa_init(tx),
+					  .rx = ipa_init(rx),
 					  .page_count = pages,
 					  .rx_owner = FFA_RX_HYPERVISOR};
-	ret_success(v, 0, 0);
+	ret = ffa_success(0, 0);
 out:
 	partition_unlock(&locked);
+	return ret;
 }
 
 /* w1 of UNMAP and RX_RELEASE: zero, or the caller's own ID in [31:16]
@@ -407,22 +405,22 @@ static bool own_target_info(const struct vcpu *v)
  * (DENIED unless the caller owns a full RX): both act on the caller's own
  * mailbox, named by w1.
  */
-static void call_mailbox(struct vcpu *v, uint32_t fn)
+static struct ffa_value call_mailbox(struct vcpu *v, uint32_t fn)
 {
 	struct partition *p = v->part;
 	struct ffa_mailbox *mb = &p->mailbox;
 	struct partition_locked locked;
+	struct ffa_value ret;
 
 	if (!own_target_info(v)) {
-		ret_error(v, FFA_INVALID_PARAMETERS);
-		return;
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	locked = partition_lock(p);
-	if (fn == FFA_RXTX_UNMAP && mb->tx == 0) {
-		ret_error(v, FFA_INVALID_PARAMETERS);
+	if (fn == FFA_RXTX_UNMAP && !mailbox_mapped(mb)) {
+		ret = ffa_error(FFA_INVALID_PARAMETERS);
 	} else if (fn == FFA_RX_RELEASE &&
-		   (mb->rx == 0 || mb->rx_owner != FFA_RX_PARTITION)) {
-		ret_error(v, FFA_DENIED);
+		   (!mailbox_mapped(mb) || mb->rx_owner != FFA_RX_PARTITION)) {
+		ret = ffa_error(FFA_DENIED);
 	} else {
 		if (fn == FFA_RXTX_UNMAP) {
 			*mb = (struct ffa_mailbox){0};
@@ -430,9 +428,10 @@ static void call_mailbox(struct vcpu *v, uint32_t fn)
 			mb->rx_owner = FFA_RX_HYPERVISOR;
 			mb->msg_unseen = false;
 		}
-		ret_success(v, 0, 0);
+		ret = ffa_success(0, 0);
 	}
 	partition_unlock(&locked);
+	return ret;
 }
 
 /* --- Waiting ------------------------------------------------------------- */
@@ -449,10 +448,9 @@ static bool may_message(const struct partition *from, uint16_t to)
 
 /* The result MSG_WAIT completes with when a message is in RX: FFA_RUN with
  * w1 = partition ID << 16 | vCPU index. */
-static void set_run_result(struct vcpu *v)
+static struct ffa_value run_result(const struct vcpu *v)
 {
-	ffa_set_result(&v->regs, FFA_RUN, ffa_endpoints(own_id(v), v->index), 0,
-		       0);
+	return ffa_result(FFA_RUN, ffa_endpoints(own_id(v), v->index), 0, 0);
 }
 
 /*
@@ -461,17 +459,18 @@ static void set_run_result(struct vcpu *v)
  * instead, so a message that came while the partition was busy is never
  * lost.
  */
-static void wait_for_message(struct partition_locked locked, struct vcpu *v)
+static struct ffa_value wait_for_message(struct partition_locked locked,
+					 struct vcpu *v)
 {
 	struct ffa_mailbox *mb = &locked.p->mailbox;
 
 	if (mb->msg_unseen) {
 		mb->msg_unseen = false;
-		set_run_result(v);
-		return;
+		return run_result(v);
 	}
 	v->wake_pending = false;
 	v->wait = VCPU_WAIT_MESSAGE;
+	return ffa_blocked();
 }
 
 /*
@@ -479,31 +478,31 @@ static void wait_for_message(struct partition_locked locked, struct vcpu *v)
  * then blocks until an indirect message (completes with FFA_RUN) or a
  * direct request (completes with that request) arrives.
  */
-static void call_msg_wait(struct vcpu *v)
+static struct ffa_value call_msg_wait(struct vcpu *v, uint32_t version)
 {
 	struct partition *p = v->part;
 	uint32_t flags = w(v, 2);
 	uint32_t allowed =
-	    p->ffa_version >= FFA_VERSION_1_2 ? FFA_MSG_WAIT_RETAIN_RX : 0;
+	    version >= FFA_VERSION_1_2 ? FFA_MSG_WAIT_RETAIN_RX : 0;
 	struct partition_locked locked;
+	struct ffa_value ret;
 
 	if (w(v, 1) != 0 || (flags & ~allowed) != 0) {
-		ret_error(v, FFA_INVALID_PARAMETERS);
-		return;
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	if (v->serving != NULL) {
 		/* It owes its requester a response first. */
-		ret_error(v, FFA_DENIED);
-		return;
+		return ffa_error(FFA_DENIED);
 	}
 	locked = partition_lock(p);
-	if (!p->mailbox.msg_unseen && p->ffa_version >= FFA_VERSION_1_1 &&
+	if (!p->mailbox.msg_unseen && version >= FFA_VERSION_1_1 &&
 	    !(flags & FFA_MSG_WAIT_RETAIN_RX) &&
 	    p->mailbox.rx_owner == FFA_RX_PARTITION) {
 		p->mailbox.rx_owner = FFA_RX_HYPERVISOR;
 	}
-	wait_for_message(locked, v);
+	ret = wait_for_message(locked, v);
 	partition_unlock(&locked);
+	return ret;
 }
 
 /* A vCPU of a locked partition in MSG_WAIT, or NULL. */
@@ -526,14 +525,17 @@ static void notify_message(struct partition *p)
 	struct vcpu *t = waiting_vcpu(p);
 
 	if (t != NULL) {
-		set_run_result(t);
-		vm_vcpu_resume(t);
+		struct ffa_value r = run_result(t);
+
+		/* the wait was a MSG_WAIT or a direct response: x0..x7 */
+		FFA_COPY_REGS(t->regs.x, r.x, 0, 8);
+		vcpu_resume(t);
 		return;
 	}
 	p->mailbox.msg_unseen = true;
 	for (uint16_t i = 0; i < p->m->vcpu_count; i++) {
 		if (p->vcpus[i].wait == VCPU_WAIT_IDLE) {
-			vm_vcpu_resume(&p->vcpus[i]);
+			vcpu_resume(&p->vcpus[i]);
 			return;
 		}
 	}
@@ -542,32 +544,34 @@ static void notify_message(struct partition *p)
 /* --- Indirect messages --------------------------------------------------- */
 
 /*
- * Copies the message in the sender's TX into the receiver's RX (both
- * locked) with the receiver's header layout. The header is copied out of
- * TX once and only that copy is checked and used.
+ * Copies the payload of the message in the sender's TX into the
+ * receiver's RX (both locked) and writes the header in the receiver's
+ * layout. `msg` is the one copy of the sender's header that was checked;
+ * TX is not read for it again.
  */
 static int32_t deliver_indirect(struct partition *from, struct partition *to,
 				const struct ffa_msg *msg)
 {
-	uint64_t rx_size = to->mailbox.page_count * FFA_PAGE_SIZE;
-	const uint8_t *tx = va_from_pa(pa_init(from->mailbox.tx));
-	uint8_t *rx;
+	const uint8_t *tx = partition_va(from->mailbox.tx);
+	uint32_t version;
 	uint32_t offset;
+	uint8_t *rx;
 
-	if (to->mailbox.rx == 0 || to->mailbox.rx_owner != FFA_RX_HYPERVISOR) {
+	if (!rx_free(&to->mailbox)) {
 		return FFA_BUSY;
 	}
-	if ((uint64_t)ffa_msg_payload_offset(to->ffa_version) + msg->size >
-	    rx_size) {
+	/* A partition with RX mapped has its version fixed: one read. */
+	version = partition_ffa_version(to);
+	offset = ffa_msg_payload_offset(version);
+	if ((uint64_t)offset + msg->size > mailbox_size(&to->mailbox)) {
 		return FFA_INVALID_PARAMETERS;
 	}
-	rx = va_from_pa(pa_init(to->mailbox.rx));
+	rx = partition_va(to->mailbox.rx);
 	/* Payload first, then the header: a receiver polling its RX sees a
 	 * header only once the payload behind it is complete. */
-	offset = ffa_msg_payload_offset(to->ffa_version);
 	memcpy(rx + offset, tx + msg->offset, msg->size);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	ffa_msg_header_write(rx, msg, to->ffa_version);
+	ffa_msg_header_write(rx, msg, version);
 	to->mailbox.rx_owner = FFA_RX_PARTITION;
 	notify_message(to);
 	return 0;
@@ -576,9 +580,11 @@ static int32_t deliver_indirect(struct partition *from, struct partition *to,
 /*
  * FFA_MSG_SEND2: w1 MBZ, w2 flags (v1.2: bit 1 only). The header in TX
  * names the sender (must be the caller) and the receiver (must be in the
- * caller's manifest `messaging` list).
+ * caller's manifest `messaging` list). The header is parsed once, from a
+ * single read of TX under the caller's lock; delivery uses that copy, so a
+ * second vCPU rewriting TX meanwhile cannot change what was checked.
  */
-static void call_msg_send2(struct vcpu *v)
+static struct ffa_value call_msg_send2(struct vcpu *v, uint32_t version)
 {
 	struct partition *p = v->part;
 	struct partition *to;
@@ -589,60 +595,40 @@ static void call_msg_send2(struct vcpu *v)
 	int32_t err;
 
 	if (w(v, 1) != 0 || (w(v, 2) & ~FFA_MSG_SEND2_DELAY_SRI) != 0) {
-		ret_error(v, FFA_INVALID_PARAMETERS);
-		return;
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
-	/* Peek at the header under our lock to find the receiver. */
 	lp = partition_lock(p);
 	mb = p->mailbox;
-	err = mb.tx == 0 ? FFA_DENIED
-			 : ffa_msg_parse(va_from_pa(pa_init(mb.tx)),
-					 mb.page_count * FFA_PAGE_SIZE,
-					 p->ffa_version, &msg);
+	err = !mailbox_mapped(&mb)
+		  ? FFA_DENIED
+		  : ffa_msg_parse(partition_va(mb.tx), mailbox_size(&mb),
+				  version, &msg);
 	partition_unlock(&lp);
 	if (err != 0) {
-		ret_error(v, err);
-		return;
+		return ffa_error(err);
 	}
 	if (msg.sender != own_id(v) || msg.receiver == own_id(v) ||
-	    (to = vm_find(msg.receiver)) == NULL ||
+	    (to = partition_find(msg.receiver)) == NULL ||
 	    (!uuid_is_nil(msg.uuid) &&
 	     memcmp(msg.uuid, to->m->uuid, 16) != 0)) {
-		ret_error(v, FFA_INVALID_PARAMETERS);
-		return;
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	if (!may_message(p, msg.receiver)) {
-		ret_error(v, FFA_DENIED);
-		return;
+		return ffa_error(FFA_DENIED);
 	}
 	partition_lock_pair(p, to, &lp, &lt);
-	/* The TX contents may have changed since the peek: parse again and
-	 * require the same sender and receiver. */
-	if (p->mailbox.tx == 0) {
+	if (ipa_addr(p->mailbox.tx) != ipa_addr(mb.tx) ||
+	    p->mailbox.page_count != mb.page_count) {
+		/* the caller unmapped or replaced its buffers meanwhile */
 		err = FFA_DENIED;
 	} else {
-		struct ffa_msg again;
-
-		err = ffa_msg_parse(va_from_pa(pa_init(p->mailbox.tx)),
-				    p->mailbox.page_count * FFA_PAGE_SIZE,
-				    p->ffa_version, &again);
-		if (err == 0 && (again.sender != msg.sender ||
-				 again.receiver != msg.receiver)) {
-			err = FFA_INVALID_PARAMETERS;
-		}
-		if (err == 0) {
-			err = to->state == PARTITION_RUNNING
-				  ? deliver_indirect(p, to, &again)
-				  : FFA_BUSY;
-		}
+		err = to->state == PARTITION_RUNNING
+			  ? deliver_indirect(p, to, &msg)
+			  : FFA_BUSY;
 	}
 	partition_unlock(&lt);
 	partition_unlock(&lp);
-	if (err != 0) {
-		ret_error(v, err);
-	} else {
-		ret_success(v, 0, 0);
-	}
+	return err != 0 ? ffa_error(err) : ffa_success(0, 0);
 }
 
 /* --- Direct messages ----------------------------------------------------- */
@@ -654,35 +640,36 @@ static bool is_req2(uint32_t fn)
 }
 
 /*
- * Copies the message registers of `from` into `to` as the result of its
+ * The message registers of `from` as the result of the receiving vCPU's
  * wait: x0 = `fn`, x1 = endpoints, then the payload (x3..x7, or x2..x17
  * for REQ2/RESP2 where x2/x3 carry the UUID); every other register up to
  * x17 is zero. 32-bit calls pass the low halves only.
  */
-static void copy_message(struct vcpu *to, const struct vcpu *from, uint32_t fn,
-			 uint32_t endpoints)
+static struct ffa_value message_value(const struct vcpu *from, uint32_t fn,
+				      uint32_t endpoints)
 {
-	struct arch_regs *r = &to->regs;
 	const struct arch_regs *s = &from->regs;
 	uint64_t mask = (fn & (1u << 30)) ? ~0ull : 0xffffffffull;
+	struct ffa_value r;
 
-	r->x[0] = fn;
-	r->x[1] = endpoints;
-	if (is_req2(fn)) {
-		for (int i = 2; i < 18; i++) {
-			r->x[i] = s->x[i];
-		}
-		if (fn == FFA_MSG_SEND_DIRECT_RESP2) {
-			r->x[2] = 0;
-			r->x[3] = 0;
-		}
-		return;
+	r.x[0] = fn;
+	r.x[1] = endpoints;
+	if (fn == FFA_MSG_SEND_DIRECT_REQ2) {
+		FFA_COPY_REGS(r.x, s->x, 2, 16);
+	} else if (fn == FFA_MSG_SEND_DIRECT_RESP2) {
+		r.x[2] = 0;
+		r.x[3] = 0;
+		FFA_COPY_REGS(r.x, s->x, 4, 14);
+	} else {
+		r.x[2] = 0;
+		r.x[3] = s->x[3] & mask;
+		r.x[4] = s->x[4] & mask;
+		r.x[5] = s->x[5] & mask;
+		r.x[6] = s->x[6] & mask;
+		r.x[7] = s->x[7] & mask;
+		FFA_ZERO_REGS(r.x, 8, FFA_VALUE_REGS - 8);
 	}
-	r->x[2] = 0;
-	for (int i = 3; i < 8; i++) {
-		r->x[i] = s->x[i] & mask;
-	}
-	clear_extended(r);
+	return r;
 }
 
 /*
@@ -690,7 +677,7 @@ static void copy_message(struct vcpu *to, const struct vcpu *from, uint32_t fn,
  * receiver must be in the caller's `messaging` list (else DENIED) and have
  * a vCPU in MSG_WAIT (else BUSY). The caller blocks until the response.
  */
-static void call_direct_req(struct vcpu *v, uint32_t fn)
+static struct ffa_value call_direct_req(struct vcpu *v, uint32_t fn)
 {
 	uint32_t endpoints = w(v, 1);
 	struct partition *p = v->part;
@@ -703,9 +690,8 @@ static void call_direct_req(struct vcpu *v, uint32_t fn)
 	if (ffa_sender(endpoints) != own_id(v) ||
 	    ffa_receiver(endpoints) == own_id(v) ||
 	    (!is_req2(fn) && w(v, 2) != 0) ||
-	    (to = vm_find(ffa_receiver(endpoints))) == NULL) {
-		ret_error(v, FFA_INVALID_PARAMETERS);
-		return;
+	    (to = partition_find(ffa_receiver(endpoints))) == NULL) {
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	if (is_req2(fn)) {
 		uint32_t words[4] = {w(v, 2), (uint32_t)(v->regs.x[2] >> 32),
@@ -714,23 +700,22 @@ static void call_direct_req(struct vcpu *v, uint32_t fn)
 
 		uuid_from_words(uuid, words);
 		if (!uuid_is_nil(uuid) && memcmp(uuid, to->m->uuid, 16) != 0) {
-			ret_error(v, FFA_INVALID_PARAMETERS);
-			clear_extended(&v->regs);
-			return;
+			return ffa_error(FFA_INVALID_PARAMETERS);
 		}
 	}
 	if (!may_message(p, to->m->id)) {
-		err = FFA_DENIED;
-		goto error;
+		return ffa_error(FFA_DENIED);
 	}
 	partition_lock_pair(p, to, &lp, &lt);
 	t = to->state == PARTITION_RUNNING ? waiting_vcpu(to) : NULL;
 	if (t == NULL) {
 		err = FFA_BUSY;
-	} else if (is_req2(fn) && to->ffa_version < FFA_VERSION_1_2) {
+	} else if (is_req2(fn) && partition_ffa_version(to) < FFA_VERSION_1_2) {
 		err = FFA_DENIED;
 	} else {
-		copy_message(t, v, fn, endpoints);
+		struct ffa_value msg = message_value(v, fn, endpoints);
+
+		ffa_value_deliver(&t->regs, &msg, true);
 		t->serving = v;
 		t->serving_generation = v->generation;
 		t->serving_kind =
@@ -738,18 +723,11 @@ static void call_direct_req(struct vcpu *v, uint32_t fn)
 		v->awaiting = t;
 		v->awaiting_generation = t->generation;
 		v->wait = VCPU_WAIT_RESPONSE;
-		vm_vcpu_resume(t);
+		vcpu_resume(t);
 	}
 	partition_unlock(&lt);
 	partition_unlock(&lp);
-	if (err == 0) {
-		return;
-	}
-error:
-	ret_error(v, err);
-	if (is_req2(fn)) {
-		clear_extended(&v->regs);
-	}
+	return err != 0 ? ffa_error(err) : ffa_blocked();
 }
 
 /*
@@ -759,48 +737,45 @@ error:
  * resumes with the response; the caller goes back to receiving, as after
  * MSG_WAIT (its RX buffer is not released).
  */
-static void call_direct_resp(struct vcpu *v, uint32_t fn)
+static struct ffa_value call_direct_resp(struct vcpu *v, uint32_t fn)
 {
 	uint32_t endpoints = w(v, 1);
 	struct vcpu *req = v->serving;
 	struct partition *p = v->part;
 	struct partition_locked lp;
 	struct partition_locked lr;
+	struct ffa_value ret;
 	enum ffa_direct_kind kind =
 	    is_req2(fn) ? FFA_DIRECT_REQ2 : FFA_DIRECT_REQ;
 
 	if (req == NULL || v->serving_kind != kind) {
-		ret_error(v, FFA_DENIED);
-		goto fail;
+		return ffa_error(FFA_DENIED);
 	}
 	if (ffa_sender(endpoints) != own_id(v) ||
 	    ffa_receiver(endpoints) != req->part->m->id ||
 	    (!is_req2(fn) && w(v, 2) != 0) ||
 	    (is_req2(fn) && (v->regs.x[2] != 0 || v->regs.x[3] != 0))) {
-		ret_error(v, FFA_INVALID_PARAMETERS);
-		goto fail;
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	partition_lock_pair(p, req->part, &lp, &lr);
 	/* A requester that went off meanwhile gets nothing. */
 	if (req->generation == v->serving_generation &&
 	    req->wait == VCPU_WAIT_RESPONSE && req->awaiting == v) {
-		copy_message(req, v, fn, endpoints);
+		struct ffa_value msg = message_value(v, fn, endpoints);
+
+		ffa_value_deliver(&req->regs, &msg, true);
 		req->awaiting = NULL;
-		vm_vcpu_resume(req);
+		vcpu_resume(req);
 	}
 	v->serving = NULL;
 	v->serving_kind = FFA_DIRECT_NONE;
-	wait_for_message(lp, v);
+	ret = wait_for_message(lp, v);
 	partition_unlock(&lr);
 	partition_unlock(&lp);
-	return;
-fail:
-	if (is_req2(fn)) {
-		clear_extended(&v->regs);
-	}
+	return ret;
 }
 
-void ffa_check_request_aborted(struct vcpu *v)
+void ffa_vcpu_check_aborted(struct vcpu *v)
 {
 	struct partition_locked lv;
 	struct partition_locked lt;
@@ -812,8 +787,9 @@ void ffa_check_request_aborted(struct vcpu *v)
 	partition_lock_pair(v->part, t->part, &lv, &lt);
 	if (v->wait == VCPU_WAIT_RESPONSE && v->awaiting == t &&
 	    t->generation != v->awaiting_generation) {
-		ret_error(v, FFA_ABORTED);
-		clear_extended(&v->regs);
+		struct ffa_value r = ffa_error(FFA_ABORTED);
+
+		ffa_value_deliver(&v->regs, &r, false);
 		v->awaiting = NULL;
 		v->wait = VCPU_RUNNABLE;
 	}
@@ -831,31 +807,32 @@ void ffa_check_request_aborted(struct vcpu *v)
  * FFA_RUN only when a message is in its RX buffer. INVALID_PARAMETERS for
  * an unknown target or the caller itself, DENIED for a vCPU that is off.
  */
-static void call_run(struct vcpu *v)
+static struct ffa_value call_run(struct vcpu *v)
 {
 	uint32_t target = w(v, 1);
-	struct partition *to = vm_find(ffa_sender(target));
+	struct partition *to = partition_find(ffa_sender(target));
 	struct partition_locked lt;
+	struct ffa_value ret;
 	struct vcpu *t;
 
 	if (to == NULL || ffa_receiver(target) >= to->m->vcpu_count ||
 	    (to == v->part && ffa_receiver(target) == v->index)) {
-		ret_error(v, FFA_INVALID_PARAMETERS);
-		return;
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	t = &to->vcpus[ffa_receiver(target)];
 	lt = partition_lock(to);
 	if (t->state == VCPU_OFF || to->state != PARTITION_RUNNING) {
-		ret_error(v, FFA_DENIED);
+		ret = ffa_error(FFA_DENIED);
 	} else {
 		if (t->wait == VCPU_WAIT_IDLE) {
-			vm_vcpu_resume(t);
+			vcpu_resume(t);
 		} else if (t->wait == VCPU_RUNNABLE) {
 			t->wake_pending = true;
 		}
-		ret_success(v, 0, 0);
+		ret = ffa_success(0, 0);
 	}
 	partition_unlock(&lt);
+	return ret;
 }
 
 /*
@@ -863,7 +840,7 @@ static void call_run(struct vcpu *v)
  * from w2 (32-bit: up to 24) or x2 (64-bit: up to 128). They join the
  * vCPU's console line; '\n' ends it.
  */
-static void call_console_log(struct vcpu *v, uint32_t fn)
+static struct ffa_value call_console_log(struct vcpu *v, uint32_t fn)
 {
 	bool wide = fn == FFA_CONSOLE_LOG_64;
 	uint32_t per_reg = wide ? 8 : 4;
@@ -871,88 +848,172 @@ static void call_console_log(struct vcpu *v, uint32_t fn)
 	uint32_t count = w(v, 1);
 
 	if (count == 0 || count > max || (wide && (v->regs.x[1] >> 32) != 0)) {
-		ret_error(v, FFA_INVALID_PARAMETERS);
-		return;
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	for (uint32_t i = 0; i < count; i++) {
 		uint64_t reg = v->regs.x[2 + i / per_reg];
 
 		vconsole_putc(v, (char)(reg >> (8 * (i % per_reg))));
 	}
-	ret_success(v, 0, 0);
-	if (wide) {
-		clear_extended(&v->regs);
+	return ffa_success(0, 0);
+}
+
+/* --- Life cycle ---------------------------------------------------------- */
+
+/* FF-A properties of a partition: it sends (direct and indirect) when its
+ * manifest lists messaging targets, receives when another lists it. */
+static uint32_t ffa_properties(const struct partition *p)
+{
+	uint32_t props = FFA_PROP_AARCH64;
+
+	if (p->m->messaging_count > 0) {
+		props |= FFA_PROP_DIRECT_REQ_SEND | FFA_PROP_DIRECT_REQ2_SEND |
+			 FFA_PROP_INDIRECT_MSG;
 	}
+	for (uint32_t i = 0; i < bulkhead_manifest.partition_count; i++) {
+		const struct manifest_partition *o =
+		    &bulkhead_manifest.partitions[i];
+
+		for (uint32_t j = 0; j < o->messaging_count; j++) {
+			if (o->messaging[j] == p->m->id) {
+				props |= FFA_PROP_DIRECT_REQ_RECV |
+					 FFA_PROP_DIRECT_REQ2_RECV |
+					 FFA_PROP_INDIRECT_MSG;
+			}
+		}
+	}
+	return props;
+}
+
+void ffa_partition_init(struct partition *p)
+{
+	p->ffa_properties = ffa_properties(p);
+	p->ffa_version = FFA_VERSION_IMPLEMENTED;
+	p->mailbox = (struct ffa_mailbox){0};
+}
+
+void ffa_vcpu_stopped(struct vcpu *v)
+{
+	v->awaiting = NULL;
+	if (v->serving != NULL) {
+		/* its requester finds the request aborted */
+		cpu_kick(v->serving->cpu);
+		v->serving = NULL;
+		v->serving_kind = FFA_DIRECT_NONE;
+	}
+}
+
+void ffa_partition_stopped(struct partition_locked locked)
+{
+	struct partition *p = locked.p;
+
+	ffa_mem_partition_stopped(locked);
+	p->ffa_version = FFA_VERSION_IMPLEMENTED;
+	p->mailbox = (struct ffa_mailbox){0};
 }
 
 /* --- Dispatch ------------------------------------------------------------ */
 
+/*
+ * The negotiated version, fixed by this call if it is the partition's
+ * first FF-A call other than FFA_VERSION. Read once per call, so every
+ * layout decision within the call agrees.
+ */
+static uint32_t fix_version(struct partition *p)
+{
+	uint32_t word = __atomic_load_n(&p->ffa_version, __ATOMIC_ACQUIRE);
+
+	if (!(word & FFA_VERSION_FIXED)) {
+		word = __atomic_or_fetch(&p->ffa_version, FFA_VERSION_FIXED,
+					 __ATOMIC_ACQ_REL);
+	}
+	return word & ~FFA_VERSION_FIXED;
+}
+
+/*
+ * Writes the result a handler returned to the caller's registers: the one
+ * place that does (unless the caller now waits, FFA_VALUE_BLOCKED). Each
+ * case of ffa_handle ends here, so the compiler writes each result
+ * straight from where it was computed.
+ */
+static inline __attribute__((always_inline)) void
+finish(struct vcpu *v, uint32_t fn, struct ffa_value r)
+{
+	if (r.x[0] != FFA_VALUE_BLOCKED) {
+		ffa_value_write(&v->regs, fn, &r);
+	}
+}
+
 void ffa_handle(struct vcpu *v)
 {
 	uint32_t fn = (uint32_t)v->regs.x[0];
+	uint32_t version;
 
 	if (fn == FFA_VERSION) {
-		call_version(v);
+		finish(v, fn, call_version(v));
 		return;
 	}
-	v->part->ffa_version_locked = true;
-	if (!available(v, fn)) {
-		ret_error(v, FFA_NOT_SUPPORTED);
+	version = fix_version(v->part);
+	if (!available(version, fn)) {
+		finish(v, fn, ffa_error(FFA_NOT_SUPPORTED));
 		return;
 	}
 	switch (fn) {
 	case FFA_ID_GET:
-		ret_success(v, own_id(v), 0);
+		finish(v, fn, ffa_success(own_id(v), 0));
 		break;
 	case FFA_FEATURES:
-		call_features(v);
+		finish(v, fn, call_features(v, version));
 		break;
 	case FFA_PARTITION_INFO_GET:
-		call_partition_info_get(v);
+		finish(v, fn, call_partition_info_get(v, version));
 		break;
-	case FFA_PARTITION_INFO_GET_REGS:
-		call_partition_info_get_regs(v);
+	case FFA_PARTITION_INFO_GET_REGS: {
+		struct ffa_value r = call_partition_info_get_regs(v);
+
+		ffa_value_write_full(&v->regs, &r);
 		break;
+	}
 	case FFA_RXTX_MAP_32:
 	case FFA_RXTX_MAP_64:
-		call_rxtx_map(v, fn);
+		finish(v, fn, call_rxtx_map(v, fn));
 		break;
 	case FFA_RXTX_UNMAP:
 	case FFA_RX_RELEASE:
-		call_mailbox(v, fn);
+		finish(v, fn, call_mailbox(v, fn));
 		break;
 	case FFA_MSG_SEND2:
-		call_msg_send2(v);
+		finish(v, fn, call_msg_send2(v, version));
 		break;
 	case FFA_MSG_WAIT:
-		call_msg_wait(v);
+		finish(v, fn, call_msg_wait(v, version));
 		break;
 	case FFA_MSG_SEND_DIRECT_REQ_32:
 	case FFA_MSG_SEND_DIRECT_REQ_64:
 	case FFA_MSG_SEND_DIRECT_REQ2:
-		call_direct_req(v, fn);
+		finish(v, fn, call_direct_req(v, fn));
 		break;
 	case FFA_MSG_SEND_DIRECT_RESP_32:
 	case FFA_MSG_SEND_DIRECT_RESP_64:
 	case FFA_MSG_SEND_DIRECT_RESP2:
-		call_direct_resp(v, fn);
+		finish(v, fn, call_direct_resp(v, fn));
 		break;
 	case FFA_YIELD:
 		/* The vCPU keeps its CPU: nothing else would run there. */
-		ret_success(v, 0, 0);
+		finish(v, fn, ffa_success(0, 0));
 		break;
 	case FFA_RUN:
-		call_run(v);
+		finish(v, fn, call_run(v));
 		break;
 	case FFA_CONSOLE_LOG_32:
 	case FFA_CONSOLE_LOG_64:
-		call_console_log(v, fn);
+		finish(v, fn, call_console_log(v, fn));
 		break;
 	default:
 		/* the memory calls; everything else (ERROR, SUCCESS,
 		 * INTERRUPT and RETRIEVE_RESP are answers, not requests) gets
 		 * NOT_SUPPORTED there */
-		ffa_mem_handle(v, fn);
+		finish(v, fn, ffa_mem_handle(v, fn, version));
 		break;
 	}
 }

@@ -11,9 +11,10 @@
  * in fragments (MEM_FRAG_RX from the borrower, answered MEM_FRAG_TX).
  * Fragments after the first hold whole constituents.
  *
- * Lock order: partition locks in ID order (partition_lock_pair), then
- * mem_lock (the transaction table and the grants' counters), then the
- * console lock.
+ * Locks (order in core/include/core/partition.h): the partitions a call
+ * involves, in ID order, then the transaction table (mem_table_lock:
+ * the table and the grants' counters); a function that needs the table
+ * locked takes a `struct mem_table_locked`.
  *
  * Page states in the owner's stage 2 (the manifest maps RAM RWX, owned,
  * exclusive): a page may be sent when it is owned, exclusive, valid,
@@ -23,8 +24,8 @@
  */
 #include <bulkhead/ffa.h>
 #include <core/arch.h>
-#include <core/log.h>
 #include <core/ffa.h>
+#include <core/log.h>
 #include <string.h>
 
 enum mem_type {
@@ -55,6 +56,7 @@ enum tx_state {
 struct mem_transaction {
 	enum tx_state state;
 	uint32_t generation;
+	uint32_t slot; /* its index in the table (set when claimed) */
 	enum mem_type type;
 	struct partition *owner;
 	uint32_t owner_mode; /* the pages' mode before the send */
@@ -79,6 +81,23 @@ struct mem_transaction {
 };
 
 static struct spinlock mem_lock = SPINLOCK_INIT;
+
+/* Proof that the caller holds the transaction table's lock. */
+struct mem_table_locked {
+	struct spinlock *lock;
+};
+
+static struct mem_table_locked mem_table_lock(void)
+{
+	sl_lock(&mem_lock);
+	return (struct mem_table_locked){&mem_lock};
+}
+
+static void mem_table_unlock(struct mem_table_locked *locked)
+{
+	sl_unlock(locked->lock);
+	locked->lock = NULL;
+}
 static struct mem_transaction transactions[CONFIG_FFA_MEM_MAX_TRANSACTIONS];
 /* Pages outstanding per grant (index into bulkhead_manifest.grants). */
 static uint32_t grant_outstanding[CONFIG_MAX_GRANTS + 1];
@@ -89,17 +108,17 @@ static uint32_t grant_outstanding[CONFIG_MAX_GRANTS + 1];
 static uint64_t handle_of(const struct mem_transaction *tx)
 {
 	return FFA_MEM_HANDLE_HYPERVISOR |
-	       ((uint64_t)tx->generation << HANDLE_GENERATION_SHIFT) |
-	       (uint64_t)(tx - transactions);
+	       ((uint64_t)tx->generation << HANDLE_GENERATION_SHIFT) | tx->slot;
 }
 
-/* The transaction `handle` names in `state`, or NULL. Caller holds
- * mem_lock. */
-static struct mem_transaction *find_in(uint64_t handle, enum tx_state state)
+/* The transaction `handle` names in `state`, or NULL. */
+static struct mem_transaction *find_in(struct mem_table_locked table,
+				       uint64_t handle, enum tx_state state)
 {
 	uint64_t slot = handle & HANDLE_SLOT_MASK;
 	struct mem_transaction *tx;
 
+	(void)table;
 	if (!(handle & FFA_MEM_HANDLE_HYPERVISOR) ||
 	    slot >= CONFIG_FFA_MEM_MAX_TRANSACTIONS) {
 		return NULL;
@@ -111,9 +130,10 @@ static struct mem_transaction *find_in(uint64_t handle, enum tx_state state)
 	return tx;
 }
 
-static struct mem_transaction *find(uint64_t handle)
+static struct mem_transaction *find(struct mem_table_locked table,
+				    uint64_t handle)
 {
-	return find_in(handle, TX_LIVE);
+	return find_in(table, handle, TX_LIVE);
 }
 
 /* Ends a transaction: its slot is free and its handle stale. */
@@ -125,24 +145,22 @@ static void release(struct mem_transaction *tx)
 
 /* --- helpers -------------------------------------------------------------- */
 
-typedef int32_t (*caller_op)(struct vcpu *v);
+typedef struct ffa_value (*caller_op)(struct vcpu *v,
+				      struct mem_table_locked table,
+				      uint32_t version);
 
-/* Runs `op` for a call that touches only the caller and the table: the
- * caller's lock, then mem_lock, are held; an error it returns becomes
- * FFA_ERROR (it sets the registers itself on success). */
-static inline __attribute__((always_inline)) void
-with_caller_locked(struct vcpu *v, caller_op op)
+/* Runs `op` for a call that touches only the caller and the table, with
+ * the caller's lock and then the table's held. */
+static inline __attribute__((always_inline)) struct ffa_value
+with_caller_locked(struct vcpu *v, caller_op op, uint32_t version)
 {
 	struct partition_locked locked = partition_lock(v->part);
-	int32_t err;
+	struct mem_table_locked table = mem_table_lock();
+	struct ffa_value ret = op(v, table, version);
 
-	sl_lock(&mem_lock);
-	err = op(v);
-	sl_unlock(&mem_lock);
+	mem_table_unlock(&table);
 	partition_unlock(&locked);
-	if (err != 0) {
-		ffa_set_error(&v->regs, err);
-	}
+	return ret;
 }
 
 /* The handle a call passes in w1 (low half) and w2 (high half). */
@@ -164,11 +182,13 @@ static bool overlaps(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end)
 static bool touches_mailbox(const struct partition *p, uint64_t begin,
 			    uint64_t end)
 {
-	uint64_t size = (uint64_t)p->mailbox.page_count * FFA_PAGE_SIZE;
+	const struct ffa_mailbox *mb = &p->mailbox;
+	uint64_t tx = ipa_addr(mb->tx);
+	uint64_t rx = ipa_addr(mb->rx);
 
-	return p->mailbox.tx != 0 &&
-	       (overlaps(begin, end, p->mailbox.tx, p->mailbox.tx + size) ||
-		overlaps(begin, end, p->mailbox.rx, p->mailbox.rx + size));
+	return mailbox_mapped(mb) &&
+	       (overlaps(begin, end, tx, tx + mailbox_size(mb)) ||
+		overlaps(begin, end, rx, rx + mailbox_size(mb)));
 }
 
 static uint32_t perms_to_mode(uint8_t perms)
@@ -256,20 +276,20 @@ static void s2_init(struct s2_update *u, struct partition *p,
 
 static bool s2_prepare(struct s2_update *u)
 {
-	return mm_prepare(&u->p->ptable, u->changes, u->count, vm_pool(),
-			  &u->reserve);
+	return mm_prepare(&u->p->ptable, u->changes, u->count,
+			  partition_pool(u->p), &u->reserve);
 }
 
 static void s2_abandon(struct s2_update *u)
 {
-	mpool_give_all(vm_pool(), &u->reserve);
+	mpool_give_all(partition_pool(u->p), &u->reserve);
 }
 
 static void s2_commit(struct s2_update *u)
 {
 	mm_commit(&u->p->ptable, u->changes, u->count, &u->reserve);
 	if (u->reserve.count != 0) { /* private: no lock needed to look */
-		mpool_give_all(vm_pool(), &u->reserve);
+		mpool_give_all(partition_pool(u->p), &u->reserve);
 	}
 }
 
@@ -278,11 +298,11 @@ static void zero_pages(const struct mem_transaction *tx)
 	for (uint32_t i = 0; i < tx->constituent_count; i++) {
 		const struct ffa_mem_constituent *c = &tx->constituents[i];
 
-		memset(va_from_pa(pa_init(c->address)), 0,
-		       (size_t)c->page_count * FFA_PAGE_SIZE);
-		arch_sync_memory_for_guest(va_from_pa(pa_init(c->address)),
-					   (size_t)c->page_count *
-					       FFA_PAGE_SIZE);
+		void *va = partition_va(ipa_init(c->address));
+
+		memset(va, 0, (size_t)c->page_count * FFA_PAGE_SIZE);
+		arch_sync_memory_for_guest(va, (size_t)c->page_count *
+						   FFA_PAGE_SIZE);
 	}
 }
 
@@ -290,16 +310,15 @@ static void zero_pages(const struct mem_transaction *tx)
  * p's lock. */
 static int32_t read_tx(struct vcpu *v, void *copy, uint32_t len)
 {
-	struct partition *p = v->part;
-	uint64_t tx_size = (uint64_t)p->mailbox.page_count * FFA_PAGE_SIZE;
+	const struct ffa_mailbox *mb = &v->part->mailbox;
 
-	if (p->mailbox.tx == 0) {
+	if (!mailbox_mapped(mb)) {
 		return FFA_DENIED;
 	}
-	if (len == 0 || len > tx_size) {
+	if (len == 0 || len > mailbox_size(mb)) {
 		return FFA_INVALID_PARAMETERS;
 	}
-	memcpy(copy, va_from_pa(pa_init(p->mailbox.tx)), len);
+	memcpy(copy, partition_va(mb->tx), len);
 	return 0;
 }
 
@@ -383,7 +402,7 @@ static int32_t check_receivers(enum mem_type type,
 
 	for (uint32_t i = 0; i < d->receiver_count; i++) {
 		const struct ffa_mem_receiver *r = &d->receivers[i];
-		struct partition *b = vm_find(r->id);
+		struct partition *b = partition_find(r->id);
 		uint8_t data = r->permissions & FFA_MEM_DATA_MASK;
 		const struct manifest_grant *g;
 
@@ -448,10 +467,12 @@ static int32_t check_pages(struct mem_transaction *tx)
 	return 0;
 }
 
-static struct mem_transaction *free_slot(void)
+static struct mem_transaction *free_slot(struct mem_table_locked table)
 {
+	(void)table;
 	for (uint32_t i = 0; i < CONFIG_FFA_MEM_MAX_TRANSACTIONS; i++) {
 		if (transactions[i].state == TX_FREE) {
+			transactions[i].slot = i;
 			return &transactions[i];
 		}
 	}
@@ -504,10 +525,11 @@ static void sort_constituents(struct ffa_mem_constituent *c, uint32_t n)
 /*
  * A send whose descriptor has arrived whole: puts the constituents in
  * address order, checks them, the receivers and the pages, and commits.
- * Caller holds the owner's lock and mem_lock; on error the slot is left
- * as it was (the caller releases it if it was claimed for fragments).
+ * Caller holds the owner's lock; on error the slot is left as it was (the
+ * caller releases it if it was claimed for fragments).
  */
-static int32_t complete_send(struct vcpu *v, struct mem_transaction *tx,
+static int32_t complete_send(struct vcpu *v, struct mem_table_locked table,
+			     struct mem_transaction *tx,
 			     const struct ffa_mem_transaction *d)
 {
 	struct s2_update *u = cpu_update(v, 0);
@@ -552,33 +574,41 @@ static int32_t complete_send(struct vcpu *v, struct mem_transaction *tx,
 	tx->flags = d->flags;
 	tx->tag = d->tag;
 	tx->state = TX_LIVE;
-	ffa_set_result(&v->regs, FFA_SUCCESS_32, 0, (uint32_t)handle_of(tx),
-		       handle_of(tx) >> 32);
+	(void)table;
 	return 0;
 }
 
-/* Asks the sender for the next fragment, at byte `offset`. */
-static void want_fragment(struct vcpu *v, const struct mem_transaction *tx)
+static struct ffa_value send_done(const struct mem_transaction *tx)
+{
+	return ffa_result(FFA_SUCCESS_32, 0, (uint32_t)handle_of(tx),
+			  handle_of(tx) >> 32);
+}
+
+/* Asks the sender for the next fragment, at byte `received_length`. */
+static struct ffa_value want_fragment(const struct mem_transaction *tx)
 {
 	uint64_t handle = handle_of(tx);
 
-	ffa_set_result(&v->regs, FFA_MEM_FRAG_RX, (uint32_t)handle,
-		       handle >> 32, tx->received_length);
+	return ffa_result(FFA_MEM_FRAG_RX, (uint32_t)handle, handle >> 32,
+			  tx->received_length);
 }
 
-static void call_send(struct vcpu *v, enum mem_type type)
+static struct ffa_value call_send(struct vcpu *v, enum mem_type type,
+				  uint32_t version)
 {
 	struct partition *p = v->part;
 	uint8_t *buf = cpu_scratch(v);
 	struct ffa_mem_transaction d;
 	struct mem_transaction *tx;
 	struct partition_locked locked = partition_lock(p);
+	struct mem_table_locked table;
+	struct ffa_value ret;
 	uint32_t len = 0;
 	uint32_t total = 0;
 	int32_t err = read_descriptor(v, buf, true, &len, &total);
 
 	if (err == 0) {
-		err = ffa_mem_parse_first(buf, len, total, p->ffa_version, &d);
+		err = ffa_mem_parse_first(buf, len, total, version, &d);
 	}
 	if (err == 0) {
 		err = check_send_header(type, &d, p);
@@ -586,8 +616,8 @@ static void call_send(struct vcpu *v, enum mem_type type)
 	if (err == 0 && d.constituent_count > CONFIG_FFA_MEM_MAX_CONSTITUENTS) {
 		err = FFA_NO_MEMORY;
 	}
-	sl_lock(&mem_lock);
-	tx = err == 0 ? free_slot() : NULL;
+	table = mem_table_lock();
+	tx = err == 0 ? free_slot(table) : NULL;
 	if (err == 0 && tx == NULL) {
 		err = FFA_NO_MEMORY;
 	}
@@ -608,16 +638,15 @@ static void call_send(struct vcpu *v, enum mem_type type)
 		tx->total_length = total;
 		tx->received_length = len;
 		tx->state = TX_SENDING;
-		want_fragment(v, tx);
+		ret = want_fragment(tx);
 	} else {
-		err = complete_send(v, tx, &d);
+		err = complete_send(v, table, tx, &d);
+		ret = send_done(tx);
 	}
 out:
-	sl_unlock(&mem_lock);
+	mem_table_unlock(&table);
 	partition_unlock(&locked);
-	if (err != 0) {
-		ffa_set_error(&v->regs, err);
-	}
+	return err != 0 ? ffa_error(err) : ret;
 }
 
 /*
@@ -625,17 +654,20 @@ out:
  * constituents), w4 = 0. Only the sender of a transaction still being
  * sent; any error ends that transaction (nothing was changed for it).
  */
-static int32_t frag_tx(struct vcpu *v)
+static struct ffa_value frag_tx(struct vcpu *v, struct mem_table_locked table,
+				uint32_t version)
 {
 	struct partition *p = v->part;
 	uint64_t handle = handle_arg(v);
 	uint32_t len = (uint32_t)v->regs.x[3];
-	struct mem_transaction *tx = find_in(handle, TX_SENDING);
+	struct mem_transaction *tx = find_in(table, handle, TX_SENDING);
+	struct ffa_value ret;
 	int32_t err;
 
+	(void)version;
 	if (tx == NULL || tx->owner != p || (uint32_t)v->regs.x[4] != 0) {
 		/* not this caller's send: leave it alone */
-		return FFA_INVALID_PARAMETERS;
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	if (len % FFA_MEM_CONSTITUENT_SIZE != 0 ||
 	    len > tx->total_length - tx->received_length) {
@@ -654,20 +686,17 @@ static int32_t frag_tx(struct vcpu *v)
 		tx->received += len / FFA_MEM_CONSTITUENT_SIZE;
 		tx->received_length += len;
 		if (tx->received_length < tx->total_length) {
-			want_fragment(v, tx);
+			ret = want_fragment(tx);
 		} else {
-			err = complete_send(v, tx, &tx->desc);
+			err = complete_send(v, table, tx, &tx->desc);
+			ret = send_done(tx);
 		}
 	}
 	if (err != 0) {
 		release(tx);
+		return ffa_error(err);
 	}
-	return err;
-}
-
-static void call_frag_tx(struct vcpu *v)
-{
-	with_caller_locked(v, frag_tx);
+	return ret;
 }
 
 /* --- retrieve ------------------------------------------------------------- */
@@ -758,11 +787,12 @@ static uint32_t borrower_mode(const struct mem_transaction *tx, uint8_t perms)
 	}
 }
 
-/* The retrieve response for `b` from byte `offset` on, as much as fits in
- * its RX; its whole length goes to *total. */
+/* The retrieve response for `b` (FF-A `version` layout) from byte
+ * `offset` on, as much as fits in its RX; its whole length goes to
+ * *total. */
 static uint32_t write_response(const struct mem_transaction *tx,
-			       const struct mem_borrower *b, uint32_t offset,
-			       uint32_t *total)
+			       const struct mem_borrower *b, uint32_t version,
+			       uint32_t offset, uint32_t *total)
 {
 	struct partition *p = b->part;
 	struct ffa_mem_transaction d; /* only what the builder reads */
@@ -784,29 +814,28 @@ static uint32_t write_response(const struct mem_transaction *tx,
 		d.receivers[i].flags = o->flags;
 		memset(d.receivers[i].impdef, 0, sizeof(d.receivers[i].impdef));
 	}
-	return ffa_mem_build_fragment(va_from_pa(pa_init(p->mailbox.rx)),
-				      p->mailbox.page_count * FFA_PAGE_SIZE,
-				      p->ffa_version, &d, tx->constituents,
-				      offset, total);
+	return ffa_mem_build_fragment(partition_va(p->mailbox.rx),
+				      mailbox_size(&p->mailbox), version, &d,
+				      tx->constituents, offset, total);
 }
 
-/* Owner of the transaction `handle` names, read under mem_lock (the caller
- * locks the partitions, then looks the handle up again). */
+/* Owner of the transaction `handle` names, read under the table lock
+ * (the caller locks the partitions, then looks the handle up again). */
 static struct partition *owner_of(uint64_t handle)
 {
-	struct mem_transaction *tx;
-	struct partition *owner;
+	struct mem_table_locked table = mem_table_lock();
+	struct mem_transaction *tx = find(table, handle);
+	struct partition *owner = tx != NULL ? tx->owner : NULL;
 
-	sl_lock(&mem_lock);
-	tx = find(handle);
-	owner = tx != NULL ? tx->owner : NULL;
-	sl_unlock(&mem_lock);
+	mem_table_unlock(&table);
 	return owner;
 }
 
-static int32_t retrieve(struct vcpu *v, const struct ffa_mem_transaction *d,
-			struct mem_transaction *tx)
+static struct ffa_value retrieve(struct vcpu *v, struct mem_table_locked table,
+				 const void *request,
+				 struct mem_transaction *tx, uint32_t version)
 {
+	const struct ffa_mem_transaction *d = request;
 	struct s2_update *bu = cpu_update(v, 0);
 	struct s2_update *ou = cpu_update(v, 1);
 	struct partition *p = v->part;
@@ -820,34 +849,34 @@ static int32_t retrieve(struct vcpu *v, const struct ffa_mem_transaction *d,
 	if (d->sender != tx->owner->m->id || d->tag != tx->tag ||
 	    (d->attributes != 0 &&
 	     d->attributes != FFA_MEM_ATTR_NORMAL_WB_IS)) {
-		return FFA_INVALID_PARAMETERS;
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	err = check_retrieve_flags(tx, d->flags);
 	if (err != 0) {
-		return err;
+		return ffa_error(err);
 	}
 	for (uint32_t i = 0; i < d->receiver_count; i++) {
 		if (borrower_of(tx, d->receivers[i].id) == NULL) {
-			return FFA_INVALID_PARAMETERS;
+			return ffa_error(FFA_INVALID_PARAMETERS);
 		}
 		if (d->receivers[i].id == p->m->id) {
 			asked = &d->receivers[i];
 		}
 	}
 	if (b == NULL || asked == NULL) {
-		return FFA_INVALID_PARAMETERS;
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	if (b->retrieved) {
-		return FFA_DENIED;
+		return ffa_error(FFA_DENIED);
 	}
 	err = retrieve_permissions(tx, b, asked->permissions, &granted);
 	if (err != 0) {
-		return err;
+		return ffa_error(err);
 	}
 	if ((d->flags &
 	     (FFA_MEM_RETRIEVE_ZERO_BEFORE | FFA_MEM_RETRIEVE_ZERO_AFTER)) &&
 	    (granted & FFA_MEM_DATA_MASK) != FFA_MEM_DATA_RW) {
-		return FFA_DENIED; /* clearing needs write access */
+		return ffa_error(FFA_DENIED); /* clearing needs write access */
 	}
 	for (uint32_t i = 0; i < tx->constituent_count; i++) {
 		const struct ffa_mem_constituent *c = &tx->constituents[i];
@@ -856,21 +885,21 @@ static int32_t retrieve(struct vcpu *v, const struct ffa_mem_transaction *d,
 		if (!mm_get_mode(&p->ptable, ipa_init(c->address),
 				 ipa_init(range_end(c)), &mode) ||
 		    mode != MM_MODE_ABSENT) {
-			return FFA_DENIED;
+			return ffa_error(FFA_DENIED);
 		}
 	}
-	if (p->mailbox.rx == 0 || p->mailbox.rx_owner != FFA_RX_HYPERVISOR) {
-		return FFA_BUSY;
+	if (!rx_free(&p->mailbox)) {
+		return ffa_error(FFA_BUSY);
 	}
 	s2_init(bu, p, tx, borrower_mode(tx, granted));
 	if (!s2_prepare(bu)) {
-		return FFA_NO_MEMORY;
+		return ffa_error(FFA_NO_MEMORY);
 	}
 	if (tx->type == MEM_DONATE) {
 		s2_init(ou, tx->owner, tx, MM_MODE_ABSENT);
 		if (!s2_prepare(ou)) {
 			s2_abandon(bu);
-			return FFA_NO_MEMORY;
+			return ffa_error(FFA_NO_MEMORY);
 		}
 	}
 	/* From here nothing can fail (the header always fits in RX). */
@@ -885,11 +914,10 @@ static int32_t retrieve(struct vcpu *v, const struct ffa_mem_transaction *d,
 	b->granted = granted;
 	b->zero_after = (d->flags & FFA_MEM_RETRIEVE_ZERO_AFTER) != 0;
 	b->mode = borrower_mode(tx, granted);
-	len = write_response(tx, b, 0, &total);
+	len = write_response(tx, b, version, 0, &total);
 	/* the rest, if any, with MEM_FRAG_RX */
 	b->frag_offset = len < total ? len : 0;
 	p->mailbox.rx_owner = FFA_RX_PARTITION;
-	ffa_set_result(&v->regs, FFA_MEM_RETRIEVE_RESP, total, len, 0);
 	if (tx->type == MEM_DONATE) {
 		/* ownership moved: the transaction is complete once the
 		 * response has been delivered */
@@ -900,11 +928,15 @@ static int32_t retrieve(struct vcpu *v, const struct ffa_mem_transaction *d,
 			release(tx);
 		}
 	}
-	return 0;
+	(void)table;
+	return ffa_result(FFA_MEM_RETRIEVE_RESP, total, len, 0);
 }
 
-typedef int32_t (*transaction_op)(struct vcpu *v, const void *request,
-				  struct mem_transaction *tx);
+typedef struct ffa_value (*transaction_op)(struct vcpu *v,
+					   struct mem_table_locked table,
+					   const void *request,
+					   struct mem_transaction *tx,
+					   uint32_t version);
 
 /*
  * Runs `op` on the transaction `handle` names for a borrower's call: finds
@@ -912,40 +944,34 @@ typedef int32_t (*transaction_op)(struct vcpu *v, const void *request,
  * the handle up again (it may have ended meanwhile). Unknown handles, and
  * the caller's own transactions, are INVALID_PARAMETERS.
  */
-static void on_transaction(struct vcpu *v, uint64_t handle, transaction_op op,
-			   const void *request)
+static struct ffa_value on_transaction(struct vcpu *v, uint64_t handle,
+				       transaction_op op, const void *request,
+				       uint32_t version)
 {
 	struct partition *p = v->part;
 	struct partition *owner = owner_of(handle);
 	struct partition_locked lp;
 	struct partition_locked lo;
+	struct mem_table_locked table;
 	struct mem_transaction *tx;
-	int32_t err;
+	struct ffa_value ret;
 
 	if (owner == NULL || owner == p) {
-		ffa_set_error(&v->regs, FFA_INVALID_PARAMETERS);
-		return;
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	partition_lock_pair(p, owner, &lp, &lo);
-	sl_lock(&mem_lock);
-	tx = find(handle);
-	err = tx == NULL || tx->owner != owner ? FFA_INVALID_PARAMETERS
-					       : op(v, request, tx);
-	sl_unlock(&mem_lock);
+	table = mem_table_lock();
+	tx = find(table, handle);
+	ret = tx == NULL || tx->owner != owner
+		  ? ffa_error(FFA_INVALID_PARAMETERS)
+		  : op(v, table, request, tx, version);
+	mem_table_unlock(&table);
 	partition_unlock(&lo);
 	partition_unlock(&lp);
-	if (err != 0) {
-		ffa_set_error(&v->regs, err);
-	}
+	return ret;
 }
 
-static int32_t retrieve_op(struct vcpu *v, const void *request,
-			   struct mem_transaction *tx)
-{
-	return retrieve(v, request, tx);
-}
-
-static void call_retrieve(struct vcpu *v)
+static struct ffa_value call_retrieve(struct vcpu *v, uint32_t version)
 {
 	struct partition *p = v->part;
 	uint8_t *buf = cpu_scratch(v);
@@ -959,13 +985,12 @@ static void call_retrieve(struct vcpu *v)
 	err = read_descriptor(v, buf, false, &len, &total);
 	partition_unlock(&lp);
 	if (err == 0) {
-		err = ffa_mem_parse(buf, len, p->ffa_version, false, &d);
+		err = ffa_mem_parse(buf, len, version, false, &d);
 	}
 	if (err != 0) {
-		ffa_set_error(&v->regs, err);
-		return;
+		return ffa_error(err);
 	}
-	on_transaction(v, d.handle, retrieve_op, &d);
+	return on_transaction(v, d.handle, retrieve, &d, version);
 }
 
 /*
@@ -973,43 +998,37 @@ static void call_retrieve(struct vcpu *v)
  * of the response it has so far), w4 = 0 → MEM_FRAG_TX(handle, length)
  * with the next fragment in its RX, which it must have released.
  */
-static int32_t frag_rx(struct vcpu *v)
+static struct ffa_value frag_rx(struct vcpu *v, struct mem_table_locked table,
+				uint32_t version)
 {
 	struct partition *p = v->part;
 	uint64_t handle = handle_arg(v);
 	uint32_t offset = (uint32_t)v->regs.x[3];
-	struct mem_transaction *tx = find(handle);
+	struct mem_transaction *tx = find(table, handle);
 	struct mem_borrower *b = NULL;
 	uint32_t len;
 	uint32_t total;
 
 	if (tx == NULL) {
-		tx = find_in(handle, TX_DONATED);
+		tx = find_in(table, handle, TX_DONATED);
 	}
 	if (tx != NULL) {
 		b = borrower_of(tx, p->m->id);
 	}
 	if (b == NULL || !b->retrieved || b->frag_offset == 0 ||
 	    offset != b->frag_offset || (uint32_t)v->regs.x[4] != 0) {
-		return FFA_INVALID_PARAMETERS;
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
-	if (p->mailbox.rx == 0 || p->mailbox.rx_owner != FFA_RX_HYPERVISOR) {
-		return FFA_BUSY;
+	if (!rx_free(&p->mailbox)) {
+		return ffa_error(FFA_BUSY);
 	}
-	len = write_response(tx, b, offset, &total);
+	len = write_response(tx, b, version, offset, &total);
 	b->frag_offset = offset + len < total ? offset + len : 0;
 	p->mailbox.rx_owner = FFA_RX_PARTITION;
-	ffa_set_result(&v->regs, FFA_MEM_FRAG_TX, (uint32_t)handle,
-		       handle >> 32, len);
 	if (tx->state == TX_DONATED && b->frag_offset == 0) {
 		release(tx);
 	}
-	return 0;
-}
-
-static void call_frag_rx(struct vcpu *v)
-{
-	with_caller_locked(v, frag_rx);
+	return ffa_result(FFA_MEM_FRAG_TX, (uint32_t)handle, handle >> 32, len);
 }
 
 /* --- relinquish and reclaim ----------------------------------------------- */
@@ -1024,21 +1043,24 @@ static bool held(const struct mem_transaction *tx)
 	return false;
 }
 
-/* Ends a transaction no borrower holds: the owner's pages get their mode
- * back (zeroed if asked) and the grants' counts fall. False (nothing
- * changed) when the page pool cannot supply the tables. Caller holds the
- * owner's lock and mem_lock. */
-static bool give_back(struct s2_update *u, struct mem_transaction *tx,
-		      bool zero)
+/*
+ * Ends a transaction no borrower holds: the owner's pages get their mode
+ * back (zeroed first if asked, so the owner never sees them unzeroed) and
+ * the grants' counts fall. False (nothing changed) when the page pool
+ * cannot supply the tables. Caller holds the owner's lock.
+ */
+static bool give_back(struct mem_table_locked table, struct s2_update *u,
+		      struct mem_transaction *tx, bool zero)
 {
+	(void)table;
 	s2_init(u, tx->owner, tx, tx->owner_mode);
 	if (!s2_prepare(u)) {
 		return false;
 	}
-	s2_commit(u);
 	if (zero) {
 		zero_pages(tx);
 	}
+	s2_commit(u);
 	for (uint32_t i = 0; i < tx->borrower_count; i++) {
 		*outstanding(tx->borrowers[i].grant) -= tx->page_count;
 	}
@@ -1046,29 +1068,33 @@ static bool give_back(struct s2_update *u, struct mem_transaction *tx,
 	return true;
 }
 
-static int32_t relinquish(struct vcpu *v, const struct ffa_mem_relinquish *r,
-			  struct mem_transaction *tx)
+static struct ffa_value relinquish(struct vcpu *v,
+				   struct mem_table_locked table,
+				   const void *request,
+				   struct mem_transaction *tx, uint32_t version)
 {
+	const struct ffa_mem_relinquish *r = request;
 	struct s2_update *u = cpu_update(v, 0);
 	struct mem_borrower *b = borrower_of(tx, v->part->m->id);
 
+	(void)version;
 	if (r->endpoint != v->part->m->id || b == NULL) {
-		return FFA_INVALID_PARAMETERS;
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	if (!b->retrieved) {
-		return FFA_DENIED;
+		return ffa_error(FFA_DENIED);
 	}
 	if (r->flags & FFA_MEM_RELINQUISH_ZERO) {
 		if (tx->type == MEM_SHARE) {
-			return FFA_INVALID_PARAMETERS;
+			return ffa_error(FFA_INVALID_PARAMETERS);
 		}
 		if (!(b->mode & MM_MODE_W)) {
-			return FFA_DENIED;
+			return ffa_error(FFA_DENIED);
 		}
 	}
 	s2_init(u, v->part, tx, MM_MODE_ABSENT);
 	if (!s2_prepare(u)) {
-		return FFA_NO_MEMORY;
+		return ffa_error(FFA_NO_MEMORY);
 	}
 	s2_commit(u);
 	if ((r->flags & FFA_MEM_RELINQUISH_ZERO) || b->zero_after) {
@@ -1079,23 +1105,16 @@ static int32_t relinquish(struct vcpu *v, const struct ffa_mem_relinquish *r,
 	if (tx->owner_gone && !held(tx)) {
 		/* its owner restarted or went off: the pages go home, as
 		 * fresh memory (the owner is locked by on_transaction) */
-		if (!give_back(u, tx, true)) {
+		if (!give_back(table, u, tx, true)) {
 			WARN("partition %s: pages of a transaction whose owner "
 			     "went away stay lent (page pool empty)",
 			     v->part->m->name);
 		}
 	}
-	ffa_set_result(&v->regs, FFA_SUCCESS_32, 0, 0, 0);
-	return 0;
+	return ffa_success(0, 0);
 }
 
-static int32_t relinquish_op(struct vcpu *v, const void *request,
-			     struct mem_transaction *tx)
-{
-	return relinquish(v, request, tx);
-}
-
-static void call_relinquish(struct vcpu *v)
+static struct ffa_value call_relinquish(struct vcpu *v, uint32_t version)
 {
 	struct partition *p = v->part;
 	struct ffa_mem_relinquish r;
@@ -1103,52 +1122,48 @@ static void call_relinquish(struct vcpu *v)
 	int32_t err;
 
 	lp = partition_lock(p);
-	err = p->mailbox.tx == 0
+	err = !mailbox_mapped(&p->mailbox)
 		  ? FFA_DENIED
-		  : ffa_mem_relinquish_parse(va_from_pa(pa_init(p->mailbox.tx)),
+		  : ffa_mem_relinquish_parse(partition_va(p->mailbox.tx),
 					     FFA_MEM_RELINQUISH_SIZE, &r);
 	partition_unlock(&lp);
 	if (err != 0) {
-		ffa_set_error(&v->regs, err);
-		return;
+		return ffa_error(err);
 	}
-	on_transaction(v, r.handle, relinquish_op, &r);
+	return on_transaction(v, r.handle, relinquish, &r, version);
 }
 
-static int32_t reclaim(struct vcpu *v)
+static struct ffa_value reclaim(struct vcpu *v, struct mem_table_locked table,
+				uint32_t version)
 {
 	uint64_t handle = handle_arg(v);
 	uint32_t flags = (uint32_t)v->regs.x[3];
-	struct mem_transaction *tx = find(handle);
+	struct mem_transaction *tx = find(table, handle);
 
+	(void)version;
 	if (tx == NULL || tx->owner != v->part ||
 	    (flags & ~FFA_MEM_RECLAIM_ZERO) != 0) {
-		return FFA_INVALID_PARAMETERS;
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	if (held(tx)) {
-		return FFA_DENIED;
+		return ffa_error(FFA_DENIED);
 	}
-	if (!give_back(cpu_update(v, 0), tx, flags & FFA_MEM_RECLAIM_ZERO)) {
-		return FFA_NO_MEMORY;
+	if (!give_back(table, cpu_update(v, 0), tx,
+		       flags & FFA_MEM_RECLAIM_ZERO)) {
+		return ffa_error(FFA_NO_MEMORY);
 	}
-	ffa_set_result(&v->regs, FFA_SUCCESS_32, 0, 0, 0);
-	return 0;
+	return ffa_success(0, 0);
 }
 
-static void call_reclaim(struct vcpu *v)
-{
-	with_caller_locked(v, reclaim);
-}
-
-/* Used by ffa_mem_partition_stopped (under mem_lock). */
+/* Used by ffa_mem_partition_stopped (under the table lock). */
 static struct s2_update stop_update;
 
 void ffa_mem_partition_stopped(struct partition_locked locked)
 {
 	struct partition *p = locked.p;
 	struct s2_update *u = &stop_update;
+	struct mem_table_locked table = mem_table_lock();
 
-	sl_lock(&mem_lock);
 	for (uint32_t i = 0; i < CONFIG_FFA_MEM_MAX_TRANSACTIONS; i++) {
 		struct mem_transaction *tx = &transactions[i];
 		struct mem_borrower *b;
@@ -1184,48 +1199,39 @@ void ffa_mem_partition_stopped(struct partition_locked locked)
 		/* an owner is locked only when it is the partition stopping;
 		 * other owners get theirs back at the last relinquish */
 		if (tx->owner_gone && tx->owner == p && !held(tx) &&
-		    !give_back(u, tx, true)) {
+		    !give_back(table, u, tx, true)) {
 			WARN("partition %s: memory it sent stays sent (page "
 			     "pool empty)",
 			     p->m->name);
 		}
 	}
-	sl_unlock(&mem_lock);
+	mem_table_unlock(&table);
 }
 
-void ffa_mem_handle(struct vcpu *v, uint32_t fn)
+struct ffa_value ffa_mem_handle(struct vcpu *v, uint32_t fn, uint32_t version)
 {
 	switch (fn) {
 	case FFA_MEM_SHARE_32:
 	case FFA_MEM_SHARE_64:
-		call_send(v, MEM_SHARE);
-		break;
+		return call_send(v, MEM_SHARE, version);
 	case FFA_MEM_LEND_32:
 	case FFA_MEM_LEND_64:
-		call_send(v, MEM_LEND);
-		break;
+		return call_send(v, MEM_LEND, version);
 	case FFA_MEM_DONATE_32:
 	case FFA_MEM_DONATE_64:
-		call_send(v, MEM_DONATE);
-		break;
+		return call_send(v, MEM_DONATE, version);
 	case FFA_MEM_RETRIEVE_REQ_32:
 	case FFA_MEM_RETRIEVE_REQ_64:
-		call_retrieve(v);
-		break;
+		return call_retrieve(v, version);
 	case FFA_MEM_RELINQUISH:
-		call_relinquish(v);
-		break;
+		return call_relinquish(v, version);
 	case FFA_MEM_RECLAIM:
-		call_reclaim(v);
-		break;
+		return with_caller_locked(v, reclaim, version);
 	case FFA_MEM_FRAG_TX:
-		call_frag_tx(v);
-		break;
+		return with_caller_locked(v, frag_tx, version);
 	case FFA_MEM_FRAG_RX:
-		call_frag_rx(v);
-		break;
+		return with_caller_locked(v, frag_rx, version);
 	default:
-		ffa_set_error(&v->regs, FFA_NOT_SUPPORTED);
-		break;
+		return ffa_error(FFA_NOT_SUPPORTED);
 	}
 }

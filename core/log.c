@@ -1,24 +1,25 @@
 /*
  * Console output and the hypervisor's log. The console lock is the last
- * lock in every lock order: nothing is taken while it is held.
+ * lock in the order (core/include/core/partition.h): nothing is taken
+ * while it is held.
  */
 #include <bulkhead/fmt.h>
 #include <core/arch.h>
 #include <core/console.h>
+#include <core/irqchip.h>
 #include <core/log.h>
-#include <drivers/gicv3.h>
-#include <drivers/pl011.h>
+#include <core/uart.h>
 
 #define LOG_LINE_MAX 200
 
 static struct spinlock console_lock = SPINLOCK_INIT;
 static const struct arch_regs *panic_frame;
-uint32_t panic_in_progress;
+static uint32_t panicking;
 
 static void put_string(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
-		pl011_putc(s[i]);
+		uart_putc(s[i]);
 	}
 }
 
@@ -35,14 +36,14 @@ static size_t string_length(const char *s)
 void console_write_line(const char *prefix, const char *text, size_t len)
 {
 	sl_lock(&console_lock);
-	if (CONFIG_CONSOLE_PREFIX) {
-		pl011_putc('[');
+	if (IS_ENABLED(CONFIG_CONSOLE_PREFIX)) {
+		uart_putc('[');
 		put_string(prefix, string_length(prefix));
 		put_string("] ", 2);
 	}
 	put_string(text, len);
-	pl011_putc('\r');
-	pl011_putc('\n');
+	uart_putc('\r');
+	uart_putc('\n');
 	sl_unlock(&console_lock);
 }
 
@@ -72,9 +73,9 @@ void log_line(int level, const char *format, ...)
 	console_write_line("bulkhead", b.text, b.len);
 }
 
-void panic_set_frame(const struct arch_regs *frame)
+bool panic_in_progress(void)
 {
-	panic_frame = frame;
+	return __atomic_load_n(&panicking, __ATOMIC_RELAXED) != 0;
 }
 
 _Noreturn void panic(const char *format, ...)
@@ -83,7 +84,7 @@ _Noreturn void panic(const char *format, ...)
 	uint64_t self = arch_cpu_mpidr();
 	va_list ap;
 
-	__atomic_store_n(&panic_in_progress, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&panicking, 1, __ATOMIC_SEQ_CST);
 	va_start(ap, format);
 	fmt_vformat(line_put, &b, format, ap);
 	va_end(ap);
@@ -92,15 +93,38 @@ _Noreturn void panic(const char *format, ...)
 	put_string(b.text, b.len);
 	put_string("\r\n", 2);
 	if (panic_frame != NULL) {
-		arch_dump_regs(panic_frame);
+		char line[LOG_LINE_MAX];
+		size_t len;
+
+		for (unsigned int i = 0;
+		     (len = arch_regs_line(panic_frame, i, line, sizeof(line)));
+		     i++) {
+			put_string("[bulkhead] ", 11);
+			put_string(line, len);
+			put_string("\r\n", 2);
+		}
 	}
 	put_string("[bulkhead] all CPUs stopped\r\n", 29);
 	for (uint32_t i = 0; i < bulkhead_manifest.platform.cpu_count; i++) {
-		if (cpus[i].mpidr != self) {
-			gicv3_send_sgi(cpus[i].mpidr, GIC_SGI_KICK);
+		uint64_t mpidr = bulkhead_manifest.platform.cpu_mpidr[i];
+
+		if (mpidr != self) {
+			irqchip_send_sgi(mpidr, IRQCHIP_SGI_KICK);
 		}
 	}
 	for (;;) {
 		arch_wait_for_interrupt();
 	}
+}
+
+_Noreturn void panic_el2_exception(const struct arch_regs *frame)
+{
+	uint64_t syndrome;
+	uint64_t address;
+
+	arch_el2_fault(&syndrome, &address);
+	panic_frame = frame;
+	panic("unexpected exception at EL2: ESR %#lx ELR %#lx FAR %#lx "
+	      "SPSR %#lx",
+	      syndrome, frame->pc, address, frame->pstate);
 }

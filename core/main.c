@@ -1,10 +1,11 @@
 /* Boot: check the tables, banner, page pool, partitions, secondary CPUs. */
 #include <bulkhead/fmt.h>
 #include <core/arch.h>
+#include <core/cpu.h>
+#include <core/irqchip.h>
+#include <core/lifecycle.h>
 #include <core/log.h>
-#include <core/vm.h>
-#include <drivers/gicv3.h>
-#include <drivers/pl011.h>
+#include <core/uart.h>
 
 extern char __payload_start[];
 
@@ -16,7 +17,7 @@ static struct mpool page_pool;
 static int cpu_index_of(uint64_t mpidr)
 {
 	for (uint32_t i = 0; i < bulkhead_manifest.platform.cpu_count; i++) {
-		if (cpus[i].mpidr == mpidr) {
+		if (bulkhead_manifest.platform.cpu_mpidr[i] == mpidr) {
 			return (int)i;
 		}
 	}
@@ -72,26 +73,21 @@ _Noreturn void boot_primary(uint64_t dtb)
 	const struct manifest_platform *plat = &bulkhead_manifest.platform;
 	int self;
 
-	pl011_init(plat->uart_base);
+	uart_init(plat->uart_base);
 	check_tables();
-	for (uint32_t i = 0; i < plat->cpu_count; i++) {
-		cpus[i].index = (uint8_t)i;
-		cpus[i].mpidr = plat->cpu_mpidr[i];
-	}
 	self = cpu_index_of(arch_cpu_mpidr());
 	if (self < 0) {
 		panic("boot CPU MPIDR %#lx is not in the board description",
 		      arch_cpu_mpidr());
 	}
 	print_banner(dtb);
-	gicv3_init_distributor(plat->gicd_base, plat->gicr_base,
-			       plat->gicr_size);
-	gicv3_init_cpu(cpus[self].mpidr);
+	irqchip_init(plat->gicd_base, plat->gicr_base, plat->gicr_size);
+	irqchip_init_cpu(plat->cpu_mpidr[self]);
 
 	mpool_init(&page_pool);
 	mpool_add(&page_pool, pool_pages, sizeof(pool_pages));
 	mm_track_tables(pool_pages, CONFIG_PAGE_POOL_PAGES, pool_info);
-	vm_init_all(&page_pool, __payload_start);
+	lifecycle_init(&page_pool, __payload_start);
 	INFO("page pool: %zu of %u pages free after building stage 2",
 	     mpool_count(&page_pool), CONFIG_PAGE_POOL_PAGES);
 
@@ -113,7 +109,7 @@ _Noreturn void boot_primary(uint64_t dtb)
 
 _Noreturn void boot_secondary(uint64_t index)
 {
-	gicv3_init_cpu(cpus[index].mpidr);
+	irqchip_init_cpu(cpus[index].mpidr);
 	DEBUG("CPU %lu up", index);
 	cpu_main(&cpus[index]);
 }

@@ -6,7 +6,7 @@
  */
 #include <core/console.h>
 #include <core/log.h>
-#include <drivers/pl011.h>
+#include <core/uart.h>
 
 #define UART_DR		0x000
 #define UART_RSR	0x004
@@ -79,7 +79,7 @@ static int input_peek_or_take(bool take)
 	int result = -1;
 
 	sl_lock(&input_lock);
-	while ((c = pl011_getc()) >= 0) {
+	while ((c = uart_getc()) >= 0) {
 		uint32_t next = (input_head + 1) % sizeof(input_ring);
 
 		if (next != input_tail) {

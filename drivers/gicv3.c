@@ -1,6 +1,6 @@
 /* GICv3 with affinity routing; the hypervisor's interrupts are group 1. */
 #include <arch/sysreg.h>
-#include <drivers/gicv3.h>
+#include <core/irqchip.h>
 
 #define GICD_CTLR	    0x0000
 #define GICD_CTLR_RWP	    (1u << 31)
@@ -30,8 +30,7 @@ static inline volatile uint32_t *mmio32(uint64_t addr)
 	return (volatile uint32_t *)(uintptr_t)addr;
 }
 
-void gicv3_init_distributor(uint64_t gicd_base, uint64_t gicr_base,
-			    uint64_t gicr_size)
+void irqchip_init(uint64_t gicd_base, uint64_t gicr_base, uint64_t gicr_size)
 {
 	gicd = gicd_base;
 	gicr = gicr_base;
@@ -65,7 +64,7 @@ static uint64_t find_redistributor(uint64_t mpidr)
 	return 0;
 }
 
-void gicv3_init_cpu(uint64_t mpidr)
+void irqchip_init_cpu(uint64_t mpidr)
 {
 	uint64_t rd = find_redistributor(mpidr);
 
@@ -85,7 +84,7 @@ void gicv3_init_cpu(uint64_t mpidr)
 	isb();
 }
 
-void gicv3_send_sgi(uint64_t mpidr, uint32_t intid)
+void irqchip_send_sgi(uint64_t mpidr, uint32_t intid)
 {
 	uint64_t aff0 = mpidr & 0xff;
 	uint64_t value =
@@ -98,12 +97,12 @@ void gicv3_send_sgi(uint64_t mpidr, uint32_t intid)
 	isb();
 }
 
-uint32_t gicv3_ack(void)
+uint32_t irqchip_ack(void)
 {
 	return (uint32_t)read_sysreg(S3_0_C12_C12_0) & 0xffffff; /* IAR1 */
 }
 
-void gicv3_eoi(uint32_t intid)
+void irqchip_eoi(uint32_t intid)
 {
 	write_sysreg(S3_0_C12_C12_1, intid); /* ICC_EOIR1_EL1 */
 	isb();

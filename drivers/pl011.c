@@ -1,4 +1,4 @@
-#include <drivers/pl011.h>
+#include <core/uart.h>
 #include <stddef.h>
 
 #define UART_DR	  0x000
@@ -17,13 +17,13 @@ static inline volatile uint32_t *reg(uint32_t offset)
 	return (volatile uint32_t *)((uintptr_t)uart + offset);
 }
 
-void pl011_init(uint64_t base)
+void uart_init(uint64_t base)
 {
 	uart = (volatile uint32_t *)(uintptr_t)base;
 	*reg(UART_CR) = CR_UARTEN | CR_TXE | CR_RXE;
 }
 
-void pl011_putc(char c)
+void uart_putc(char c)
 {
 	if (uart == NULL) {
 		return;
@@ -33,7 +33,7 @@ void pl011_putc(char c)
 	*reg(UART_DR) = (uint8_t)c;
 }
 
-int pl011_getc(void)
+int uart_getc(void)
 {
 	if (uart == NULL || (*reg(UART_FR) & FR_RXFE)) {
 		return -1;

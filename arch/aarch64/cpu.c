@@ -1,9 +1,8 @@
 /* EL2 controls for vCPUs, trap decoding, abort injection, PSCI to firmware. */
 #include <arch/sysreg.h>
+#include <bulkhead/fmt.h>
 #include <bulkhead/psci.h>
 #include <core/arch.h>
-#include <core/log.h>
-#include <core/vm.h>
 
 #define SCTLR_EL1_RESET	   0x30d00800ull
 #define CNTHCTL_EL1PCTEN   (1ull << 0)
@@ -15,15 +14,13 @@
 
 extern char secondary_entry[];
 
-void arch_vcpu_load(const struct vcpu *vcpu)
+void arch_vcpu_load(const struct arch_vcpu_config *config)
 {
-	const struct partition *p = vcpu->part;
-
 	write_sysreg(hcr_el2, HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO |
 				  HCR_TWI | HCR_TSC | HCR_RW);
-	write_sysreg(vttbr_el2, pa_addr(p->ptable.root) |
-				    ((uint64_t)p->ptable.vmid << 48));
-	write_sysreg(vmpidr_el2, VMPIDR_RES1 | vcpu->index);
+	write_sysreg(vttbr_el2, pa_addr(config->stage2_root) |
+				    ((uint64_t)config->vmid << 48));
+	write_sysreg(vmpidr_el2, VMPIDR_RES1 | config->vcpu_index);
 	write_sysreg(vpidr_el2, read_sysreg(midr_el1));
 	write_sysreg(cnthctl_el2, CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN);
 	write_sysreg(cntvoff_el2, 0);
@@ -32,7 +29,7 @@ void arch_vcpu_load(const struct vcpu *vcpu)
 	write_sysreg(
 	    mdcr_el2,
 	    ((read_sysreg(pmcr_el0) >> 11) & 0x1f) |
-		(CONFIG_PMU_COUNT_EL2_ENABLED ? 0 : MDCR_HPMD | MDCR_HCCD));
+		(IS_ENABLED(CONFIG_PMU_COUNT_EL2) ? 0 : MDCR_HPMD | MDCR_HCCD));
 	write_sysreg(cptr_el2, 0x33ff); /* RES1 bits; FP/SIMD not trapped */
 	isb();
 }
@@ -198,22 +195,27 @@ paddr_t arch_secondary_entry(void)
 	return pa_from_va(secondary_entry);
 }
 
-void arch_dump_regs(const struct arch_regs *regs)
+size_t arch_regs_line(const struct arch_regs *regs, unsigned int index,
+		      char *buf, size_t size)
 {
-	for (int i = 0; i < 30; i += 2) {
-		log_line(LOG_LEVEL_ERROR, "  x%-2d %016lx  x%-2d %016lx", i,
-			 regs->x[i], i + 1, regs->x[i + 1]);
+	unsigned int i = 2 * index;
+	int len;
+
+	if (i < 30) {
+		len = fmt_snprintf(buf, size, "  x%-2u %016lx  x%-2u %016lx", i,
+				   regs->x[i], i + 1, regs->x[i + 1]);
+	} else if (i == 30) {
+		len = fmt_snprintf(buf, size,
+				   "  x30 %016lx  pc  %016lx  pstate %08lx",
+				   regs->x[30], regs->pc, regs->pstate);
+	} else {
+		return 0;
 	}
-	log_line(LOG_LEVEL_ERROR, "  x30 %016lx  pc  %016lx  pstate %08lx",
-		 regs->x[30], regs->pc, regs->pstate);
+	return len < 0 ? 0 : MIN((size_t)len, size);
 }
 
-/* Called from the vector for an exception taken at EL2 itself. */
-void arch_el2_exception(struct arch_regs *frame)
+void arch_el2_fault(uint64_t *syndrome, uint64_t *fault_address)
 {
-	panic_set_frame(frame);
-	panic("unexpected exception at EL2: ESR %#lx ELR %#lx FAR %#lx "
-	      "SPSR %#lx",
-	      read_sysreg(esr_el2), frame->pc, read_sysreg(far_el2),
-	      frame->pstate);
+	*syndrome = read_sysreg(esr_el2);
+	*fault_address = read_sysreg(far_el2);
 }

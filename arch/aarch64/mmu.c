@@ -3,7 +3,9 @@
  * granule, 4 GiB of VA from level 1): the first GiB (MMIO) as device
  * nGnRnE, execute-never; board RAM below 4 GiB as normal write-back.
  * Also the stage-2 control register every CPU shares.
- * Runs before the MMU is on, so it uses no atomics and aligned accesses.
+ * Runs before the MMU is on, so it uses no atomics and aligned accesses
+ * (the hypervisor is built without -mstrict-align; these functions ask
+ * for it).
  */
 #include <arch/sysreg.h>
 #include <bulkhead/manifest.h>
@@ -47,7 +49,7 @@
 
 static uint64_t el2_l1_table[512] __attribute__((aligned(4096)));
 
-void arch_mmu_build(void)
+__attribute__((target("strict-align"))) void arch_mmu_build(void)
 {
 	const struct manifest_platform *plat = &bulkhead_manifest.platform;
 
@@ -66,7 +68,7 @@ void arch_mmu_build(void)
 	dsb(sy);
 }
 
-void arch_mmu_enable(void)
+__attribute__((target("strict-align"))) void arch_mmu_enable(void)
 {
 	write_sysreg(mair_el2, MAIR_VALUE);
 	write_sysreg(tcr_el2, TCR_EL2_RES1 | TCR_T0SZ_4G | TCR_IRGN0_WBWA |

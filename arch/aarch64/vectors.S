@@ -4,18 +4,47 @@
  * arch_vcpu_enter(regs) saves the hypervisor's callee-saved registers on its
  * stack, loads the guest's and erets. An exception from the guest comes back
  * on the same SP_EL2: the guest's registers are stored into *regs (found in
- * TPIDR_EL2) and arch_vcpu_enter returns the exit kind.
+ * TPIDR_EL2) and arch_vcpu_enter returns the exit kind. The layout of
+ * struct arch_regs comes from arch/regs.h, which ties it to the C struct.
  */
 #include "macros.inc"
+#include <arch/regs.h>
 
 #define EXIT_SYNC 0
 #define EXIT_IRQ 1
 #define EXIT_FIQ 2
 #define EXIT_SERROR 3
 
-#define REGS_PC (31 * 8)
-#define REGS_PSTATE (32 * 8)
-#define FRAME_SIZE (34 * 8)
+/*
+ * x2..x30 of a struct arch_regs at \base, one instruction pair each:
+ * \pair is stp (save) or ldp (load), \single str or ldr. x0 and x1 are
+ * left to the caller, which needs them as scratch registers.
+ */
+	.macro regs_x2_to_x30, pair, single, base
+	\pair	x2, x3, [\base, #(ARCH_REGS_X_OFFSET + 2 * 8)]
+	\pair	x4, x5, [\base, #(ARCH_REGS_X_OFFSET + 4 * 8)]
+	\pair	x6, x7, [\base, #(ARCH_REGS_X_OFFSET + 6 * 8)]
+	\pair	x8, x9, [\base, #(ARCH_REGS_X_OFFSET + 8 * 8)]
+	\pair	x10, x11, [\base, #(ARCH_REGS_X_OFFSET + 10 * 8)]
+	\pair	x12, x13, [\base, #(ARCH_REGS_X_OFFSET + 12 * 8)]
+	\pair	x14, x15, [\base, #(ARCH_REGS_X_OFFSET + 14 * 8)]
+	\pair	x16, x17, [\base, #(ARCH_REGS_X_OFFSET + 16 * 8)]
+	\pair	x18, x19, [\base, #(ARCH_REGS_X_OFFSET + 18 * 8)]
+	\pair	x20, x21, [\base, #(ARCH_REGS_X_OFFSET + 20 * 8)]
+	\pair	x22, x23, [\base, #(ARCH_REGS_X_OFFSET + 22 * 8)]
+	\pair	x24, x25, [\base, #(ARCH_REGS_X_OFFSET + 24 * 8)]
+	\pair	x26, x27, [\base, #(ARCH_REGS_X_OFFSET + 26 * 8)]
+	\pair	x28, x29, [\base, #(ARCH_REGS_X_OFFSET + 28 * 8)]
+	\single	x30, [\base, #(ARCH_REGS_X_OFFSET + 30 * 8)]
+	.endm
+
+/* ELR_EL2 and SPSR_EL2 into the struct arch_regs at \base (x1 scratch). */
+	.macro save_elr_spsr, base
+	mrs	x1, elr_el2
+	str	x1, [\base, #ARCH_REGS_PC_OFFSET]
+	mrs	x1, spsr_el2
+	str	x1, [\base, #ARCH_REGS_PSTATE_OFFSET]
+	.endm
 
 	.macro ventry, target
 	.balign 0x80
@@ -53,26 +82,12 @@ arch_vcpu_enter:
 	stp	x25, x26, [sp, #64]
 	stp	x27, x28, [sp, #80]
 	msr	tpidr_el2, x0
-	ldr	x1, [x0, #REGS_PC]
+	ldr	x1, [x0, #ARCH_REGS_PC_OFFSET]
 	msr	elr_el2, x1
-	ldr	x1, [x0, #REGS_PSTATE]
+	ldr	x1, [x0, #ARCH_REGS_PSTATE_OFFSET]
 	msr	spsr_el2, x1
-	ldp	x2, x3, [x0, #16]
-	ldp	x4, x5, [x0, #32]
-	ldp	x6, x7, [x0, #48]
-	ldp	x8, x9, [x0, #64]
-	ldp	x10, x11, [x0, #80]
-	ldp	x12, x13, [x0, #96]
-	ldp	x14, x15, [x0, #112]
-	ldp	x16, x17, [x0, #128]
-	ldp	x18, x19, [x0, #144]
-	ldp	x20, x21, [x0, #160]
-	ldp	x22, x23, [x0, #176]
-	ldp	x24, x25, [x0, #192]
-	ldp	x26, x27, [x0, #208]
-	ldp	x28, x29, [x0, #224]
-	ldr	x30, [x0, #240]
-	ldp	x0, x1, [x0]
+	regs_x2_to_x30 ldp, ldr, x0
+	ldp	x0, x1, [x0, #ARCH_REGS_X_OFFSET]
 	eret
 	dsb	nsh
 	isb
@@ -80,27 +95,10 @@ arch_vcpu_enter:
 	.macro guest_exit, kind
 	stp	x0, x1, [sp, #-16]!
 	mrs	x0, tpidr_el2
-	stp	x2, x3, [x0, #16]
-	stp	x4, x5, [x0, #32]
-	stp	x6, x7, [x0, #48]
-	stp	x8, x9, [x0, #64]
-	stp	x10, x11, [x0, #80]
-	stp	x12, x13, [x0, #96]
-	stp	x14, x15, [x0, #112]
-	stp	x16, x17, [x0, #128]
-	stp	x18, x19, [x0, #144]
-	stp	x20, x21, [x0, #160]
-	stp	x22, x23, [x0, #176]
-	stp	x24, x25, [x0, #192]
-	stp	x26, x27, [x0, #208]
-	stp	x28, x29, [x0, #224]
-	str	x30, [x0, #240]
+	regs_x2_to_x30 stp, str, x0
 	ldp	x2, x3, [sp], #16
-	stp	x2, x3, [x0]
-	mrs	x1, elr_el2
-	str	x1, [x0, #REGS_PC]
-	mrs	x1, spsr_el2
-	str	x1, [x0, #REGS_PSTATE]
+	stp	x2, x3, [x0, #ARCH_REGS_X_OFFSET]
+	save_elr_spsr x0
 	mov	x0, #\kind
 	b	vcpu_exit_common
 	.endm
@@ -125,28 +123,11 @@ vcpu_exit_common:
 
 /* An exception taken at EL2 itself: save everything and panic. */
 el2_exception:
-	sub	sp, sp, #FRAME_SIZE
-	stp	x0, x1, [sp, #0]
-	stp	x2, x3, [sp, #16]
-	stp	x4, x5, [sp, #32]
-	stp	x6, x7, [sp, #48]
-	stp	x8, x9, [sp, #64]
-	stp	x10, x11, [sp, #80]
-	stp	x12, x13, [sp, #96]
-	stp	x14, x15, [sp, #112]
-	stp	x16, x17, [sp, #128]
-	stp	x18, x19, [sp, #144]
-	stp	x20, x21, [sp, #160]
-	stp	x22, x23, [sp, #176]
-	stp	x24, x25, [sp, #192]
-	stp	x26, x27, [sp, #208]
-	stp	x28, x29, [sp, #224]
-	str	x30, [sp, #240]
-	mrs	x1, elr_el2
-	str	x1, [sp, #REGS_PC]
-	mrs	x1, spsr_el2
-	str	x1, [sp, #REGS_PSTATE]
+	sub	sp, sp, #ARCH_FRAME_SIZE
+	stp	x0, x1, [sp, #ARCH_REGS_X_OFFSET]
+	regs_x2_to_x30 stp, str, sp
+	save_elr_spsr sp
 	mov	x0, sp
-	bl	arch_el2_exception
+	bl	panic_el2_exception
 1:	wfi
 	b	1b

@@ -64,6 +64,14 @@
 #define FFA_FUNCTION_FIRST 0x60u
 #define FFA_FUNCTION_LAST  0xffu
 
+/* Whether `fn` is in FF-A's range of function IDs: a fast call of the
+ * standard secure service (SMC32 or SMC64), number 0x60..0xff. */
+static inline bool ffa_is_function_id(uint32_t fn)
+{
+	return (fn & 0xbfffff00u) == 0x84000000u &&
+	       (fn & 0xffu) >= FFA_FUNCTION_FIRST;
+}
+
 /* --- Error codes (FFA_ERROR, w2) ---------------------------------------- */
 #define FFA_NOT_SUPPORTED      (-1)
 #define FFA_INVALID_PARAMETERS (-2)

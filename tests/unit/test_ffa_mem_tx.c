@@ -38,53 +38,21 @@
 		.max_pages = 4096,                                             \
 	}
 
+/* Partition i has one vCPU, on physical CPU i. */
 const struct manifest bulkhead_manifest = {
+    .platform = {.cpu_count = NPARTS, .cpu_mpidr = {0, 1, 2}},
     .partition_count = NPARTS,
-    .partitions = {{.id = 1}, {.id = 2}, {.id = 3}},
+    .partitions = {{.id = 1, .vcpu_count = 1, .cpus = {0}},
+		   {.id = 2, .vcpu_count = 1, .cpus = {1}},
+		   {.id = 3, .vcpu_count = 1, .cpus = {2}}},
     .grant_count = 6,
     .grants = {GRANT(1, 2), GRANT(1, 3), GRANT(2, 1), GRANT(2, 3), GRANT(3, 1),
 	       GRANT(3, 2)},
 };
 
-static struct partition parts[NPARTS];
 static struct mpool pool;
 static struct mm_table_info pool_info[POOL_SIZE];
 static void *pool_mem;
-
-struct partition *vm_find(uint16_t id)
-{
-	return id >= 1 && id <= NPARTS ? &parts[id - 1] : NULL;
-}
-
-struct mpool *vm_pool(void)
-{
-	return &pool;
-}
-
-struct partition_locked partition_lock(struct partition *p)
-{
-	sl_lock(&p->lock);
-	return (struct partition_locked){p};
-}
-
-void partition_unlock(struct partition_locked *locked)
-{
-	sl_unlock(&locked->p->lock);
-	locked->p = NULL;
-}
-
-void partition_lock_pair(struct partition *a, struct partition *b,
-			 struct partition_locked *la,
-			 struct partition_locked *lb)
-{
-	if (a->m->id < b->m->id) {
-		*la = partition_lock(a);
-		*lb = partition_lock(b);
-	} else {
-		*lb = partition_lock(b);
-		*la = partition_lock(a);
-	}
-}
 
 void arch_sync_memory_for_guest(void *va, size_t size)
 {
@@ -104,15 +72,14 @@ static void setup(void)
 	mpool_init(&pool);
 	mpool_add(&pool, pool_mem, POOL_SIZE * PAGE_SIZE);
 	mm_track_tables(pool_mem, POOL_SIZE, pool_info);
+	partition_table_init(&pool);
 	for (int i = 0; i < NPARTS; i++) {
-		struct partition *p = &parts[i];
+		struct partition *p = &partitions[i];
 
-		p->m = &bulkhead_manifest.partitions[i];
-		p->index = (uint16_t)i;
 		p->ffa_version = FFA_VERSION_1_2;
-		p->mailbox = (struct ffa_mailbox){
-		    .tx = TX(i), .rx = RX(i), .page_count = 1};
-		p->vcpus[0].part = p;
+		p->mailbox = (struct ffa_mailbox){.tx = ipa_init(TX(i)),
+						  .rx = ipa_init(RX(i)),
+						  .page_count = 1};
 		EXPECT_TRUE(
 		    mm_ptable_init(&p->ptable, (uint16_t)(i + 1), &pool));
 		EXPECT_TRUE(mm_identity_map(&p->ptable, ipa_init(RAM(i)),
@@ -141,7 +108,7 @@ static size_t snapshot(pte_t *out)
 	size_t n = 0;
 
 	for (int i = 0; i < NPARTS; i++) {
-		n = snapshot_table(va_from_pa(parts[i].ptable.root),
+		n = snapshot_table(va_from_pa(partitions[i].ptable.root),
 				   arch_mm_stage2_root_level(), out, n);
 	}
 	return n;
@@ -152,7 +119,8 @@ static size_t snapshot(pte_t *out)
 static struct arch_regs call(int caller, uint32_t fn, uint64_t a1, uint64_t a2,
 			     uint64_t a3, uint64_t a4)
 {
-	struct vcpu *v = &parts[caller].vcpus[0];
+	struct vcpu *v = &partitions[caller].vcpus[0];
+	struct ffa_value r;
 
 	memset(&v->regs, 0, sizeof(v->regs));
 	v->regs.x[0] = fn;
@@ -160,7 +128,8 @@ static struct arch_regs call(int caller, uint32_t fn, uint64_t a1, uint64_t a2,
 	v->regs.x[2] = a2;
 	v->regs.x[3] = a3;
 	v->regs.x[4] = a4;
-	ffa_mem_handle(v, fn);
+	r = ffa_mem_handle(v, fn, FFA_VERSION_1_2);
+	ffa_value_write(&v->regs, fn, &r);
 	return v->regs;
 }
 
@@ -216,7 +185,7 @@ static uint64_t handle_of(const struct arch_regs *r)
 /* The RX buffer is the partition's again after a retrieve response. */
 static void release_rx(int i)
 {
-	parts[i].mailbox.rx_owner = FFA_RX_HYPERVISOR;
+	partitions[i].mailbox.rx_owner = FFA_RX_HYPERVISOR;
 }
 
 typedef struct arch_regs (*step_fn)(uint64_t *handle);
@@ -365,7 +334,7 @@ static uint32_t mode_in(int i, uint64_t addr)
 {
 	uint32_t mode = 0;
 
-	EXPECT_TRUE(mm_get_mode(&parts[i].ptable, ipa_init(addr),
+	EXPECT_TRUE(mm_get_mode(&partitions[i].ptable, ipa_init(addr),
 				ipa_init(addr + FFA_PAGE_SIZE), &mode));
 	return mode;
 }

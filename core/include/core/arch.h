@@ -1,10 +1,11 @@
-/* What the core needs from the architecture (arch/aarch64 implements it). */
+/*
+ * What the core needs from the architecture (arch/aarch64 implements it),
+ * and the few entry points the architecture's assembly calls in the core.
+ */
 #pragma once
 
 #include <arch/regs.h>
 #include <core/types.h>
-
-struct vcpu;
 
 enum arch_exit_kind {
 	ARCH_EXIT_SYNC = 0,
@@ -46,8 +47,15 @@ enum arch_exit_kind arch_vcpu_enter(struct arch_regs *regs);
 /* Decodes the last synchronous exit of this CPU. */
 void arch_trap_decode(struct arch_trap_info *info);
 
-/* EL2 controls for running `vcpu` on this CPU (stage 2, traps, MPIDR). */
-void arch_vcpu_load(const struct vcpu *vcpu);
+/* What the EL2 controls of a vCPU depend on. */
+struct arch_vcpu_config {
+	paddr_t stage2_root;
+	uint16_t vmid;
+	uint16_t vcpu_index; /* the vCPU's virtual MPIDR affinity */
+};
+
+/* EL2 controls for running a vCPU on this CPU (stage 2, traps, MPIDR). */
+void arch_vcpu_load(const struct arch_vcpu_config *config);
 
 /* Resets this CPU's EL1 state and `regs` for a vCPU starting at `pc`. */
 void arch_vcpu_reset(struct arch_regs *regs, uint64_t pc, uint64_t arg);
@@ -72,5 +80,22 @@ void arch_sync_memory_for_guest(void *va, size_t size);
 /* Address of the secondary CPU entry point (head.S). */
 paddr_t arch_secondary_entry(void);
 
-/* Hands the register dump of an EL2 exception to the panic path. */
-void arch_dump_regs(const struct arch_regs *regs);
+/*
+ * Line `index` (from 0) of a register dump of `regs`, written to `buf`;
+ * returns its length, 0 past the last line.
+ */
+size_t arch_regs_line(const struct arch_regs *regs, unsigned int index,
+		      char *buf, size_t size);
+
+/* The syndrome and fault address of the exception this CPU took at EL2. */
+void arch_el2_fault(uint64_t *syndrome, uint64_t *fault_address);
+
+/*
+ * Entry points the architecture's assembly calls in the core:
+ * boot_primary (boot CPU, loader's DTB address), boot_secondary (a CPU
+ * started with CPU_ON, its index) and panic_el2_exception (an exception
+ * taken at EL2 itself, with the registers it interrupted).
+ */
+_Noreturn void boot_primary(uint64_t dtb);
+_Noreturn void boot_secondary(uint64_t index);
+_Noreturn void panic_el2_exception(const struct arch_regs *frame);

@@ -1,7 +1,7 @@
-/* Guest HVC/SMC calls: PSCI, SMCCC and Bulkhead's vendor calls. */
+/* Guest HVC/SMC calls: PSCI, SMCCC, FF-A and Bulkhead's vendor calls. */
 #pragma once
 
-#include <core/vm.h>
+#include <core/partition.h>
 
-/* Handles the call in the vCPU's registers; results go to x0..x3. */
+/* Handles the call in the vCPU's registers and writes its results. */
 void call_handle(struct vcpu *v);

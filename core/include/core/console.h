@@ -2,7 +2,7 @@
 #pragma once
 
 #include <core/arch.h>
-#include <core/vm.h>
+#include <core/partition.h>
 
 /* Writes "[prefix] text" and a newline, whole, under the console lock. */
 void console_write_line(const char *prefix, const char *text, size_t len);

@@ -1,6 +1,8 @@
 /* Hypervisor log: whole lines on the console, filtered by CONFIG_LOG_LEVEL. */
 #pragma once
 
+#include <stdbool.h>
+
 #define LOG_LEVEL_ERROR	  1
 #define LOG_LEVEL_WARNING 2
 #define LOG_LEVEL_INFO	  3
@@ -10,14 +12,12 @@
 void log_line(int level, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
-struct arch_regs;
-
-/* Registers to print with the next panic (an exception frame). */
-void panic_set_frame(const struct arch_regs *frame);
-
-/* Prints the message (and registers, if set) and stops every CPU. */
+/* Prints the message and stops every CPU. */
 _Noreturn void panic(const char *format, ...)
     __attribute__((format(printf, 1, 2)));
+
+/* Whether some CPU has panicked (the others then stop). */
+bool panic_in_progress(void);
 
 #define LOG_AT(level, ...)                                                     \
 	do {                                                                   \
@@ -31,14 +31,12 @@ _Noreturn void panic(const char *format, ...)
 #define INFO(...)  LOG_AT(LOG_LEVEL_INFO, __VA_ARGS__)
 #define DEBUG(...) LOG_AT(LOG_LEVEL_DEBUG, __VA_ARGS__)
 
-#ifdef CONFIG_ASSERTIONS
+/* An internal assertion: panics when CONFIG_ASSERTIONS is set and `cond`
+ * is false; `cond` is compiled (and evaluated) in every configuration. */
 #define CHECK(cond)                                                            \
 	do {                                                                   \
-		if (!(cond)) {                                                 \
+		if (!(cond) && IS_ENABLED(CONFIG_ASSERTIONS)) {                \
 			panic("CHECK(%s) failed at %s:%d", #cond, __FILE__,    \
 			      __LINE__);                                       \
 		}                                                              \
 	} while (0)
-#else
-#define CHECK(cond) ((void)(cond))
-#endif

@@ -52,12 +52,6 @@
 #define MDCR_HPMD (1ull << 17) /* no event counting at EL2 */
 #define MDCR_HCCD (1ull << 23) /* no cycle counting at EL2 */
 
-#ifdef CONFIG_PMU_COUNT_EL2
-#define CONFIG_PMU_COUNT_EL2_ENABLED 1
-#else
-#define CONFIG_PMU_COUNT_EL2_ENABLED 0
-#endif
-
 /* PSTATE / SPSR */
 #define PSR_MODE_EL1H 0x5
 #define PSR_MODE_EL1T 0x4

@@ -2,11 +2,23 @@
  * Partitions and their vCPUs. Each vCPU is pinned to one physical CPU, so
  * its EL1 state lives in that CPU's registers and is never switched.
  *
- * Locking: `struct partition.lock` guards the partition's state, its
- * vCPUs' `state`/`start_*`/FF-A fields, its mailbox and its stage-2 table.
- * Lock order: partition locks in ID order (partition_lock_pair), then the
- * console lock (core/log.c) last.
- * A function that needs the lock held takes a `struct partition_locked`.
+ * Lock order (every lock of the hypervisor, outermost first):
+ *   1. partition locks (`struct partition.lock`), two at once only in
+ *      partition ID order (partition_lock_pair);
+ *   2. the memory-transaction table (core/ffa_mem.c, mem_table_lock);
+ *   3. a page pool (`struct mpool.lock`; a transaction's private reserve
+ *      is never locked);
+ *   4. the console input ring (core/vconsole.c);
+ *   5. the console output lock (core/log.c): nothing is taken while it is
+ *      held.
+ * A lock may be taken while holding only locks above it in this list.
+ * A function that needs a partition's lock held takes a `struct
+ * partition_locked`; one that needs the transaction table locked takes a
+ * `struct mem_table_locked` (core/ffa_mem.c).
+ *
+ * `struct partition.lock` guards the partition's state, its vCPUs'
+ * `state`/`start_*`/wait and FF-A fields, its mailbox and its stage-2
+ * table.
  */
 #pragma once
 
@@ -61,12 +73,30 @@ enum ffa_rx_owner {
 };
 
 struct ffa_mailbox {
-	uint64_t tx; /* address of the TX buffer; 0 when none is mapped */
-	uint64_t rx; /* address of the RX buffer */
+	ipaddr_t tx;	     /* the TX buffer; 0 when none is mapped */
+	ipaddr_t rx;	     /* the RX buffer */
 	uint32_t page_count; /* of each buffer */
 	enum ffa_rx_owner rx_owner;
 	bool msg_unseen; /* RX holds a message no MSG_WAIT has reported yet */
 };
+
+/* Whether the partition has an RX/TX pair mapped. */
+static inline bool mailbox_mapped(const struct ffa_mailbox *mb)
+{
+	return ipa_addr(mb->tx) != 0;
+}
+
+/* Whether the hypervisor may write a message into RX now. */
+static inline bool rx_free(const struct ffa_mailbox *mb)
+{
+	return mailbox_mapped(mb) && mb->rx_owner == FFA_RX_HYPERVISOR;
+}
+
+/* Bytes in each of the two buffers. */
+static inline uint64_t mailbox_size(const struct ffa_mailbox *mb)
+{
+	return (uint64_t)mb->page_count * PAGE_SIZE;
+}
 
 struct partition;
 
@@ -102,18 +132,32 @@ struct partition {
 	uint32_t fault_count;
 	struct vconsole console;
 	/* FF-A */
-	uint32_t ffa_version;	 /* negotiated (v1.2 until FFA_VERSION) */
-	bool ffa_version_locked; /* another FF-A call was made: fixed */
+	uint32_t ffa_version;	 /* negotiated (v1.2 until FFA_VERSION), with
+				    FFA_VERSION_FIXED once another call was
+				    made; atomic (core/ffa.c) */
 	uint32_t ffa_properties; /* partition information properties */
 	struct ffa_mailbox mailbox;
 	struct vcpu vcpus[CONFIG_MAX_CPUS];
 };
+
+/* Set in `ffa_version` by the partition's first FF-A call other than
+ * FFA_VERSION: the version cannot change any more. */
+#define FFA_VERSION_FIXED (1u << 31)
+
+/* The partition's negotiated FF-A version. Stable once the partition has
+ * made any other FF-A call (which every mailbox or memory call is). */
+static inline uint32_t partition_ffa_version(const struct partition *p)
+{
+	return __atomic_load_n(&p->ffa_version, __ATOMIC_ACQUIRE) &
+	       ~FFA_VERSION_FIXED;
+}
 
 /* Proof that the caller holds `p->lock`. */
 struct partition_locked {
 	struct partition *p;
 };
 
+/* A physical CPU and the vCPU pinned to it. */
 struct cpu {
 	uint8_t index;
 	uint64_t mpidr;
@@ -124,6 +168,13 @@ extern struct partition partitions[CONFIG_MAX_PARTITIONS];
 extern uint32_t partition_count;
 extern struct cpu cpus[CONFIG_MAX_CPUS];
 
+/*
+ * Sets up the partition and CPU tables from the manifest (no stage 2, no
+ * image): IDs, vCPUs and the physical CPUs they are pinned to, locks.
+ * `pool` supplies every stage-2 table page.
+ */
+void partition_table_init(struct mpool *pool);
+
 struct partition_locked partition_lock(struct partition *p);
 void partition_unlock(struct partition_locked *locked);
 
@@ -133,55 +184,24 @@ void partition_lock_pair(struct partition *a, struct partition *b,
 			 struct partition_locked *lb);
 
 /* The partition with FF-A ID `id`, or NULL. */
-struct partition *vm_find(uint16_t id);
+struct partition *partition_find(uint16_t id);
 
-/* Builds every partition from the manifest: stage 2, image, boot vCPU. */
-void vm_init_all(struct mpool *pool, const void *payload);
-
-/* Whether this CPU's vCPU should run now; applies pending stop, reset and
- * start requests first (EL1 state is reset on this CPU). */
-bool vm_vcpu_ready(struct vcpu *v);
-
-/* Makes a waiting vCPU of a locked partition run again and wakes its CPU. */
-void vm_vcpu_resume(struct vcpu *v);
-
-/* Guest WFI: idles the vCPU until something is pending for it. */
-void vm_vcpu_idle(struct vcpu *v);
-
-/*
- * Lock-free check on the vCPU's own CPU that it may simply be entered
- * again: on, not waiting, partition running. Anything that changes this
- * from another CPU does so before sending this CPU an SGI, which makes
- * the guest exit and the loop look again (then vm_vcpu_ready decides).
- */
-static inline bool vm_vcpu_runnable_now(const struct vcpu *v)
-{
-	return __atomic_load_n(&v->wait, __ATOMIC_ACQUIRE) == VCPU_RUNNABLE &&
-	       __atomic_load_n(&v->state, __ATOMIC_RELAXED) == VCPU_ON &&
-	       __atomic_load_n(&v->part->state, __ATOMIC_RELAXED) ==
-		   PARTITION_RUNNING;
-}
-
-/* Wakes physical CPU `cpu` to look at its vCPU again. */
-void vm_kick_cpu(uint8_t cpu);
-
-/* PSCI from a guest; return values are PSCI's. */
-int64_t vm_cpu_on(struct vcpu *caller, uint64_t target, uint64_t pc,
-		  uint64_t arg);
-int64_t vm_affinity_info(struct vcpu *caller, uint64_t target,
-			 uint64_t lowest_level);
-void vm_cpu_off(struct vcpu *v);
-void vm_system_off(struct vcpu *v);
-void vm_system_reset(struct vcpu *v);
-
-/* Whether `ipa` of `p` is mapped now with every access in `mode`. */
-bool vm_access_allowed(struct partition *p, ipaddr_t ipa, uint32_t mode);
+/* The page pool that supplies `p`'s stage-2 table pages. */
+struct mpool *partition_pool(const struct partition *p);
 
 /* Whether [begin, begin + size) lies in the partition's RAM. */
-bool vm_in_ram(const struct partition *p, uint64_t begin, uint64_t size);
+bool partition_in_ram(const struct partition *p, ipaddr_t begin, uint64_t size);
 
-/* The page pool every stage-2 table page comes from. */
-struct mpool *vm_pool(void);
+/* Whether `ipa` of `p` is mapped now with every access in `mode`. */
+bool partition_access_allowed(struct partition *p, ipaddr_t ipa, uint32_t mode);
 
-/* Called once per CPU; runs the pinned vCPU forever. */
-_Noreturn void cpu_main(struct cpu *c);
+/*
+ * The hypervisor's view of a partition's memory at `ipa`. Partition RAM
+ * is identity mapped (IPA == PA) and the hypervisor maps all RAM, so this
+ * is a pure conversion; callers have checked that the range is the
+ * partition's.
+ */
+static inline void *partition_va(ipaddr_t ipa)
+{
+	return va_from_pa(pa_from_ipa(ipa));
+}

@@ -1,98 +1,27 @@
 /*
  * Partition life cycle: build from the manifest, start and stop vCPUs,
  * SYSTEM_OFF and SYSTEM_RESET of one partition, and powering the machine
- * off when the last partition is off.
+ * off when the last partition is off. Other modules learn of stops only
+ * through the hooks called here (core/ffa.h).
  *
- * Lock order: partition locks in ID order (partition_lock_pair), then the
- * console lock. This file takes one partition lock at a time, except in
- * partition_lock_pair itself.
+ * Locks (order in core/include/core/partition.h): one partition lock at a
+ * time; the FF-A hooks take what else they need.
  */
-#include <bulkhead/ffa.h>
 #include <bulkhead/psci.h>
 #include <core/arch.h>
 #include <core/arch_mm.h>
 #include <core/console.h>
-#include <core/log.h>
 #include <core/ffa.h>
-#include <core/vm.h>
-#include <drivers/gicv3.h>
+#include <core/lifecycle.h>
+#include <core/log.h>
+#include <core/vcpu.h>
 #include <string.h>
-
-struct partition partitions[CONFIG_MAX_PARTITIONS];
-uint32_t partition_count;
-struct cpu cpus[CONFIG_MAX_CPUS];
 
 /* A vCPU's virtual MPIDR has its index in Aff0 (arch_vcpu_load). */
 #define VMPIDR_AFFINITY_MASK 0xff00ffffffull
 
 static uint32_t partitions_running;
-static struct mpool *page_pool;
 static const uint8_t *payload_base;
-
-struct partition_locked partition_lock(struct partition *p)
-{
-	sl_lock(&p->lock);
-	return (struct partition_locked){p};
-}
-
-void partition_unlock(struct partition_locked *locked)
-{
-	sl_unlock(&locked->p->lock);
-	locked->p = NULL;
-}
-
-struct mpool *vm_pool(void)
-{
-	return page_pool;
-}
-
-void partition_lock_pair(struct partition *a, struct partition *b,
-			 struct partition_locked *la,
-			 struct partition_locked *lb)
-{
-	if (a->m->id < b->m->id) {
-		*la = partition_lock(a);
-		*lb = partition_lock(b);
-	} else {
-		*lb = partition_lock(b);
-		*la = partition_lock(a);
-	}
-}
-
-struct partition *vm_find(uint16_t id)
-{
-	for (uint32_t i = 0; i < partition_count; i++) {
-		if (partitions[i].m->id == id) {
-			return &partitions[i];
-		}
-	}
-	return NULL;
-}
-
-/* FF-A properties of a partition: it sends (direct and indirect) when its
- * manifest lists messaging targets, receives when another lists it. */
-static uint32_t ffa_properties(const struct partition *p)
-{
-	uint32_t props = FFA_PROP_AARCH64;
-
-	if (p->m->messaging_count > 0) {
-		props |= FFA_PROP_DIRECT_REQ_SEND | FFA_PROP_DIRECT_REQ2_SEND |
-			 FFA_PROP_INDIRECT_MSG;
-	}
-	for (uint32_t i = 0; i < bulkhead_manifest.partition_count; i++) {
-		const struct manifest_partition *o =
-		    &bulkhead_manifest.partitions[i];
-
-		for (uint32_t j = 0; j < o->messaging_count; j++) {
-			if (o->messaging[j] == p->m->id) {
-				props |= FFA_PROP_DIRECT_REQ_RECV |
-					 FFA_PROP_DIRECT_REQ2_RECV |
-					 FFA_PROP_INDIRECT_MSG;
-			}
-		}
-	}
-	return props;
-}
 
 static uint32_t access_to_mode(uint32_t access)
 {
@@ -110,24 +39,12 @@ static uint32_t access_to_mode(uint32_t access)
 	return mode | MM_MODE_SHARED | MM_MODE_UNOWNED;
 }
 
-bool vm_in_ram(const struct partition *p, uint64_t begin, uint64_t size)
-{
-	for (uint32_t i = 0; i < p->m->mem_count; i++) {
-		const struct manifest_region *r = &p->m->mem[i];
-
-		if (begin >= r->base && size <= r->size &&
-		    begin - r->base <= r->size - size) {
-			return true;
-		}
-	}
-	return false;
-}
-
 /* Stage 2 of one partition: RAM, shared regions, pass-through devices. The
  * console page stays unmapped so that it traps. */
-static void build_stage2(struct partition *p, struct mpool *pool)
+static void build_stage2(struct partition *p)
 {
 	const struct manifest_partition *m = p->m;
+	struct mpool *pool = partition_pool(p);
 	struct mm_change changes[CONFIG_MAX_MEM_REGIONS + CONFIG_MAX_DEVICES +
 				 CONFIG_MAX_SHARED_REGIONS];
 	size_t n = 0;
@@ -163,19 +80,23 @@ static void build_stage2(struct partition *p, struct mpool *pool)
 	}
 }
 
+/* The hypervisor's view of RAM region `i` of a partition's manifest. */
+static uint8_t *region_va(const struct manifest_partition *m, uint32_t i)
+{
+	return partition_va(ipa_init(m->mem[i].base));
+}
+
 /* Clears the partition's RAM and copies its image in (first boot). */
 static void load_image(struct partition *p)
 {
 	const struct manifest_partition *m = p->m;
 
 	for (uint32_t i = 0; i < m->mem_count; i++) {
-		memset(va_from_pa(pa_init(m->mem[i].base)), 0, m->mem[i].size);
+		memset(region_va(m, i), 0, m->mem[i].size);
 	}
-	memcpy(va_from_pa(pa_init(m->mem[0].base)),
-	       payload_base + m->image_offset, m->image_size);
+	memcpy(region_va(m, 0), payload_base + m->image_offset, m->image_size);
 	for (uint32_t i = 0; i < m->mem_count; i++) {
-		arch_sync_memory_for_guest(va_from_pa(pa_init(m->mem[i].base)),
-					   m->mem[i].size);
+		arch_sync_memory_for_guest(region_va(m, i), m->mem[i].size);
 	}
 }
 
@@ -206,7 +127,7 @@ static void reload_image(struct partition *p)
 	for (uint32_t i = 0; i < m->mem_count; i++) {
 		for (uint64_t off = 0; off < m->mem[i].size; off += PAGE_SIZE) {
 			uint64_t page = m->mem[i].base + off;
-			uint8_t *va = va_from_pa(pa_init(page));
+			uint8_t *va = region_va(m, i) + off;
 
 			if (!owned_alone(p, page)) {
 				skipped++;
@@ -235,69 +156,26 @@ static void boot_partition(struct partition_locked locked)
 	p->state = PARTITION_RUNNING;
 	p->boot_count++;
 	vconsole_reset(locked);
-	p->ffa_version = FFA_VERSION_IMPLEMENTED;
-	p->ffa_version_locked = false;
-	p->mailbox = (struct ffa_mailbox){0};
 	p->vcpus[0].start_pc = p->m->entry;
 	p->vcpus[0].start_arg = 0;
 	p->vcpus[0].state = VCPU_ON_PENDING;
 }
 
-void vm_init_all(struct mpool *pool, const void *payload)
+void lifecycle_init(struct mpool *pool, const void *payload)
 {
 	payload_base = payload;
-	page_pool = pool;
-	partition_count = bulkhead_manifest.partition_count;
+	partition_table_init(pool);
 	partitions_running = partition_count;
 	for (uint32_t i = 0; i < partition_count; i++) {
 		struct partition *p = &partitions[i];
 		struct partition_locked locked;
 
-		p->m = &bulkhead_manifest.partitions[i];
-		p->index = i;
-		p->lock = (struct spinlock)SPINLOCK_INIT;
-		p->ffa_properties = ffa_properties(p);
-		for (uint16_t v = 0; v < p->m->vcpu_count; v++) {
-			struct vcpu *vcpu = &p->vcpus[v];
-
-			vcpu->part = p;
-			vcpu->index = v;
-			vcpu->cpu = p->m->cpus[v];
-			vcpu->state = VCPU_OFF;
-			cpus[vcpu->cpu].vcpu = vcpu;
-		}
-		build_stage2(p, pool);
+		ffa_partition_init(p);
+		build_stage2(p);
 		load_image(p);
 		locked = partition_lock(p);
 		boot_partition(locked);
 		partition_unlock(&locked);
-	}
-}
-
-void vm_vcpu_resume(struct vcpu *v)
-{
-	/* Release: the result registers written before are seen by the
-	 * vCPU's CPU once it sees RUNNABLE (vm_vcpu_runnable_now). */
-	__atomic_store_n(&v->wait, VCPU_RUNNABLE, __ATOMIC_RELEASE);
-	vm_kick_cpu(v->cpu);
-}
-
-void vm_vcpu_idle(struct vcpu *v)
-{
-	struct partition_locked locked = partition_lock(v->part);
-
-	if (v->wake_pending || v->part->mailbox.msg_unseen) {
-		v->wake_pending = false;
-	} else {
-		v->wait = VCPU_WAIT_IDLE;
-	}
-	partition_unlock(&locked);
-}
-
-void vm_kick_cpu(uint8_t cpu)
-{
-	if (cpus[cpu].mpidr != arch_cpu_mpidr()) {
-		gicv3_send_sgi(cpus[cpu].mpidr, GIC_SGI_KICK);
 	}
 }
 
@@ -315,7 +193,8 @@ static _Noreturn void power_off_machine(void)
 {
 	INFO("all partitions are off; powering off");
 	INFO("page pool: %zu of %u pages free at power-off",
-	     mpool_count(page_pool), CONFIG_PAGE_POOL_PAGES);
+	     mpool_count(partition_pool(&partitions[0])),
+	     CONFIG_PAGE_POOL_PAGES);
 	for (uint32_t i = 0; i < partition_count; i++) {
 		INFO("  %-16s booted %u time(s), %u fault(s) injected",
 		     partitions[i].m->name, partitions[i].boot_count,
@@ -324,20 +203,15 @@ static _Noreturn void power_off_machine(void)
 	arch_psci_system_off();
 }
 
-/* Turns a vCPU of a locked partition off and ends its FF-A waits: a
- * requester waiting on it is woken to find the request aborted. */
+/* Turns a vCPU of a locked partition off and ends its waits. */
 static void vcpu_set_off(struct vcpu *v)
 {
 	vconsole_flush(v);
+	ffa_vcpu_stopped(v);
 	v->state = VCPU_OFF;
 	v->wait = VCPU_RUNNABLE;
 	v->wake_pending = false;
 	v->generation++;
-	v->awaiting = NULL;
-	if (v->serving != NULL) {
-		vm_kick_cpu(v->serving->cpu);
-		v->serving = NULL;
-	}
 }
 
 /*
@@ -352,14 +226,14 @@ static bool vcpu_went_off(struct partition_locked locked)
 	if (!all_vcpus_off(p)) {
 		return false;
 	}
-	ffa_mem_partition_stopped(locked);
+	ffa_partition_stopped(locked);
 	if (p->state == PARTITION_RESETTING) {
 		INFO("partition %s: restarting", p->m->name);
 		reload_image(p);
 		arch_mm_invalidate_stage2(p->ptable.vmid, ipa_init(0),
 					  ipa_init(arch_mm_stage2_ipa_limit()));
 		boot_partition(locked);
-		vm_kick_cpu(p->vcpus[0].cpu);
+		cpu_kick(p->vcpus[0].cpu);
 		return false;
 	}
 	p->state = PARTITION_OFF;
@@ -368,7 +242,7 @@ static bool vcpu_went_off(struct partition_locked locked)
 	       0;
 }
 
-bool vm_vcpu_ready(struct vcpu *v)
+bool lifecycle_vcpu_ready(struct vcpu *v)
 {
 	struct partition_locked locked = partition_lock(v->part);
 	struct partition *p = v->part;
@@ -382,7 +256,13 @@ bool vm_vcpu_ready(struct vcpu *v)
 		last = vcpu_went_off(locked);
 	}
 	if (v->state == VCPU_ON_PENDING) {
-		arch_vcpu_load(v);
+		struct arch_vcpu_config config = {
+		    .stage2_root = p->ptable.root,
+		    .vmid = p->ptable.vmid,
+		    .vcpu_index = v->index,
+		};
+
+		arch_vcpu_load(&config);
 		arch_vcpu_reset(&v->regs, v->start_pc, v->start_arg);
 		v->line_len = 0;
 		v->state = VCPU_ON;
@@ -393,8 +273,8 @@ bool vm_vcpu_ready(struct vcpu *v)
 		power_off_machine();
 	}
 	if (!run && v->wait == VCPU_WAIT_RESPONSE) {
-		ffa_check_request_aborted(v);
-		run = vm_vcpu_runnable_now(v);
+		ffa_vcpu_check_aborted(v);
+		run = vcpu_runnable_now(v);
 	}
 	return run;
 }
@@ -409,8 +289,8 @@ static struct vcpu *vcpu_by_mpidr(struct partition *p, uint64_t target)
 	return &p->vcpus[aff];
 }
 
-int64_t vm_cpu_on(struct vcpu *caller, uint64_t target, uint64_t pc,
-		  uint64_t arg)
+int64_t lifecycle_cpu_on(struct vcpu *caller, uint64_t target, uint64_t pc,
+			 uint64_t arg)
 {
 	struct partition *p = caller->part;
 	struct vcpu *v = vcpu_by_mpidr(p, target);
@@ -420,7 +300,7 @@ int64_t vm_cpu_on(struct vcpu *caller, uint64_t target, uint64_t pc,
 	if (v == NULL) {
 		return PSCI_INVALID_PARAMETERS;
 	}
-	if (!vm_in_ram(p, pc, 4) || (pc & 3) != 0) {
+	if (!partition_in_ram(p, ipa_init(pc), 4) || (pc & 3) != 0) {
 		return PSCI_INVALID_ADDRESS;
 	}
 	locked = partition_lock(p);
@@ -434,14 +314,14 @@ int64_t vm_cpu_on(struct vcpu *caller, uint64_t target, uint64_t pc,
 		v->start_pc = pc;
 		v->start_arg = arg;
 		v->state = VCPU_ON_PENDING;
-		vm_kick_cpu(v->cpu);
+		cpu_kick(v->cpu);
 	}
 	partition_unlock(&locked);
 	return ret;
 }
 
-int64_t vm_affinity_info(struct vcpu *caller, uint64_t target,
-			 uint64_t lowest_level)
+int64_t lifecycle_affinity_info(struct vcpu *caller, uint64_t target,
+				uint64_t lowest_level)
 {
 	struct vcpu *v = vcpu_by_mpidr(caller->part, target);
 	struct partition_locked locked;
@@ -472,7 +352,7 @@ static void turn_self_off(struct partition_locked locked, struct vcpu *v)
 	}
 }
 
-void vm_cpu_off(struct vcpu *v)
+void lifecycle_cpu_off(struct vcpu *v)
 {
 	turn_self_off(partition_lock(v->part), v);
 }
@@ -487,31 +367,18 @@ static void stop_partition(struct vcpu *v, enum partition_state why)
 	p->state = why;
 	for (uint16_t i = 0; i < p->m->vcpu_count; i++) {
 		if (i != v->index && p->vcpus[i].state != VCPU_OFF) {
-			vm_kick_cpu(p->vcpus[i].cpu);
+			cpu_kick(p->vcpus[i].cpu);
 		}
 	}
 	turn_self_off(locked, v);
 }
 
-void vm_system_off(struct vcpu *v)
+void lifecycle_system_off(struct vcpu *v)
 {
 	stop_partition(v, PARTITION_STOPPING);
 }
 
-void vm_system_reset(struct vcpu *v)
+void lifecycle_system_reset(struct vcpu *v)
 {
 	stop_partition(v, PARTITION_RESETTING);
-}
-
-bool vm_access_allowed(struct partition *p, ipaddr_t ipa, uint32_t mode)
-{
-	struct partition_locked locked = partition_lock(p);
-	ipaddr_t page = ipa_init(align_down(ipa_addr(ipa), PAGE_SIZE));
-	uint32_t have = 0;
-	bool ok = mm_get_mode(&p->ptable, page,
-			      ipa_init(ipa_addr(page) + PAGE_SIZE), &have) &&
-		  !(have & MM_MODE_INVALID) && (have & mode) == mode;
-
-	partition_unlock(&locked);
-	return ok;
 }

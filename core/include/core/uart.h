@@ -1,0 +1,15 @@
+/*
+ * The board UART the hypervisor writes its console to and reads console
+ * input from. A driver in drivers/ implements it (drivers/pl011.c today).
+ */
+#pragma once
+
+#include <stdint.h>
+
+void uart_init(uint64_t base);
+
+/* Writes one byte, waiting while the transmitter is full. */
+void uart_putc(char c);
+
+/* A received byte, or -1 when none is waiting. */
+int uart_getc(void);
