@@ -20,6 +20,8 @@ gcc:cmd:gcc
 libc6-dev:file:/usr/include/stdint.h
 make:cmd:make
 clang-format:cmd:clang-format
+e2fsprogs:file:/usr/sbin/debugfs
+debian-archive-keyring:file:/usr/share/keyrings/debian-archive-keyring.gpg
 "
 
 missing=""
