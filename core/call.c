@@ -6,6 +6,7 @@
 #include <bulkhead/psci.h>
 #include <bulkhead/smccc.h>
 #include <core/call.h>
+#include <core/debug_calls.h>
 #include <core/ffa.h>
 #include <core/log.h>
 
@@ -142,6 +143,10 @@ static bool dispatch(struct vcpu *v, uint32_t fn, const uint64_t *a,
 		    .x = {0, mpool_count(vm_pool()), CONFIG_PAGE_POOL_PAGES},
 		    .count = 4};
 		break;
+#ifdef CONFIG_DEBUG_CALLS
+	case BULKHEAD_DEBUG_PANIC:
+		debug_call_panic(v);
+#endif
 	default:
 		*r = ret1(SMCCC_NOT_SUPPORTED);
 		break;

@@ -6,6 +6,7 @@
 #include <core/arch.h>
 #include <core/console.h>
 #include <core/log.h>
+#include <core/symbols.h>
 #include <drivers/gicv3.h>
 #include <drivers/pl011.h>
 
@@ -94,6 +95,7 @@ _Noreturn void panic(const char *format, ...)
 	if (panic_frame != NULL) {
 		arch_dump_regs(panic_frame);
 	}
+	arch_backtrace(panic_frame);
 	put_string("[bulkhead] all CPUs stopped\r\n", 29);
 	for (uint32_t i = 0; i < bulkhead_manifest.platform.cpu_count; i++) {
 		if (cpus[i].mpidr != self) {
