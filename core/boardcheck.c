@@ -232,15 +232,31 @@ static uint32_t check_memory(const struct board *b, const char *what,
 static uint32_t compare(const struct manifest *m, const struct board *b)
 {
 	const struct manifest_platform *p = &m->platform;
+	bool used[CONFIG_MAX_CPUS] = {false};
+	uint32_t needed = 0;
 	uint32_t bad = 0;
 
-	if (b->cpu_count < p->cpu_count) {
-		ERROR("manifest needs %u CPUs, the board has %u", p->cpu_count,
+	/* The CPUs the partitions are pinned to (a product may leave some of
+	 * the platform's CPUs unused, and then runs on a board without them).
+	 */
+	for (uint32_t i = 0; i < m->partition_count; i++) {
+		const struct manifest_partition *part = &m->partitions[i];
+
+		for (uint16_t c = 0; c < part->vcpu_count; c++) {
+			if (part->cpus[c] < CONFIG_MAX_CPUS &&
+			    !used[part->cpus[c]]) {
+				used[part->cpus[c]] = true;
+				needed++;
+			}
+		}
+	}
+	if (b->cpu_count < needed) {
+		ERROR("manifest needs %u CPUs, the board has %u", needed,
 		      b->cpu_count);
 		bad++;
 	}
 	for (uint32_t i = 0; i < p->cpu_count; i++) {
-		if (!board_has_mpidr(b, p->cpu_mpidr[i])) {
+		if (used[i] && !board_has_mpidr(b, p->cpu_mpidr[i])) {
 			ERROR("manifest's CPU %u (MPIDR %#lx) is not on the "
 			      "board",
 			      i, p->cpu_mpidr[i]);

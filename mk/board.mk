@@ -94,3 +94,11 @@ symbolize: ensure-deps
 
 # What the board tests boot (make test builds it).
 board-test-images: $(O)/sdcard.img
+
+# The crash-report test's product: CONFIG_DEBUG_CALLS, own build directory.
+DEBUGCALLS_O := $(O)/debug-calls
+board-test-images: board-debugcalls
+.PHONY: board-debugcalls
+board-debugcalls:
+	$(Q)$(MAKE) --no-print-directory O=$(DEBUGCALLS_O) \
+		DEFCONFIG=qemu_virt_debugcalls_defconfig MANIFEST=tests/board/panic.dts all

@@ -27,12 +27,25 @@ def functions(nm: str, elf: str) -> list[Function]:
     out = subprocess.run([nm, "-S", "-n", "--defined-only", elf],
                          capture_output=True, text=True, check=True).stdout
     funcs = []
+    unsized = []  # assembly labels: sized up to the next symbol
+    symbols = []
     for line in out.splitlines():
         parts = line.split()
         if len(parts) == 4 and parts[2] in ("T", "t", "W", "w"):
             size = int(parts[1], 16)
             if size > 0:
                 funcs.append(Function(int(parts[0], 16), size, parts[3]))
+        elif len(parts) == 3 and parts[1] in ("T", "t") and \
+                not parts[2].startswith(("$", ".L", "__")):
+            unsized.append((int(parts[0], 16), parts[2]))
+        if len(parts) in (3, 4):
+            symbols.append(int(parts[0], 16))
+    for addr, name in unsized:
+        if any(f.addr <= addr < f.addr + f.size for f in funcs):
+            continue
+        later = [a for a in symbols if a > addr]
+        if later:
+            funcs.append(Function(addr, min(later) - addr, name))
     return sorted(set(funcs), key=lambda f: (f.addr, f.name))
 
 
