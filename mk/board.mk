@@ -15,8 +15,8 @@ FIT_KEY ?=
 # with status 1): semihosting SYS_EXIT. Without it the hypervisor powers off.
 SEMIHOSTING_FLAGS := -semihosting-config enable=on,target=native
 QEMU_FLAGS += $(SEMIHOSTING_FLAGS)
-UBOOT_QEMU_DISK = -drive if=none,file=$(1),format=raw,id=sd0,readonly=on \
-	-device virtio-blk-device,drive=sd0
+UBOOT_QEMU_DISK = -drive if=none,file=$(1),format=raw,id=bootdisk,readonly=on \
+	-device virtio-blk-device,drive=bootdisk
 
 .PHONY: board-force
 board-force:
@@ -93,7 +93,7 @@ symbolize: ensure-deps
 		--addr2line $(ADDR2LINE) $(LOG)
 
 # What the board tests boot (make test builds it).
-board-test-images: $(O)/sdcard.img
+board-test-images: $(O)/sdcard.img $(O)/bulkhead.itb
 
 # The crash-report test's product: CONFIG_DEBUG_CALLS, own build directory.
 DEBUGCALLS_O := $(O)/debug-calls
