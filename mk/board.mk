@@ -102,3 +102,8 @@ board-test-images: board-debugcalls
 board-debugcalls:
 	$(Q)$(MAKE) --no-print-directory O=$(DEBUGCALLS_O) \
 		DEFCONFIG=qemu_virt_debugcalls_defconfig MANIFEST=tests/board/panic.dts all
+
+.PHONY: board-clean
+clean: board-clean
+board-clean:
+	$(Q)rm -rf $(O)/bulkhead.itb $(O)/sdcard.img $(O)/gdb $(DEBUGCALLS_O)

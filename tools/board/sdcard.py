@@ -81,7 +81,8 @@ def mbr(disk_id: int, start: int, sectors: int, part_type: int) -> bytes:
 def make_fat(path: str, files: dict[str, str], epoch: int, volume_id: int) -> None:
     """A FAT16 file system in `path` holding `files` (name in the root ->
     host file), every date set to `epoch`."""
-    repro.run(["mkfs.fat", "--invariant", "-F", "16", "-n", VOLUME_LABEL,
+    mkfs = shutil.which("mkfs.fat") or "/usr/sbin/mkfs.fat"  # not on a user's PATH
+    repro.run([mkfs, "--invariant", "-F", "16", "-n", VOLUME_LABEL,
                "-i", f"{volume_id:08x}", "-h", str(PART_START), "-C", path,
                str(FAT_MIB * 1024)], epoch)
     with tempfile.TemporaryDirectory() as stage:
