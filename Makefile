@@ -82,7 +82,9 @@ PRODUCT := $(basename $(notdir $(MANIFEST)))
 # stdint.h, stdbool.h, stdarg.h) and ours (lib/include: string.h): no C
 # library is needed, and none is looked at.
 CC_INCLUDE := $(shell $(CC) -print-file-name=include 2>/dev/null)
+# -ffile-prefix-map: no build path in any output (reproducible images).
 COMMON_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -ffreestanding \
+	-ffile-prefix-map=$(CURDIR)=. \
 	-nostdinc -isystem $(CC_INCLUDE) -Ilib/include \
 	-fno-builtin -fno-common -fno-stack-protector -fno-strict-aliasing \
 	-mgeneral-regs-only -mstrict-align -mno-outline-atomics \
@@ -93,7 +95,7 @@ COMMON_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -ffreestanding \
 # target("strict-align") themselves; without strict alignment the
 # compiler copies structs inline instead of calling memcpy.
 HYP_CFLAGS := $(COMMON_CFLAGS) -mno-strict-align -fbuiltin -fno-tree-loop-distribute-patterns -flto -fno-pie -mcmodel=small -Icore/include \
-	-Iarch/aarch64/include -Iarch/aarch64 \
+	-fno-omit-frame-pointer -Iarch/aarch64/include -Iarch/aarch64 \
 	-DBULKHEAD_VERSION='"$(VERSION)"'
 GUEST_CFLAGS := $(COMMON_CFLAGS) -fpie -fvisibility=hidden -fno-toplevel-reorder -Iguest/include \
 	-Iguest
@@ -146,7 +148,9 @@ HYP_SRCS := arch/aarch64/head.S arch/aarch64/vectors.S arch/aarch64/mmu.c \
 	drivers/pl011.c drivers/gicv3.c \
 	core/main.c core/cpu.c core/partition.c core/vcpu.c core/lifecycle.c core/call.c \
 	core/ffa.c core/ffa_mem.c core/vconsole.c \
-	core/log.c core/mm.c core/mpool.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c
+	core/log.c core/mm.c core/mpool.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c \
+	core/boardcheck.c core/symbols.c core/debug_calls.c lib/fdt.c \
+	arch/aarch64/backtrace.c arch/aarch64/poweroff.S
 HYP_OBJS := $(patsubst %,$(O)/hyp/%.o,$(HYP_SRCS))
 
 $(O)/hyp/%.c.o: %.c $(AUTOCONF)
@@ -167,10 +171,13 @@ $(O)/products/$(1)/manifest_tables.c: $(2) tools/manifestc.py $(wildcard tools/b
 		-I $(IMAGE_DIR) -i manifests --product $(1) --out-dir $(O)/products/$(1)
 $(O)/products/$(1)/manifest_tables.o: $(O)/products/$(1)/manifest_tables.c $(AUTOCONF)
 	$(Q)$(CC) $(HYP_CFLAGS) -c $$< -o $$@
-$(O)/products/$(1)/bulkhead.elf: $(HYP_OBJS) $(O)/products/$(1)/manifest_tables.o arch/aarch64/bulkhead.ld
+# (linked twice by tools/board/symtab.py: the second link adds the table of
+# function names that panic backtraces print)
+$(O)/products/$(1)/bulkhead.elf: $(HYP_OBJS) $(O)/products/$(1)/manifest_tables.o arch/aarch64/bulkhead.ld tools/board/symtab.py
 	@echo "  LD      $$@"
-	$(Q)$(CC) $(HYP_CFLAGS) -nostdlib -static -Wl,-L,$(O)/products/$(1) -Wl,-T,arch/aarch64/bulkhead.ld \
-		-Wl,-Map,$$@.map -Wl,--build-id=none -o $$@ $(HYP_OBJS) $(O)/products/$(1)/manifest_tables.o -lgcc
+	$(Q)$(PYTHON) tools/board/symtab.py --cc $(CC) --nm $(CROSS_COMPILE)nm --work $(O)/products/$(1) -o $$@ -- \
+		$(HYP_CFLAGS) -nostdlib -static -Wl,-L,$(O)/products/$(1) -Wl,-T,arch/aarch64/bulkhead.ld \
+		-Wl,-Map,$$@.map -Wl,--build-id=none $(HYP_OBJS) $(O)/products/$(1)/manifest_tables.o -lgcc
 $(O)/products/$(1)/bulkhead.img: $(O)/products/$(1)/bulkhead.elf tools/pack_image.py
 	@echo "  IMAGE   $$@"
 	$(Q)$(PYTHON) tools/pack_image.py --elf $$< --layout $(O)/products/$(1)/layout.json \
@@ -212,7 +219,11 @@ scenarios: $(SCENARIOS:%=$(O)/products/%/bulkhead.img)
 
 demos: $(DEMO_EXTRAS:%=$(O)/products/%/bulkhead.img)
 
+# BOOT=u-boot: through Debian's U-Boot from the SD-card image (mk/board.mk)
 run: ensure-deps
+ifeq ($(BOOT),u-boot)
+	$(Q)$(MAKE) --no-print-directory run-u-boot
+else
 	$(Q)$(MAKE) --no-print-directory all demos
 	@echo "  QEMU    $(O)/bulkhead.img (exit with Ctrl-a x)"
 	$(Q)$(QEMU) $(QEMU_FLAGS) -kernel $(O)/bulkhead.img
@@ -220,6 +231,7 @@ run: ensure-deps
 		echo "  QEMU    $(O)/products/$$p/bulkhead.img"; \
 		$(QEMU) $(QEMU_FLAGS) -kernel $(O)/products/$$p/bulkhead.img || exit 1; \
 	done
+endif
 
 # ---------------------------------------------------------------------------
 # Tests and benchmarks
@@ -240,7 +252,7 @@ $(O)/unit/unit: $(UNIT_SRCS) $(AUTOCONF) $(wildcard tests/unit/*.h core/include/
 unit-tests: $(O)/unit/unit
 
 test: ensure-deps
-	$(Q)$(MAKE) --no-print-directory all demos scenarios unit-tests
+	$(Q)$(MAKE) --no-print-directory all demos scenarios unit-tests board-test-images
 	$(Q)BULKHEAD_BUILD=$(O) PYTHON=$(PYTHON) $(PYTHON) -m pytest -q tests $(PYTEST_ARGS)
 
 bench-manifest: ensure-deps $(KCONFIG_CONFIG)
@@ -277,7 +289,12 @@ help:
 	@echo "  make / all          build $(O)/bulkhead.elf and $(O)/bulkhead.img"
 	@echo "  make run            build and boot the product in QEMU"
 	@echo "  make test           unit, manifest-compiler and QEMU boot tests (pytest)"
-	@echo "  make image          the single flashable image $(O)/bulkhead.img"
+	@echo "  make image          the single flashable image $(O)/bulkhead.img, its build ID,"
+	@echo "                      and the U-Boot FIT $(O)/bulkhead.itb (FIT_KEY=dir/name signs it)"
+	@echo "  make flash          SD-card image $(O)/sdcard.img; DEVICE=/dev/sdX [YES=1] writes it"
+	@echo "  make run BOOT=u-boot  boot the SD-card image through Debian's U-Boot in QEMU"
+	@echo "  make debug / gdb    QEMU halted with its gdb stub / gdb-multiarch attached with symbols"
+	@echo "  make symbolize LOG=file  name the addresses of a saved panic backtrace"
 	@echo "  make size           text/data/bss of the hypervisor alone"
 	@echo "  make bench          benchmarks: FF-A path lengths ($(O)/bench/results.json)"
 	@echo "                      and the manifest compiler on 64 partitions"

@@ -6,6 +6,7 @@
 #include <bulkhead/psci.h>
 #include <bulkhead/smccc.h>
 #include <core/call.h>
+#include <core/debug_calls.h>
 #include <core/ffa.h>
 #include <core/lifecycle.h>
 #include <core/log.h>
@@ -143,6 +144,12 @@ static bool dispatch(struct vcpu *v, uint32_t fn, const uint64_t *a,
 		    .x = {0, mpool_count(partition_pool(v->part)),
 			  CONFIG_PAGE_POOL_PAGES},
 		    .count = 4};
+		break;
+	case BULKHEAD_DEBUG_PANIC:
+		if (IS_ENABLED(CONFIG_DEBUG_CALLS)) {
+			debug_call_panic(v);
+		}
+		*r = ret1(SMCCC_NOT_SUPPORTED);
 		break;
 	default:
 		*r = ret1(SMCCC_NOT_SUPPORTED);

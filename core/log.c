@@ -8,6 +8,7 @@
 #include <core/console.h>
 #include <core/irqchip.h>
 #include <core/log.h>
+#include <core/symbols.h>
 #include <core/uart.h>
 
 #define LOG_LINE_MAX 200
@@ -73,6 +74,31 @@ void log_line(int level, const char *format, ...)
 	console_write_line("bulkhead", b.text, b.len);
 }
 
+/* Frames a panic's backtrace shows at most. */
+#define BACKTRACE_MAX_FRAMES 32
+
+/* "backtrace (call sites):" and one line per frame record,
+ * "  #N 0xADDRESS function+0xOFFSET" (symbols: core/symbols.c). */
+static void print_backtrace(const struct arch_regs *frame)
+{
+	uint64_t addrs[BACKTRACE_MAX_FRAMES];
+	size_t count = arch_backtrace(frame, addrs, BACKTRACE_MAX_FRAMES);
+
+	log_line(LOG_LEVEL_ERROR, "backtrace (call sites):");
+	for (size_t i = 0; i < count; i++) {
+		uint64_t offset = 0;
+		const char *name = symbols_lookup(addrs[i], &offset);
+
+		if (name != NULL) {
+			log_line(LOG_LEVEL_ERROR, "  #%-2zu 0x%016lx %s+%#lx",
+				 i, addrs[i], name, offset);
+		} else {
+			log_line(LOG_LEVEL_ERROR, "  #%-2zu 0x%016lx ?", i,
+				 addrs[i]);
+		}
+	}
+}
+
 bool panic_in_progress(void)
 {
 	return __atomic_load_n(&panicking, __ATOMIC_RELAXED) != 0;
@@ -104,6 +130,7 @@ _Noreturn void panic(const char *format, ...)
 			put_string("\r\n", 2);
 		}
 	}
+	print_backtrace(panic_frame);
 	put_string("[bulkhead] all CPUs stopped\r\n", 29);
 	for (uint32_t i = 0; i < bulkhead_manifest.platform.cpu_count; i++) {
 		uint64_t mpidr = bulkhead_manifest.platform.cpu_mpidr[i];

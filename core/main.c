@@ -1,10 +1,12 @@
 /* Boot: check the tables, banner, page pool, partitions, secondary CPUs. */
 #include <bulkhead/fmt.h>
 #include <core/arch.h>
+#include <core/boardcheck.h>
 #include <core/cpu.h>
 #include <core/irqchip.h>
 #include <core/lifecycle.h>
 #include <core/log.h>
+#include <core/symbols.h>
 #include <core/uart.h>
 
 extern char __payload_start[];
@@ -27,9 +29,12 @@ static int cpu_index_of(uint64_t mpidr)
 static void print_banner(uint64_t dtb)
 {
 	const struct manifest *m = &bulkhead_manifest;
+	char build_id[33];
 
+	build_id_hex(build_id);
 	INFO("Bulkhead %s: %s on %s, %u CPUs", BULKHEAD_VERSION, m->product,
 	     m->platform.name, m->platform.cpu_count);
+	INFO("build ID %s", build_id);
 	INFO("manifest %02x%02x%02x%02x%02x%02x%02x%02x (table ABI %u), "
 	     "%u partitions%s",
 	     m->hash[0], m->hash[1], m->hash[2], m->hash[3], m->hash[4],
@@ -81,6 +86,7 @@ _Noreturn void boot_primary(uint64_t dtb)
 		      arch_cpu_mpidr());
 	}
 	print_banner(dtb);
+	boardcheck_run(dtb); /* stops here if the board is not the manifest's */
 	irqchip_init(plat->gicd_base, plat->gicr_base, plat->gicr_size);
 	irqchip_init_cpu(plat->cpu_mpidr[self]);
 

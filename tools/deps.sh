@@ -16,6 +16,11 @@ python3-kconfiglib:py:kconfiglib
 python3-libfdt:py:libfdt
 python3-pytest:py:pytest
 u-boot-tools:cmd:mkimage
+u-boot-qemu:file:/usr/lib/u-boot/qemu_arm64/u-boot.bin
+mtools:cmd:mcopy
+dosfstools:file:/usr/sbin/mkfs.fat
+gdb-multiarch:cmd:gdb-multiarch
+openssl:cmd:openssl
 gcc:cmd:gcc
 libc6-dev:file:/usr/include/stdint.h
 make:cmd:make

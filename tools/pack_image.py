@@ -6,6 +6,11 @@ an arm64 Image header, so a loader passes the DTB address in x0. The
 partition images follow at __payload_start, each at the offset the manifest
 compiler chose (layout.json); the hypervisor copies them into partition RAM
 at boot. Every image is checked against the hash the compiler recorded.
+
+Build ID: bytes 0x28..0x37 of the Image header (res3, res4, which loaders
+ignore) receive the first 16 bytes of the SHA-256 of the whole image with
+those bytes zero. The banner prints it; `--show-id IMAGE` prints it on the
+host. Same inputs, same bytes, same ID.
 """
 import argparse
 import hashlib
@@ -16,6 +21,8 @@ import sys
 import tempfile
 
 IMAGE_MAGIC = b"ARM\x64"
+BUILD_ID_AT = 0x28
+BUILD_ID_LEN = 16
 
 
 class PackError(Exception):
@@ -65,17 +72,55 @@ def pack(elf: str, layout_path: str, image_dirs: list[str], objcopy: str) -> byt
         start = payload_at + img["offset"]
         out += bytes(start - len(out))
         out += data
-    return bytes(out)
+    return set_build_id(bytes(out))
+
+
+def build_id(image: bytes) -> bytes:
+    """The ID an image should carry: SHA-256 of it with the ID field zero."""
+    if len(image) < 0x40 or image[0x38:0x3C] != IMAGE_MAGIC:
+        raise PackError("not a Bulkhead image (no arm64 Image header)")
+    blank = image[:BUILD_ID_AT] + bytes(BUILD_ID_LEN) + \
+        image[BUILD_ID_AT + BUILD_ID_LEN:]
+    return hashlib.sha256(blank).digest()[:BUILD_ID_LEN]
+
+
+def set_build_id(image: bytes) -> bytes:
+    if any(image[BUILD_ID_AT:BUILD_ID_AT + BUILD_ID_LEN]):
+        raise PackError("the Image header's build-ID field (res3/res4) is "
+                        "not zero in the hypervisor binary")
+    ident = build_id(image)
+    return image[:BUILD_ID_AT] + ident + image[BUILD_ID_AT + BUILD_ID_LEN:]
+
+
+def show_id(path: str) -> str:
+    with open(path, "rb") as f:
+        image = f.read()
+    stored = image[BUILD_ID_AT:BUILD_ID_AT + BUILD_ID_LEN]
+    if len(image) < 0x40 or stored != build_id(image):
+        raise PackError(f"{path}: the build ID does not match the image bytes "
+                        "(not packed by this tool, or changed since)")
+    return stored.hex()
 
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--elf", required=True)
-    ap.add_argument("--layout", required=True)
+    ap.add_argument("--show-id", metavar="IMAGE",
+                    help="print IMAGE's build ID (checked) and exit")
+    ap.add_argument("--elf")
+    ap.add_argument("--layout")
     ap.add_argument("-I", "--images", action="append", default=[])
     ap.add_argument("--objcopy", default="aarch64-linux-gnu-objcopy")
-    ap.add_argument("-o", "--output", required=True)
+    ap.add_argument("-o", "--output")
     args = ap.parse_args(argv)
+    if args.show_id:
+        try:
+            print(show_id(args.show_id))
+        except (PackError, OSError) as e:
+            print(f"pack_image: error: {e}", file=sys.stderr)
+            return 1
+        return 0
+    if not (args.elf and args.layout and args.output):
+        ap.error("--elf, --layout and -o are needed to pack an image")
     try:
         data = pack(args.elf, args.layout, args.images, args.objcopy)
     except (PackError, OSError, subprocess.CalledProcessError) as e:

@@ -10,13 +10,16 @@
  *        (little-endian packed, NUL padded), x8 = vCPU count
  *   BULKHEAD_POOL_INFO (0xc6000002)  -> x0 = 0, x1 = free pages in the
  *        hypervisor's page pool (stage-2 tables), x2 = its size in pages
+ *   BULKHEAD_DEBUG_PANIC (0xc60000f0) -> the hypervisor panics (crash-report
+ *        tests); only with CONFIG_DEBUG_CALLS, else NOT_SUPPORTED
  */
 #pragma once
 
-#define BULKHEAD_CALL_UID  0x8600ff01u
-#define BULKHEAD_REVISION  0x8600ff03u
-#define BULKHEAD_SELF_INFO 0xc6000001u
-#define BULKHEAD_POOL_INFO 0xc6000002u
+#define BULKHEAD_CALL_UID    0x8600ff01u
+#define BULKHEAD_REVISION    0x8600ff03u
+#define BULKHEAD_SELF_INFO   0xc6000001u
+#define BULKHEAD_POOL_INFO   0xc6000002u
+#define BULKHEAD_DEBUG_PANIC 0xc60000f0u
 
 #define BULKHEAD_UID_0 0x6b6c7542u /* "Bulk" */
 #define BULKHEAD_UID_1 0x64616568u /* "head" */

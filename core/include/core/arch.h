@@ -87,6 +87,20 @@ paddr_t arch_secondary_entry(void);
 size_t arch_regs_line(const struct arch_regs *regs, unsigned int index,
 		      char *buf, size_t size);
 
+/*
+ * Return addresses of the frame records (x29 chain), innermost first:
+ * from an exception frame when given (its pc first), else from the
+ * caller. Stops at `max`, or where the chain leaves the hypervisor's
+ * stacks or does not grow upwards. Returns how many it wrote.
+ */
+size_t arch_backtrace(const struct arch_regs *frame, uint64_t *addrs,
+		      size_t max);
+
+/* Stops the machine reporting failure: semihosting SYS_EXIT(1) where a
+ * simulator offers it (QEMU -semihosting-config enable=on), else PSCI
+ * SYSTEM_OFF. */
+_Noreturn void arch_power_off_failure(void);
+
 /* The syndrome and fault address of the exception this CPU took at EL2. */
 void arch_el2_fault(uint64_t *syndrome, uint64_t *fault_address);
 

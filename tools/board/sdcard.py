@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Writes a flashable SD-card image: an MBR with one bootable FAT16 boot
+partition holding the FIT (bulkhead.itb) and a U-Boot boot script
+(boot.scr, from `mkimage -T script`) that loads and boots it.
+
+No loop devices and no root: the FAT file system is made in a plain file
+with mkfs.fat (dosfstools) and filled with mcopy (mtools), then placed
+after the partition table. Volume ID, label, and every timestamp are fixed
+(SOURCE_DATE_EPOCH or the commit date), so the same inputs give the same
+bytes.
+"""
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import struct
+import sys
+import tempfile
+from dataclasses import dataclass
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import repro  # noqa: E402
+
+SECTOR = 512
+PART_START = 2048            # first LBA of the boot partition (1 MiB)
+FAT_MIB = 32                 # boot partition size
+MBR_TYPE_FAT16_LBA = 0x0E
+VOLUME_LABEL = "BULKHEAD"
+ALIGN_2M = 2 << 20
+
+
+@dataclass
+class BootScript:
+    fit_name: str
+    load_addr: int
+    config: str  # named: U-Boot's FIT best-match would skip a default
+
+    def text(self) -> str:
+        """U-Boot commands. devtype, devnum and distro_bootpart are set by
+        U-Boot's distro boot when it runs a boot.scr it found. The
+        configuration is named because U-Boot built with FIT_BEST_MATCH
+        (Debian's qemu_arm64) ignores `default` and matches the board's
+        compatible instead; the FDT is named because bootm passes none
+        for a FIT without one (and then refuses an arm64 kernel)."""
+        return (
+            "# Bulkhead: load the FIT from this partition and boot it at EL2.\n"
+            "echo \"Bulkhead: booting ${devtype} ${devnum}:${distro_bootpart}"
+            f" /{self.fit_name}\"\n"
+            f"load ${{devtype}} ${{devnum}}:${{distro_bootpart}} "
+            f"{self.load_addr:#x} {self.fit_name}\n"
+            "# The device tree: U-Boot's own (the board's, as its loader passed\n"
+            "# it), which bootm fixes up (memory) and hands over in x0.\n"
+            f"bootm {self.load_addr:#x}#{self.config} - ${{fdtcontroladdr}}\n")
+
+
+def fit_load_address(layout: dict, fit_size: int) -> int:
+    """Where the script loads the FIT: after the hypervisor's memory (which
+    bootm fills with the image), 2 MiB aligned, inside board RAM."""
+    hyp_end = layout["hypervisor"]["base"] + layout["hypervisor"]["size"]
+    addr = (hyp_end + ALIGN_2M - 1) // ALIGN_2M * ALIGN_2M
+    if addr + fit_size > layout["ram_base"] + (1 << 30):
+        raise RuntimeError(f"no room for the FIT ({fit_size:#x} bytes) at "
+                           f"{addr:#x}")
+    return addr
+
+
+def mbr(disk_id: int, start: int, sectors: int, part_type: int) -> bytes:
+    """A classic MBR with one bootable partition (CHS fields say "use LBA")."""
+    entry = struct.pack("<B3sB3sII", 0x80, b"\xfe\xff\xff", part_type,
+                        b"\xfe\xff\xff", start, sectors)
+    table = entry + bytes(16 * 3)
+    out = bytearray(SECTOR)
+    out[0x1B8:0x1BC] = struct.pack("<I", disk_id)
+    out[0x1BE:0x1FE] = table
+    out[0x1FE:0x200] = b"\x55\xaa"
+    return bytes(out)
+
+
+def make_fat(path: str, files: dict[str, str], epoch: int, volume_id: int) -> None:
+    """A FAT16 file system in `path` holding `files` (name in the root ->
+    host file), every date set to `epoch`."""
+    mkfs = shutil.which("mkfs.fat") or "/usr/sbin/mkfs.fat"  # not on a user's PATH
+    repro.run([mkfs, "--invariant", "-F", "16", "-n", VOLUME_LABEL,
+               "-i", f"{volume_id:08x}", "-h", str(PART_START), "-C", path,
+               str(FAT_MIB * 1024)], epoch)
+    with tempfile.TemporaryDirectory() as stage:
+        for name, src in sorted(files.items()):
+            copy = os.path.join(stage, name)
+            shutil.copyfile(src, copy)
+            os.utime(copy, (epoch, epoch))
+            repro.run(["mcopy", "-m", "-o", "-i", path, copy, f"::/{name}"], epoch)
+
+
+def build(fit: str, layout_path: str, out: str, mkimage: str, epoch: int) -> BootScript:
+    with open(layout_path, encoding="utf-8") as f:
+        layout = json.load(f)
+    with open(fit, "rb") as f:
+        fit_bytes = f.read()
+    script = BootScript(fit_name="bulkhead.itb", config="conf-1",
+                        load_addr=fit_load_address(layout, len(fit_bytes)))
+    digest = hashlib.sha256(fit_bytes).digest()
+    with tempfile.TemporaryDirectory() as work:
+        cmd = os.path.join(work, "boot.cmd")
+        with open(cmd, "w", encoding="utf-8") as f:
+            f.write(script.text())
+        scr = os.path.join(work, "boot.scr")
+        repro.run([mkimage, "-A", "arm64", "-O", "linux", "-T", "script", "-C",
+                   "none", "-n", "Bulkhead boot script", "-d", cmd, scr], epoch)
+        fat = os.path.join(work, "boot.fat")
+        make_fat(fat, {"bulkhead.itb": fit, "boot.scr": scr, "boot.cmd": cmd},
+                 epoch, struct.unpack("<I", digest[4:8])[0])
+        fat_size = os.path.getsize(fat)
+        tmp = out + ".tmp"
+        with open(tmp, "wb") as dst, open(fat, "rb") as src:
+            dst.write(mbr(struct.unpack("<I", digest[:4])[0], PART_START,
+                          fat_size // SECTOR, MBR_TYPE_FAT16_LBA))
+            dst.write(bytes(PART_START * SECTOR - SECTOR))
+            shutil.copyfileobj(src, dst)
+        os.replace(tmp, out)
+    return script
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--fit", required=True, help="bulkhead.itb")
+    ap.add_argument("--layout", required=True, help="the product's layout.json")
+    ap.add_argument("--mkimage", default="mkimage")
+    ap.add_argument("-o", "--output", required=True)
+    args = ap.parse_args(argv)
+    try:
+        epoch = repro.source_date_epoch(os.getcwd())
+        build(args.fit, args.layout, args.output, args.mkimage, epoch)
+    except (RuntimeError, OSError, ValueError, KeyError) as e:
+        print(f"sdcard: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
