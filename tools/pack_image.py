@@ -15,6 +15,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from bulkhead_manifest import paths  # noqa: E402
+
 IMAGE_MAGIC = b"ARM\x64"
 
 
@@ -53,8 +57,10 @@ def pack(elf: str, layout_path: str, image_dirs: list[str], objcopy: str) -> byt
         raise PackError(f"hypervisor binary ({len(hyp):#x}) overlaps the payload")
     out = bytearray(hyp) + bytes(payload_at - len(hyp))
     for img in layout["images"]:
-        path = next((os.path.join(d, img["name"]) for d in image_dirs
-                     if os.path.isfile(os.path.join(d, img["name"]))), None)
+        path, why = paths.find(img["name"], image_dirs)
+        if why is not None:
+            raise PackError(f"image \"{img['name']}\" {why}: only files in the "
+                            f"image directory ({', '.join(image_dirs)}) are packed")
         if path is None:
             raise PackError(f"image {img['name']} not found in {image_dirs}")
         with open(path, "rb") as f:
@@ -78,7 +84,8 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     try:
         data = pack(args.elf, args.layout, args.images, args.objcopy)
-    except (PackError, OSError, subprocess.CalledProcessError) as e:
+    except (PackError, OSError, ValueError, KeyError, TypeError,
+            subprocess.CalledProcessError) as e:
         print(f"pack_image: error: {e}", file=sys.stderr)
         return 1
     tmp = args.output + ".tmp"

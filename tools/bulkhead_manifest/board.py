@@ -139,11 +139,11 @@ def _check_region(rep: Reporter, node: str, what: str, r: Region,
     return True
 
 
-def _check_gic(rep: Reporter, gic: Node, regs: list[Region], cpu_count: int) -> bool:
+def _check_gic(tree: SourceTree, rep: Reporter, gic: Node, regs: list[Region],
+               cpu_count: int) -> bool:
     path = gic.path
     if len(regs) != 2:
-        loc = regs[0].loc if regs else None
-        rep.error("BOARD-GIC", loc, path,
+        rep.error("BOARD-GIC", tree.loc(path, "reg"), path,
                   f"the GICv3 node has {len(regs)} reg region(s); it needs "
                   "exactly two: the distributor, then the one redistributor "
                   "region")
@@ -249,7 +249,7 @@ def parse_platform(tree: SourceTree, rep: Reporter,
 
     # the GIC, the console UART and the platform node
     gic_regs = _regions(tree, gic, rep)
-    gic_ok = _check_gic(rep, gic, gic_regs, len(cpus))
+    gic_ok = _check_gic(tree, rep, gic, gic_regs, len(cpus))
     uart_regs = _regions(tree, uart, rep)
     if len(uart_regs) != 1:
         rep.error("SCHEMA-TYPE", tree.loc(uart.path, "reg"), uart.path,
@@ -284,7 +284,7 @@ def parse_platform(tree: SourceTree, rep: Reporter,
                                    regs, bus_master, reserved))
 
     # nothing overlaps RAM or anything else
-    if len(rep.errors) == first_error and gic_ok:
+    if gic_ok and len(uart_regs) == 1:
         items = [(gic_regs[0], "the GIC distributor", gic.path),
                  (gic_regs[1], "the GIC redistributor region", gic.path),
                  (uart_regs[0], "the console UART", uart.path)]

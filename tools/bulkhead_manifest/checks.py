@@ -266,15 +266,24 @@ def _check_entry_and_console(m: Manifest, rep: Reporter) -> None:
                       f"39-bit address space (which ends at {arch.IPA_LIMIT:#x}); "
                       "put it at an MMIO address such as the board's UART")
             continue
-        mine = [(r, "its device \"" + d.name + "\"") for d in p.devices for r in d.regions]
-        mine += [(s.region, f"shared region \"{s.name}\"") for s in m.shared
-                 if any(q is p for q, _ in s.members)]
-        mine += [(r, "the board's RAM (the console is emulated: it must be an "
-                  "address no memory answers)") for r in m.platform.ram]
-        for r, what in mine:
-            if con.overlaps(r):
-                rep.error("CONSOLE-COLLIDE", p.where("console"), p.path,
-                          f"console {con} of {_q(p)} collides with {what} {r}")
+        taken = [(r, "its memory") for r in p.memory]
+        taken += [(r, f"the memory of {_q(q)}") for q in m.partitions
+                  if q is not p for r in q.memory]
+        taken += [(m.hypervisor, "the hypervisor's memory"),
+                  (m.platform.gicd, "the GIC distributor"),
+                  (m.platform.gicr, "the GIC redistributors")]
+        taken += [(s.region, f"shared region \"{s.name}\"") for s in m.shared]
+        taken += [(r, "its device \"" + d.name + "\"") for d in p.devices
+                  for r in d.regions]
+        hits = [(r, what) for r, what in taken if con.overlaps(r)]
+        hits += [(r, "the board's RAM") for r in m.platform.ram
+                 if con.overlaps(r) and not hits]
+        for r, what in hits[:1]:
+            rep.error("CONSOLE-COLLIDE", p.where("console"), p.path,
+                      f"console {con} of {_q(p)} collides with {what} {r}; the "
+                      "console is emulated: put it at an MMIO address no RAM or "
+                      "device of the partition answers, such as the board's "
+                      "UART")
 
 
 def _check_images(m: Manifest, image_dirs: list[str], rep: Reporter) -> bool:

@@ -51,7 +51,7 @@ RULES: dict[str, str] = {
     "IMAGE-TOO-BIG": "the image (with its bss, per its header) does not fit the first RAM region",
     "ENTRY-OUTSIDE": "the entry point is not inside the partition's RAM",
     "ENTRY-ALIGN": "the entry point is not 4-byte aligned",
-    "CONSOLE-COLLIDE": "the console address is in RAM (anyone's), in the partition's devices or shared regions, or not page aligned",
+    "CONSOLE-COLLIDE": "the console page is in RAM (anyone's), a shared region, the GIC or the partition's devices, or not page aligned",
     "CONSOLE-OUTSIDE": "the console page is outside the partition's address space",
     "CONSOLE-INPUT": "console input goes to a partition without a console",
     "IRQ-INVALID": "an interrupt that is not a pass-through SPI of the board",
