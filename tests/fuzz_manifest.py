@@ -25,7 +25,7 @@ import tempfile
 import time
 import traceback
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -111,9 +111,18 @@ class Fuzzer:
     def images(self) -> list[str]:
         return [os.path.join(self.build, "images")]
 
+    def _limits(self, rng: random.Random) -> Limits:
+        """The build's limits; one case in eight with one of them lowered
+        (tables stay within the build's sizes, so they still compile)."""
+        if rng.random() >= 0.125:
+            return self.limits
+        f = rng.choice([f.name for f in fields(Limits)])
+        return replace(self.limits, **{f: rng.randrange(getattr(self.limits, f) + 1)})
+
     def _compile(self, case: int, rng: random.Random, work: str):
         """(level, seed file, mutations, outputs or None, diagnostics)."""
         seed_file = rng.choice(self.seeds)
+        limits = self._limits(rng)
         product = rng.choice(PRODUCTS) if rng.random() < 0.1 else "fuzz"
         count = 1 + min(int(rng.expovariate(0.7)), 6)
         if case % self.text_every == 0:
@@ -139,20 +148,20 @@ class Fuzzer:
                 f.write(board)
             level, applied = "text", mut.applied
             run = lambda: manifestc.compile_manifest(  # noqa: E731
-                path, self.limits, self.images, [work], product)
+                path, limits, self.images, [work], product)
         else:
             tree = copy_tree(self.trees[seed_file])
             tmut = TreeMutator(rng)
             tmut.mutate(tree, count)
             level, applied = "tree", tmut.applied
             run = lambda: manifestc.check_tree(  # noqa: E731
-                tree, seed_file, self.limits, self.images, product)
+                tree, seed_file, limits, self.images, product)
         try:
             m, rep = run()
             return level, seed_file, applied, manifestc.outputs_of(m, product), \
-                rep.diagnostics, product
+                rep.diagnostics, product, limits
         except ManifestError as e:
-            return level, seed_file, applied, None, e.diagnostics, product
+            return level, seed_file, applied, None, e.diagnostics, product, limits
 
     def one(self, case: int, report: Report, work: str) -> Optional[tuple[str, str]]:
         """Runs one case; returns (tables text, label) of an accepted one."""
@@ -160,7 +169,7 @@ class Fuzzer:
         signal.setitimer(signal.ITIMER_REAL, self.timeout)
         level, seed_file, applied = "?", "?", []
         try:
-            level, seed_file, applied, outputs, diags, product = \
+            level, seed_file, applied, outputs, diags, product, limits = \
                 self._compile(case, rng, work)
         except Hang:
             report.findings.append(Finding(case, level, seed_file,
@@ -197,7 +206,7 @@ class Fuzzer:
             report.rejected += 1
             return None
         report.accepted += 1
-        for p in problems(outputs, self.limits.mem_max_transactions):
+        for p in problems(outputs, limits.mem_max_transactions):
             report.findings.append(Finding(case, level, seed_file,
                                            f"accepted, but {p}", applied))
         label = f"case {case} ({level}, {os.path.relpath(seed_file, ROOT)}, " \

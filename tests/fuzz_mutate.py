@@ -40,6 +40,18 @@ KNOWN_PROPS = ["id", "label", "uuid", "cpus", "memory", "image", "entry", "conso
                "device_type", "#address-cells", "#size-cells",
                "bulkhead,bus-master", "bulkhead,no-passthrough", "phandle",
                "colour", "labl"]
+# (base, size) of regions worth landing on: the board's devices and RAM,
+# the hypervisor's, the partitions' usual places, and broken shapes
+EDGE_REGIONS = [(0x08000000, 0x10000), (0x080A0000, 0x20000), (0x08080000, 0x20000),
+                (0x09000000, 0x1000), (0x09010000, 0x1000), (0x09020000, 0x1000),
+                (0x09030000, 0x1000), (0x0A000000, 0x1000), (0x0A003000, 0x1000),
+                (0x0C000000, 0x1000), (0x10000000, 0x10000), (0x3EFF0000, 0x1000),
+                (0x4010000000, 0x1000), (0x8000000000, 0x1000), (0x40000000, 0x1000),
+                (0x40200000, 0xE00000), (0x41000000, 0x400000), (0x41000000, 0x1000),
+                (0x42000000, 0x800000), (0x43000000, 0x1000), (0x4F000000, 0x1000),
+                (0x7FFFF000, 0x2000), (0x41000800, 0x1000), (0x41000000, 0x0),
+                (0xFFFFFFFFFFFFF000, 0x2000), (0x100000000, 0x1000), (0x0, 0x1000)]
+REGION_PROPS = ("memory", "reg", "ranges", "device-ranges")
 NODE_NAMES = ["x", "partition@9", "devices", "rtc@9010000", "ring", "g", "its@0",
               "cpu@7", "memory@50000000", "hypervisor", "partitions",
               "shared-memory", "memory-grants", "bulkhead"]
@@ -105,7 +117,8 @@ class TreeMutator:
     def mutate(self, tree: SourceTree, count: int) -> None:
         ops = [self.number, self.number, self.number, self.cell_count,
                self.string, self.string, self.prop_name, self.prop_name,
-               self.structure, self.reference]
+               self.structure, self.reference, self.region, self.region,
+               self.splice, self.device]
         for _ in range(count):
             self.rng.choice(ops)(tree)
         reindex(tree)
@@ -257,6 +270,55 @@ class TreeMutator:
             node.children.clear()
             node.props.clear()
         self.applied.append(f"structure {how} {node.path}")
+
+    def region(self, tree: SourceTree) -> None:
+        """Set one <base size> quadruple to a region worth landing on."""
+        r = self.rng
+        holders = [(n, p) for n in _walk(tree.root) for p in n.props
+                   if p in REGION_PROPS and len(n.props[p]) >= 16]
+        if not holders:
+            return
+        node, prop = r.choice(holders)
+        data = bytearray(node.props[prop])
+        i = r.randrange(len(data) // 16) * 16
+        base, size = r.choice(EDGE_REGIONS)
+        data[i:i + 16] = base.to_bytes(8, "big") + size.to_bytes(8, "big")
+        self.applied.append(f"region {node.path}:{prop} [{base:#x}+{size:#x}]")
+        self._set(tree, node, prop, bytes(data), "cells")
+
+    def splice(self, tree: SourceTree) -> None:
+        """Give a property the value the same property has elsewhere (one
+        partition's memory, CPUs or console in another)."""
+        r = self.rng
+        node, prop = self._prop(tree)
+        donors = [n for n in _walk(tree.root) if prop in n.props and n is not node]
+        if not donors:
+            return
+        donor = r.choice(donors)
+        self.applied.append(f"splice {node.path}:{prop} from {donor.path}")
+        node.props[prop] = donor.props[prop]
+
+    def device(self, tree: SourceTree) -> None:
+        """Pass one more device through, on a region worth landing on."""
+        r = self.rng
+        parts = next((n for n in _walk(tree.root) if n.path == "/bulkhead/partitions"), None)
+        if parts is None or not parts.children:
+            return
+        part = r.choice(parts.children)
+        devs = part.child("devices")
+        if devs is None:
+            devs = Node("devices", part.path + "/devices")
+            part.children.append(devs)
+        base, size = r.choice(EDGE_REGIONS)
+        name = f"d@{base:x}"
+        props = {"reg": base.to_bytes(8, "big") + size.to_bytes(8, "big")}
+        if r.random() < 0.5:
+            props["dma-unrestricted"] = b""
+        if r.random() < 0.6:
+            props["interrupts"] = _pack([0, r.choice([2, 7, 16, 40, 255, 256]), 4]
+                                        * r.choice([1, 1, 2, 5]))
+        devs.children.append(Node(name, devs.path + "/" + name, props))
+        self.applied.append(f"device {name} in {part.path}")
 
     def reference(self, tree: SourceTree) -> None:
         """Point a phandle cell at another node (or nowhere)."""

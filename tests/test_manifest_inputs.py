@@ -201,6 +201,7 @@ def test_hypervisor_that_fits_links(tmp_path):
     ("../../Makefile", "has an empty, '.' or '..' path component"),
     ("/etc/hostname", "is an absolute path"),
     ("sub/../demo.bin", "has an empty, '.' or '..' path component"),
+    ("demo bin$(x)", "may hold only letters, digits and . _ + - /"),
 ])
 def test_image_outside_the_image_directory_is_rejected(tmp_path, image, why):
     text = manifest([P("alpha", 1, "0", "0x41000000", image=image)])

@@ -2,15 +2,19 @@
 
 Shared by the manifest compiler and the image packer, which both check."""
 import os
+import re
 from typing import Optional
+
+# build outputs: a name make, JSON and the memory map all take as it is
+_SAFE_RE = re.compile(r"[A-Za-z0-9._+/-]+")
 
 
 def name_problem(name: str) -> Optional[str]:
     """Why `name` is not a plain relative path, or None."""
     if not name:
         return "is empty"
-    if not name.isprintable():
-        return "has control characters"
+    if not _SAFE_RE.fullmatch(name):
+        return "may hold only letters, digits and . _ + - /"
     if os.path.isabs(name):
         return "is an absolute path"
     if any(part in ("", ".", "..") for part in name.split("/")):

@@ -46,7 +46,7 @@ RULES: dict[str, str] = {
     "DEV-RESERVED": "a device the board never passes through (GIC ITS, fw_cfg)",
     "DMA-MASTER": "a device that can master the bus, without 'dma-unrestricted'",
     "DMA-UNRESTRICTED": "a partition is trusted with unrestricted DMA, or 'dma-unrestricted' has no effect (warning)",
-    "IMAGE-PATH": "an image path that is absolute, has '..' or leads outside the image directory",
+    "IMAGE-PATH": "an image path that is absolute, has '..', characters other than letters, digits and . _ + - /, or leads outside the image directory",
     "IMAGE-MISSING": "the image file is not in the image directory",
     "IMAGE-TOO-BIG": "the image (with its bss, per its header) does not fit the first RAM region",
     "ENTRY-OUTSIDE": "the entry point is not inside the partition's RAM",
