@@ -6,7 +6,9 @@ from .diag import Reporter
 from .model import (DEVICE_IRQS_MAX, GRANT_RANGES_MAX, NAME_MAX, PAGE_SIZE,
                     Device, Limits, Manifest, Partition, Region)
 from .regions import check_overlaps, check_shape, inside_any
-from .rules import RULES  # noqa: F401  (the catalogue, re-exported)
+from .rules import RULES
+
+__all__ = ["RULES", "check", "check_product", "image_footprint", "payload_size"]
 
 ID_MAX = 0x7FFF
 IMAGE_MAGIC_OFFSET = 0x38
