@@ -369,3 +369,38 @@ def test_include_loop_names_the_line(tmp_path):
     line = rejected(compile_text(tmp_path, manifest(), board=board), "DTS-SYNTAX")
     assert line.startswith(f"{BOARD_FILE}:{lines_of(board, '/include/')}: ")
     assert "closes an include loop" in line
+
+
+# --- memory-transaction quotas -----------------------------------------------
+
+def test_mem_transaction_quotas_reach_the_tables(tmp_path):
+    grants = ("memory-grants { g { from = <&alpha>; to = <&beta>; operations = "
+              "\"share\"; max-access = \"rw\"; max-pages = <4>; }; h { from = <&beta>; "
+              "to = <&gamma>; operations = \"lend\"; max-access = \"ro\"; "
+              "max-pages = <1>; }; };")
+    parts = [P("alpha", 1, "0", "0x41000000", extra="mem-transactions = <3>;"),
+             P("beta", 2, "1", "0x41400000"),
+             P("gamma", 3, "2", "0x41800000", extra="mem-transactions = <5>;")]
+    text = manifest(parts, tail=grants)
+    r = compile_text(tmp_path, text)
+    tables = builds(tmp_path, r)
+    assert re.findall(r"\.mem_transactions = (\d+),", tables) == ["3", "8", "0"]
+    assert (f"manifests/m.dts:{lines_of(text, 'mem-transactions = <5>')}: "
+            "warning[MEM-TX-VALUE]: /bulkhead/partitions/partition@3: partition "
+            "\"gamma\" has mem-transactions = <5> but no memory grant as a sender; "
+            "its quota is 0: remove the property") in r.stderr.splitlines()
+    mm = json.loads((tmp_path / "out" / "memmap.json").read_text())
+    assert [p["mem_transactions"] for p in mm["partitions"]] == [3, 8, 0]
+
+
+def test_mem_transaction_quotas_may_fill_the_table(tmp_path):
+    grants = ("memory-grants { g { from = <&alpha>; to = <&beta>; operations = "
+              "\"share\"; max-access = \"rw\"; max-pages = <4>; }; };")
+    parts = [P("alpha", 1, "0", "0x41000000", extra="mem-transactions = <32>;"),
+             P("beta", 2, "1", "0x41400000")]
+    r = compile_text(tmp_path, manifest(parts, tail=grants))
+    assert r.returncode == 0, r.stderr
+    r = compile_text(tmp_path, manifest(parts, tail=grants).replace("<32>", "<33>"))
+    line = rejected(r, "MEM-TX-LIMIT")
+    assert ("memory-transaction quotas add up to 33 (\"alpha\" 33), but "
+            "CONFIG_FFA_MEM_MAX_TRANSACTIONS is 32") in line
