@@ -60,6 +60,13 @@ static void print_banner(uint64_t dtb)
 		INFO("  %3u  %-16s %5u  %-8s %#lx-%#lx %s", p->id, p->name,
 		     p->vcpu_count, cpu_list, p->mem[0].base,
 		     p->mem[0].base + p->mem[0].size, console);
+		for (uint32_t d = 0; d < p->device_count; d++) {
+			if (p->devices[d].dma_unrestricted) {
+				WARN("  %s: device %#lx has unrestricted DMA "
+				     "(no SMMU)",
+				     p->name, p->devices[d].base);
+			}
+		}
 	}
 }
 

@@ -2,64 +2,44 @@
 determinism, nothing written on error."""
 import glob
 import os
+import re
 import subprocess
 import sys
+from dataclasses import dataclass
+from typing import Optional
 
 import pytest
 
-from conftest import BUILD, PYTHON, ROOT
+from conftest import PYTHON, ROOT
+from manifest_helpers import (COMPILER, IMAGES, P, board_text, compile_text,
+                              grant, image_payload, manifest)
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 from bulkhead_manifest.checks import RULES  # noqa: E402
-
-COMPILER = os.path.join(ROOT, "tools", "manifestc.py")
-IMAGES = os.path.join(BUILD, "images")
-
-PART = """
-			{label}: partition@{id} {{
-				id = <{id}>;
-				label = "{label}";
-				cpus = <{cpus}>;
-				memory = <0x0 {base} 0x0 0x400000>;
-				image = "{image}";
-				console = <0x0 0x09000000>;
-				{extra}
-			}};"""
-
-
-def manifest(parts=None, top="", hyp="", tail="", include=True) -> str:
-    parts = parts if parts is not None else [
-        dict(label="alpha", id=1, cpus="0", base="0x41000000"),
-        dict(label="beta", id=2, cpus="1", base="0x41400000")]
-    body = "".join(PART.format(**{"image": "demo.bin", "extra": "", **p})
-                   for p in parts)
-    inc = '/include/ "platforms/qemu-virt.dtsi"\n' if include else ""
-    return f"""/dts-v1/;
-{inc}
-/ {{
-	bulkhead {{
-		compatible = "bulkhead,manifest-v1";
-		{top}
-		hypervisor {{
-			memory = <0x0 0x40200000 0x0 0x00e00000>;
-			{hyp}
-		}};
-		partitions {{{body}
-		}};
-		{tail}
-	}};
-}};
-"""
-
-
-def P(label, id, cpus, base, **kw):
-    return dict(label=label, id=id, cpus=cpus, base=base, **kw)
-
+from bulkhead_manifest.diag import Reporter  # noqa: E402
+from bulkhead_manifest.rules import WARNING_ONLY  # noqa: E402
 
 GOOD2 = [P("alpha", 1, "0", "0x41000000"), P("beta", 2, "1", "0x41400000")]
 
+BOARD_FILE = "manifests/platforms/qemu-virt.dtsi"
+
+
+@dataclass(frozen=True)
+class Bad:
+    """A manifest one rule rejects: the words its error line must hold, and
+    where the line must point (None: the input has no line to name)."""
+    text: str
+    words: list[str]
+    config: str = ""
+    board: Optional[str] = None
+    args: tuple[str, ...] = ()
+    env: Optional[dict] = None
+    where: Optional[str] = "manifests/m.dts"
+    path: Optional[str] = None
+
+
 # rule -> (manifest text, words the message must contain, extra config)
-BAD = {
+_BAD = {
     "SCHEMA-REQUIRED": (manifest([dict(label="alpha", id=1, cpus="0",
                                        base="0x41000000")]).replace(
         'image = "demo.bin";', ""), ["required property 'image'"], ""),
@@ -68,7 +48,7 @@ BAD = {
     "SCHEMA-COMPATIBLE": (manifest().replace('"bulkhead,manifest-v1"',
                                              '"bulkhead,manifest-v9"'),
                           ["bulkhead,manifest-v1"], ""),
-    "DTS-SYNTAX": (manifest().replace("id = <1>;", "id = <1>"), ["dtc rejected"], ""),
+    "DTS-SYNTAX": (manifest().replace("id = <1>;", "id = <1>"), ["dtc: syntax error"], ""),
     "PLATFORM": (manifest(include=False), ["board description incomplete"], ""),
     "PHANDLE-BAD": (manifest([P("alpha", 1, "0", "0x41000000",
                                 extra="messaging = <&cfg>;"),
@@ -113,7 +93,7 @@ BAD = {
                                 "devices { uart@9000000 { reg = <0x0 0x09000000 0x0 0x1000>; }; };")]),
                     ["console UART (kept by the hypervisor)"], ""),
     "IMAGE-MISSING": (manifest([P("alpha", 1, "0", "0x41000000", image="nope.bin")]),
-                      ["image \"nope.bin\"", "not in the image search path"], ""),
+                      ["image \"nope.bin\"", "not in the image directory"], ""),
     "IMAGE-TOO-BIG": (manifest().replace("0x0 0x41000000 0x0 0x400000",
                                          "0x0 0x41000000 0x0 0x1000"),
                       ["image \"demo.bin\" of \"alpha\" needs"], ""),
@@ -122,7 +102,8 @@ BAD = {
                       ["entry 0x50000000 of \"alpha\""], ""),
     "CONSOLE-COLLIDE": (manifest().replace("console = <0x0 0x09000000>;",
                                            "console = <0x0 0x41000000>;", 1),
-                        ["console [0x41000000, 0x41001000) of \"alpha\" collides with its memory"], ""),
+                        ["console [0x41000000, 0x41001000) of \"alpha\" collides with its "
+                         "memory [0x41000000, 0x41400000)"], ""),
     "CONSOLE-INPUT": (manifest(hyp="console-input = <&alpha>;").replace(
         "console = <0x0 0x09000000>;", "", 1), ["has no 'console'"], ""),
     "IRQ-INVALID": (manifest([P("alpha", 1, "0", "0x41000000", extra=
@@ -157,8 +138,9 @@ BAD = {
                     ["range [0x41400000, 0x41401000) is not inside the memory of \"alpha\""], ""),
     "LIMIT-PARTITIONS": (manifest(), ["2 partitions, but CONFIG_MAX_PARTITIONS is 1"],
                          "CONFIG_MAX_PARTITIONS=1\n"),
-    "LIMIT-CPUS": (manifest(), ["the board has 4 CPUs, but CONFIG_MAX_CPUS is 2"],
-                   "CONFIG_MAX_CPUS=2\n"),
+    "LIMIT-CPUS": (manifest(), ["/cpus: the board has 4 CPUs, but CONFIG_MAX_CPUS "
+                                "is 2; raise it in menuconfig"],
+                   "CONFIG_MAX_CPUS=2\n", None, (), None, BOARD_FILE),
     "LIMIT-REGIONS": (manifest().replace("memory = <0x0 0x41000000 0x0 0x400000>;",
                                          "memory = <0x0 0x41000000 0x0 0x200000>, "
                                          "<0x0 0x41200000 0x0 0x200000>;"),
@@ -166,7 +148,9 @@ BAD = {
                       "CONFIG_MAX_MEM_REGIONS=1\n"),
     "LIMIT-DEVICES": (manifest([P("alpha", 1, "0", "0x41000000", extra=
                                   "devices { rtc@9010000 { reg = <0x0 0x09010000 0x0 0x1000>; }; };")]),
-                      ["1 devices, but CONFIG_MAX_DEVICES is 0"], "CONFIG_MAX_DEVICES=0\n"),
+                      ["partition \"alpha\" has 1 devices with 1 regions (each region "
+                       "is one table entry), but CONFIG_MAX_DEVICES is 0"],
+                      "CONFIG_MAX_DEVICES=0\n"),
     "LIMIT-SHM": (manifest(tail="shared-memory { r { reg = <0x0 0x4f000000 0x0 0x1000>; "
                                 "partitions = <&alpha &beta>; access = \"rw\", \"ro\"; }; };"),
                   ["1 shared regions, but CONFIG_MAX_SHARED_REGIONS is 0"],
@@ -175,45 +159,157 @@ BAD = {
                                    "operations = \"lend\"; max-access = \"rw\"; max-pages = <4>; }; };"),
                      ["1 grants, but CONFIG_MAX_GRANTS is 0"], "CONFIG_MAX_GRANTS=0\n"),
 }
+BAD = {rule: Bad(*case) for rule, case in _BAD.items()}
 
+BIG_DEVICE = ("devices { gpio@9030000 { reg = <0x0 0x09030000 0x0 0x1000>; "
+              "interrupts = <0 7 4>, <0 8 4>, <0 9 4>, <0 10 4>, <0 11 4>; }; };")
+FIVE_RANGES = ", ".join(f"<0x0 {0x41000000 + i * 0x2000:#x} 0x0 0x1000>" for i in range(5))
+SENDS = [P("alpha", 1, "0", "0x41000000", extra="mem-transactions = <0>;"),
+         P("beta", 2, "1", "0x41400000")]
 
-def compile_text(tmp_path, text, config="", out=True, name="m.dts"):
-    mdir = tmp_path / "manifests"
-    mdir.mkdir(exist_ok=True)
-    (mdir / "platforms").mkdir(exist_ok=True)
-    src = os.path.join(ROOT, "manifests", "platforms", "qemu-virt.dtsi")
-    (mdir / "platforms" / "qemu-virt.dtsi").write_text(open(src).read())
-    (mdir / name).write_text(text)
-    args = [PYTHON, COMPILER, f"manifests/{name}", "-I", IMAGES,
-            "--kconfig", os.path.join(ROOT, "Kconfig")]
-    if config:
-        (tmp_path / "config").write_text(config)
-        args += ["--config", str(tmp_path / "config")]
-    if out:
-        args += ["--out-dir", str(tmp_path / "out")]
-    return subprocess.run(args, capture_output=True, text=True, cwd=tmp_path)
+BAD.update({
+    "MANIFEST-MISSING": Bad("", ["manifest 'manifests/none.dts' does not exist"],
+                            path="manifests/none.dts", where=None),
+    "DTC": Bad(manifest(), ["'/nonexistent/dtc' not found", "make deps"],
+               env={"DTC": "/nonexistent/dtc"}, where=None),
+    "PRODUCT-NAME": Bad(manifest(), ["product name 'a\\tb' must be non-empty "
+                                     "printable UTF-8"],
+                        args=("--product", "a\tb"), where=None),
+    "BOARD-MODEL": Bad(manifest(), ["model 'qemu\\nvirt' is empty or has control "
+                                    "characters"],
+                       board=board_text(('model = "qemu-virt";',
+                                         'model = "qemu\\nvirt";')),
+                       where=BOARD_FILE),
+    "BOARD-REGION": Bad(manifest(), ["device wrap@0 [0xfffffffffffff000, "
+                                     "0x10000000000001000): base "
+                                     "0xfffffffffffff000 + size 0x2000 wraps past 2^64"],
+                        board=board_text(("\tbulkhead-platform {",
+                                          "\twrap@0 { reg = <0xffffffff 0xfffff000 "
+                                          "0x0 0x2000>; };\n\tbulkhead-platform {")),
+                        where=BOARD_FILE),
+    "BOARD-RAM": Bad(manifest(), ["the board describes 2 RAM regions ([0x40000000, "
+                                  "0x60000000), [0x60000000, 0x80000000))",
+                                  "describe one region"],
+                     board=board_text(("reg = <0x0 0x40000000 0x0 0x40000000>;",
+                                       "reg = <0x0 0x40000000 0x0 0x20000000>, "
+                                       "<0x0 0x60000000 0x0 0x20000000>;")),
+                     where=BOARD_FILE),
+    "BOARD-OVERLAP": Bad(manifest(), ["device pl061@9030000 [0x9010000, 0x9011000) "
+                                      "overlaps device pl031@9010000 [0x9010000, "
+                                      "0x9011000) by 0x1000 bytes"],
+                         board=board_text(("reg = <0x0 0x09030000 0x0 0x1000>;",
+                                           "reg = <0x0 0x09010000 0x0 0x1000>;")),
+                         where=BOARD_FILE),
+    "BOARD-GIC": Bad(manifest(), ["GIC redistributor region [0x80a0000, 0x80a0000) "
+                                  "(size 0x0) must be 64 KiB aligned and hold two "
+                                  "64 KiB frames for each of the 4 CPUs: at least "
+                                  "0x80000 bytes"],
+                     board=board_text(("<0x0 0x080a0000 0x0 0xf60000>",
+                                       "<0x0 0x080a0000 0x0 0x0>")),
+                     where=BOARD_FILE),
+    "BOARD-CPU": Bad(manifest(), ["CPU reg 0x1000000 is not an MPIDR affinity"],
+                     board=board_text(("reg = <0x3>;", "reg = <0x1000000>;")),
+                     where=BOARD_FILE),
+    "BOARD-IRQ": Bad(manifest(), ["the console UART's interrupts <0 1> must be one "
+                                  "SPI triple <0 number flags>"],
+                     board=board_text(("interrupts = <0 1 4>;", "interrupts = <0 1>;")),
+                     where=BOARD_FILE),
+    "HYP-TOO-SMALL": Bad(manifest(hyp_memory="0x0 0x40200000 0x0 0x100000"),
+                         ["hypervisor memory [0x40200000, 0x40300000) holds 0x100000 "
+                          "bytes, less than the partition images "
+                          f"({image_payload('demo.bin'):#x}) and the "
+                          "page pool (0x200000, CONFIG_PAGE_POOL_PAGES=512)",
+                          "make 'memory' larger"]),
+    "DEV-RESERVED": Bad(manifest([P("alpha", 1, "0", "0x41000000", extra=
+                                    "devices { cfg@9020000 { reg = <0x0 0x09020000 "
+                                    "0x0 0x1000>; dma-unrestricted; }; };")]),
+                        ["device \"cfg@9020000\" of \"alpha\" at [0x9020000, "
+                         "0x9021000) covers the board's fw-cfg@9020000 [0x9020000, "
+                         "0x9020018), which is never passed through"]),
+    "DMA-MASTER": Bad(manifest([P("alpha", 1, "0", "0x41000000", extra=
+                                  "devices { vio@a000000 { reg = <0x0 0x0a000000 "
+                                  "0x0 0x1000>; }; };")]),
+                      ["device \"vio@a000000\" of \"alpha\" covers "
+                       "virtio_mmio@a000000 [0xa000000, 0xa000200)",
+                       "which can master the bus", "add 'dma-unrestricted;'"]),
+    "IMAGE-PATH": Bad(manifest([P("alpha", 1, "0", "0x41000000",
+                                  image="../../Makefile")]),
+                      ["image \"../../Makefile\" of \"alpha\" has an empty, '.' or "
+                       "'..' path component"]),
+    "ENTRY-ALIGN": Bad(manifest().replace('label = "alpha";', 'label = "alpha"; '
+                                          'entry = <0x0 0x41000002>;'),
+                       ["entry 0x41000002 of \"alpha\" is not 4-byte aligned"]),
+    "CONSOLE-OUTSIDE": Bad(manifest().replace("console = <0x0 0x09000000>;",
+                                              "console = <0x80 0x0>;", 1),
+                           ["console [0x8000000000, 0x8000001000) of \"alpha\" is "
+                            "beyond the partition's 39-bit address space"]),
+    "SHM-NAME": Bad(manifest(tail="shared-memory { a-shared-region-name-of-40-"
+                                  "characters-xx { reg = <0x0 0x4f000000 0x0 0x1000>; "
+                                  "partitions = <&alpha &beta>; access = \"rw\", "
+                                  "\"ro\"; }; };"),
+                    ["shared region name \"a-shared-region-name-of-40-characters-xx\" "
+                     "has 40 characters; the tables hold 31"]),
+    "MEM-TX-VALUE": Bad(manifest(SENDS, tail="memory-grants { " + grant() + " };"),
+                        ["partition \"alpha\" has mem-transactions = <0> but is the "
+                         "sender of memory grants"]),
+    "MEM-TX-LIMIT": Bad(manifest(tail="memory-grants { " + grant() + grant(
+        "h", "beta", "alpha") + " };"),
+        ["memory-transaction quotas add up to 16 (\"alpha\" 8 (default), \"beta\" 8 "
+         "(default)), but CONFIG_FFA_MEM_MAX_TRANSACTIONS is 15; lower a partition's "
+         "'mem-transactions' or raise CONFIG_FFA_MEM_MAX_TRANSACTIONS"],
+        config="CONFIG_FFA_MEM_MAX_TRANSACTIONS=15\n"),
+    "LIMIT-IRQS": Bad(manifest([P("alpha", 1, "0", "0x41000000", extra=BIG_DEVICE)]),
+                      ["device \"gpio@9030000\" of \"alpha\" has 5 interrupts; the "
+                       "tables hold 4 per device"]),
+    "LIMIT-GRANT-RANGES": Bad(manifest(tail="memory-grants { " + grant(
+        extra=f"ranges = {FIVE_RANGES};") + " };"),
+        ["grant \"g\" has 5 ranges; the tables hold 4 per grant"]),
+})
 
 
 def test_every_rule_has_a_negative_test():
-    assert sorted(set(RULES) - {"SCHEMA-UNKNOWN"}) == sorted(BAD)
+    # errors here, warnings in their own tests, RULE-UNKNOWN below
+    assert sorted(set(RULES) - WARNING_ONLY - {"RULE-UNKNOWN"}) == sorted(BAD)
+    assert {"DTC", "MANIFEST-MISSING"} <= set(RULES)
 
 
 @pytest.mark.parametrize("rule", sorted(BAD))
 def test_bad_manifest(tmp_path, rule):
-    text, words, config = BAD[rule]
-    r = compile_text(tmp_path, text, config)
+    case = BAD[rule]
+    r = compile_text(tmp_path, case.text, case.config, board=case.board,
+                     args=case.args, env=case.env, path=case.path)
     assert r.returncode == 1
+    assert "Traceback" not in r.stderr
     line = next((l for l in r.stderr.splitlines() if f"error[{rule}]" in l), None)
     assert line is not None, r.stderr
-    for w in words:
-        assert w in line or w in r.stderr, f"{w!r} not in {r.stderr!r}"
-    if rule not in ("DTS-SYNTAX", "PLATFORM", "LIMIT-CPUS"):
-        assert line.startswith("manifests/m.dts:"), line
+    for w in case.words:
+        assert w in line, f"{w!r} not in {line!r}"
+    if case.where is None:
+        assert line.startswith(f"error[{rule}]: "), line
+    else:
+        assert re.match(re.escape(case.where) + r":\d+: error\[", line), line
     assert not (tmp_path / "out" / "manifest_tables.c").exists()
+    assert "error[RULE-UNKNOWN]" not in r.stderr
+
+
+def test_unknown_rule_is_an_error():
+    rep = Reporter()
+    rep.warning("NO-SUCH-RULE", None, "/x", "something")
+    assert [(d.severity, d.rule) for d in rep.diagnostics] == [("error", "RULE-UNKNOWN")]
+    assert str(rep.diagnostics[0]) == (
+        "error[RULE-UNKNOWN]: /x: the compiler reported rule 'NO-SUCH-RULE', which "
+        "is not in its catalogue (a compiler bug; its message: warning: something)")
+
+
+def test_every_rule_is_in_the_readme():
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    missing = [r for r in RULES if f"`{r}`" not in readme]
+    assert missing == []
 
 
 def test_cpu_twice_names_both_partitions_and_the_line(tmp_path):
-    text = BAD["CPU-TWICE"][0]
+    text = BAD["CPU-TWICE"].text
     r = compile_text(tmp_path, text)
     lineno = next(i for i, l in enumerate(text.splitlines(), 1)
                   if "cpus = <2>;" in l)
@@ -232,7 +328,7 @@ def test_unknown_property_is_a_warning(tmp_path):
 def test_error_removes_earlier_outputs(tmp_path):
     assert compile_text(tmp_path, manifest()).returncode == 0
     assert (tmp_path / "out" / "manifest_tables.c").exists()
-    assert compile_text(tmp_path, BAD["CPU-TWICE"][0]).returncode == 1
+    assert compile_text(tmp_path, BAD["CPU-TWICE"].text).returncode == 1
     assert not any((tmp_path / "out").iterdir())
 
 

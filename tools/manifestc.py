@@ -29,6 +29,9 @@ LIMIT_SYMBOLS = {
     "max_partitions": "MAX_PARTITIONS", "max_cpus": "MAX_CPUS",
     "max_mem_regions": "MAX_MEM_REGIONS", "max_devices": "MAX_DEVICES",
     "max_shared_regions": "MAX_SHARED_REGIONS", "max_grants": "MAX_GRANTS",
+    "mem_max_transactions": "FFA_MEM_MAX_TRANSACTIONS",
+    "mem_partition_transactions": "FFA_MEM_PARTITION_TRANSACTIONS",
+    "page_pool_pages": "PAGE_POOL_PAGES",
 }
 
 
@@ -42,27 +45,49 @@ def load_limits(kconfig: str, config: str | None) -> Limits:
 
 
 def compile_manifest(path: str, limits: Limits, image_dirs: list[str],
-                     include_dirs: list[str]):
+                     include_dirs: list[str], product: str = "product"):
     """Returns (manifest, reporter); raises ManifestError on errors."""
     tree = source.load(path, include_dirs)
+    return check_tree(tree, path, limits, image_dirs, product)
+
+
+def check_tree(tree: source.SourceTree, path: str, limits: Limits,
+               image_dirs: list[str], product: str):
+    """Parse and check a loaded tree; raises ManifestError on errors."""
     rep = Reporter()
-    m = parse.parse(tree, rep, path)
+    checks.check_product(product, rep)
+    m = parse.parse(tree, rep, path, limits)
     if m is not None:
         checks.check(m, limits, image_dirs, rep)
     rep.raise_if_errors()
+    assert m is not None
     return m, rep
+
+
+def outputs_of(m, product: str) -> dict[str, str]:
+    """Every output file's text (manifest.d aside)."""
+    return {
+        "manifest_tables.c": emit.c_tables(m, product),
+        "manifest_gen.h": emit.c_header(m),
+        "hyp.ld": emit.linker_fragment(m),
+        "layout.json": emit.layout_json(m),
+        "memmap.txt": emit.memmap_text(m, product),
+        "memmap.json": emit.memmap_json(m, product),
+        "memmap.svg": emit.memmap_svg(m, product),
+    }
 
 
 def _write(path: str, text: str) -> None:
     tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+    with open(tmp, "w", encoding="utf-8", errors="surrogateescape",
+              newline="\n") as f:
         f.write(text)
     os.replace(tmp, path)
 
 
 def _write_if_changed(path: str, text: str) -> None:
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
             if f.read() == text:
                 return
     except FileNotFoundError:
@@ -100,16 +125,9 @@ def main(argv: list[str]) -> int:
     product = args.product or os.path.splitext(os.path.basename(args.manifest))[0]
     try:
         limits = load_limits(args.kconfig, args.config)
-        m, rep = compile_manifest(args.manifest, limits, args.images, args.include)
-        outputs = {
-            "manifest_tables.c": emit.c_tables(m, product),
-            "manifest_gen.h": emit.c_header(m),
-            "hyp.ld": emit.linker_fragment(m),
-            "layout.json": emit.layout_json(m),
-            "memmap.txt": emit.memmap_text(m, product),
-            "memmap.json": emit.memmap_json(m, product),
-            "memmap.svg": emit.memmap_svg(m, product),
-        }
+        m, rep = compile_manifest(args.manifest, limits, args.images,
+                                  args.include, product)
+        outputs = outputs_of(m, product)
     except ManifestError as e:
         for d in e.diagnostics:
             print(d, file=sys.stderr)

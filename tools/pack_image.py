@@ -20,6 +20,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from bulkhead_manifest import paths  # noqa: E402
+
 IMAGE_MAGIC = b"ARM\x64"
 BUILD_ID_AT = 0x28
 BUILD_ID_LEN = 16
@@ -60,8 +64,10 @@ def pack(elf: str, layout_path: str, image_dirs: list[str], objcopy: str) -> byt
         raise PackError(f"hypervisor binary ({len(hyp):#x}) overlaps the payload")
     out = bytearray(hyp) + bytes(payload_at - len(hyp))
     for img in layout["images"]:
-        path = next((os.path.join(d, img["name"]) for d in image_dirs
-                     if os.path.isfile(os.path.join(d, img["name"]))), None)
+        path, why = paths.find(img["name"], image_dirs)
+        if why is not None:
+            raise PackError(f"image \"{img['name']}\" {why}: only files in the "
+                            f"image directory ({', '.join(image_dirs)}) are packed")
         if path is None:
             raise PackError(f"image {img['name']} not found in {image_dirs}")
         with open(path, "rb") as f:
@@ -123,7 +129,8 @@ def main(argv: list[str]) -> int:
         ap.error("--elf, --layout and -o are needed to pack an image")
     try:
         data = pack(args.elf, args.layout, args.images, args.objcopy)
-    except (PackError, OSError, subprocess.CalledProcessError) as e:
+    except (PackError, OSError, ValueError, KeyError, TypeError,
+            subprocess.CalledProcessError) as e:
         print(f"pack_image: error: {e}", file=sys.stderr)
         return 1
     tmp = args.output + ".tmp"

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define MANIFEST_MAGIC		  0x424b4844u /* "BKHD" */
-#define MANIFEST_ABI_REVISION	  1
+#define MANIFEST_ABI_REVISION	  2
 #define MANIFEST_NAME_MAX	  32
 #define MANIFEST_DEVICE_IRQS_MAX  4
 #define MANIFEST_GRANT_RANGES_MAX 4
@@ -27,11 +27,16 @@ struct manifest_region {
 	uint64_t size;
 };
 
+/* One MMIO region of a pass-through device (a device with several regions
+ * takes one entry each; its interrupts are on the first). */
 struct manifest_device {
 	uint64_t base;
 	uint64_t size;
 	uint32_t irq_count;
 	uint32_t irqs[MANIFEST_DEVICE_IRQS_MAX]; /* GIC INTIDs */
+	/* A bus master the manifest trusts with unrestricted DMA
+	 * (`dma-unrestricted;`): with no SMMU it reaches all memory. */
+	uint32_t dma_unrestricted;
 };
 
 struct manifest_partition {
@@ -51,6 +56,12 @@ struct manifest_partition {
 	struct manifest_device devices[CONFIG_MAX_DEVICES + 1];
 	uint32_t messaging_count;
 	uint16_t messaging[CONFIG_MAX_PARTITIONS]; /* partition IDs */
+	/* FF-A memory transactions this partition may have live as a sender
+	 * at once (`mem-transactions`, else CONFIG_FFA_MEM_PARTITION_TRANSACTIONS
+	 * if it sends memory at all); 0 if it has no grant as a sender. The
+	 * quotas of all partitions add up to at most
+	 * CONFIG_FFA_MEM_MAX_TRANSACTIONS. */
+	uint32_t mem_transactions;
 };
 
 struct manifest_shared_member {
@@ -77,7 +88,7 @@ struct manifest_grant {
 };
 
 struct manifest_platform {
-	char name[MANIFEST_NAME_MAX];
+	const char *name; /* the board's model */
 	uint32_t cpu_count;
 	uint64_t cpu_mpidr[CONFIG_MAX_CPUS];
 	uint64_t ram_base;
@@ -92,7 +103,7 @@ struct manifest {
 	uint32_t magic;
 	uint32_t abi_revision;
 	uint8_t hash[32];
-	char product[MANIFEST_NAME_MAX];
+	const char *product; /* the manifest's file name, without .dts */
 	struct manifest_platform platform;
 	uint64_t hyp_base;
 	uint64_t hyp_size;

@@ -1,55 +1,14 @@
 """The rules that relate the parts of a manifest to each other and to the
 board. Each rule has an ID (listed in RULES) and its own negative test."""
-import os
-from typing import Iterable, Optional
+from . import arch, paths
+from .board import hypervisor_ram
+from .diag import Reporter
+from .model import (DEVICE_IRQS_MAX, GRANT_RANGES_MAX, NAME_MAX, PAGE_SIZE,
+                    Device, Limits, Manifest, Partition, Region)
+from .regions import check_overlaps, check_shape, inside_any
+from .rules import RULES
 
-from .diag import Location, Reporter
-from .model import PAGE_SIZE, Limits, Manifest, Partition, Region
-
-RULES = {
-    "SCHEMA-REQUIRED": "a required node or property is missing",
-    "SCHEMA-TYPE": "a property has the wrong type or cell count",
-    "SCHEMA-UNKNOWN": "unknown property or node (warning)",
-    "SCHEMA-COMPATIBLE": "/bulkhead does not say compatible = \"bulkhead,manifest-v1\"",
-    "DTS-SYNTAX": "dtc rejected the source",
-    "PLATFORM": "the board description (platform .dtsi) is incomplete",
-    "PHANDLE-BAD": "a reference does not resolve to a partition",
-    "ID-RANGE": "partition ID outside 1..0x7fff",
-    "ID-DUP": "two partitions share an ID",
-    "NAME-FORMAT": "label empty, too long or with odd characters",
-    "NAME-DUP": "two partitions share a label",
-    "UUID-FORMAT": "uuid is not xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
-    "UUID-DUP": "two partitions share a UUID",
-    "CPU-UNKNOWN": "a CPU number the board does not have",
-    "CPU-TWICE": "a physical CPU given twice (to two partitions or twice to one)",
-    "MEM-ALIGN": "a region's base or size is not 4 KiB aligned",
-    "MEM-EMPTY": "a region of size 0",
-    "MEM-OUTSIDE": "a RAM region not inside the board's RAM",
-    "MEM-OVERLAP": "RAM regions of partitions, the hypervisor or shared regions overlap",
-    "DEV-OUTSIDE": "a device region outside the board's device ranges",
-    "DEV-OVERLAP": "a device region overlaps another device or one the hypervisor keeps",
-    "IMAGE-MISSING": "the image file is not on the image search path",
-    "IMAGE-TOO-BIG": "the image (with its bss, per its header) does not fit the first RAM region",
-    "ENTRY-OUTSIDE": "the entry point is not inside the partition's RAM",
-    "CONSOLE-COLLIDE": "the console address collides with the partition's RAM, devices or shared regions, or is not page aligned",
-    "CONSOLE-INPUT": "console input goes to a partition without a console",
-    "IRQ-INVALID": "an interrupt that is not a pass-through SPI of the board",
-    "IRQ-TWICE": "an interrupt given twice",
-    "MSG-TARGET": "a partition lists itself, or one partition twice, as messaging target",
-    "SHM-PARTITIONS": "a shared region names fewer than two partitions, or one twice",
-    "SHM-ACCESS": "a shared region's access words do not match its partitions",
-    "ACCESS-WORD": "an access word that is not ro, rw, rx or rwx",
-    "GRANT-PARTITION": "a grant's from/to missing, not one each, or the same partition",
-    "GRANT-OPERATION": "a grant operation that is not share, lend or donate",
-    "GRANT-PAGES": "a grant with max-pages 0",
-    "GRANT-RANGE": "a grant range outside the 'from' partition's RAM",
-    "LIMIT-PARTITIONS": "more partitions than CONFIG_MAX_PARTITIONS",
-    "LIMIT-CPUS": "more CPUs than CONFIG_MAX_CPUS",
-    "LIMIT-REGIONS": "more RAM regions than CONFIG_MAX_MEM_REGIONS",
-    "LIMIT-DEVICES": "more devices than CONFIG_MAX_DEVICES",
-    "LIMIT-SHM": "more shared regions than CONFIG_MAX_SHARED_REGIONS",
-    "LIMIT-GRANTS": "more grants than CONFIG_MAX_GRANTS",
-}
+__all__ = ["RULES", "check", "check_product", "image_footprint", "payload_size"]
 
 ID_MAX = 0x7FFF
 IMAGE_MAGIC_OFFSET = 0x38
@@ -75,50 +34,6 @@ def _duplicates(rep: Reporter, parts: list[Partition], key, rule: str,
             seen[k] = p
 
 
-def _check_region_shape(rep: Reporter, node: str, what: str, r: Region) -> bool:
-    ok = True
-    if r.size == 0:
-        rep.error("MEM-EMPTY", r.loc, node, f"{what} at {r.base:#x} has size 0")
-        ok = False
-    if r.base % PAGE_SIZE or r.size % PAGE_SIZE:
-        rep.error("MEM-ALIGN", r.loc, node,
-                  f"{what} {r} (size {r.size:#x}) is not 4 KiB aligned; "
-                  "base and size must be multiples of 0x1000")
-        ok = False
-    return ok
-
-
-def _check_overlaps(rep: Reporter, rule: str,
-                    items: list[tuple[Region, str, str]]) -> None:
-    """items: (region, description, node path). Reports each overlapping pair
-    once, against the region that reaches furthest so far (sweep by base)."""
-    # board-owned regions first, so the error names the manifest's region
-    items = sorted(items, key=lambda t: (t[0].base, t[0].end,
-                                         t[2].startswith("/bulkhead"), t[1]))
-    reach: Optional[tuple[Region, str, str]] = None
-    for item in items:
-        region, desc, node = item
-        if reach is not None and region.base < reach[0].end and region.size:
-            amount = min(region.end, reach[0].end) - region.base
-            rep.error(rule, region.loc, node,
-                      f"{desc} {region} overlaps {reach[1]} {reach[0]} by "
-                      f"{amount:#x} bytes")
-        if reach is None or region.end > reach[0].end:
-            reach = item
-
-
-def _inside_any(r: Region, spaces: Iterable[Region]) -> bool:
-    return any(s.contains(r) for s in spaces)
-
-
-def find_image(name: str, search: list[str]) -> Optional[str]:
-    for d in search:
-        path = os.path.join(d, name)
-        if os.path.isfile(path):
-            return path
-    return None
-
-
 def image_footprint(data: bytes) -> int:
     """Bytes the image needs in RAM: its arm64 Image header's image_size
     (which covers bss) when it has one, else its file size."""
@@ -129,12 +44,21 @@ def image_footprint(data: bytes) -> int:
     return len(data)
 
 
-def check(m: Manifest, limits: Limits, image_dirs: list[str],
-          rep: Reporter) -> None:
-    plat = m.platform
-    parts = m.partitions
+def check_product(product: str, rep: Reporter) -> None:
+    """The product name lands in the tables, the banner and file names."""
+    try:
+        product.encode("utf-8")
+        ok = bool(product) and product.isprintable() and "/" not in product
+    except UnicodeEncodeError:
+        ok = False
+    if not ok:
+        rep.error("PRODUCT-NAME", None, "",
+                  f"product name {product!r} must be non-empty printable UTF-8 "
+                  "text without '/'; rename the manifest file or pass --product")
 
-    # totals
+
+def _check_totals(m: Manifest, limits: Limits, rep: Reporter) -> None:
+    parts = m.partitions
     if len(parts) > limits.max_partitions:
         rep.error("LIMIT-PARTITIONS", parts[limits.max_partitions].loc,
                   parts[limits.max_partitions].path,
@@ -144,18 +68,15 @@ def check(m: Manifest, limits: Limits, image_dirs: list[str],
         s = m.shared[limits.max_shared_regions]
         rep.error("LIMIT-SHM", s.loc, s.path,
                   f"{len(m.shared)} shared regions, but CONFIG_MAX_SHARED_REGIONS "
-                  f"is {limits.max_shared_regions}")
+                  f"is {limits.max_shared_regions}; raise it in menuconfig")
     if len(m.grants) > limits.max_grants:
         g = m.grants[limits.max_grants]
         rep.error("LIMIT-GRANTS", g.loc, g.path,
                   f"{len(m.grants)} grants, but CONFIG_MAX_GRANTS is "
-                  f"{limits.max_grants}")
-    if len(plat.cpus) > limits.max_cpus:
-        rep.error("LIMIT-CPUS", None, "/cpus",
-                  f"the board has {len(plat.cpus)} CPUs, but CONFIG_MAX_CPUS is "
-                  f"{limits.max_cpus}")
+                  f"{limits.max_grants}; raise it in menuconfig")
 
-    # identities
+
+def _check_identities(parts: list[Partition], rep: Reporter) -> None:
     for p in parts:
         if not 1 <= p.id <= ID_MAX:
             rep.error("ID-RANGE", p.where("id"), p.path,
@@ -167,14 +88,15 @@ def check(m: Manifest, limits: Limits, image_dirs: list[str],
     _duplicates(rep, parts, lambda p: p.uuid if any(p.uuid) else None,
                 "UUID-DUP", "uuid", lambda k: k.hex())
 
-    # CPUs
+
+def _check_cpus(m: Manifest, limits: Limits, rep: Reporter) -> None:
     owner: dict[int, Partition] = {}
-    for p in parts:
+    for p in m.partitions:
         for cpu in p.cpus:
-            if cpu >= len(plat.cpus):
+            if cpu >= len(m.platform.cpus):
                 rep.error("CPU-UNKNOWN", p.where("cpus"), p.path,
                           f"partition {_q(p)} asks for physical CPU {cpu}; "
-                          f"the board has CPUs 0..{len(plat.cpus) - 1}")
+                          f"the board has CPUs 0..{len(m.platform.cpus) - 1}")
             elif cpu in owner:
                 other = owner[cpu]
                 msg = (f"physical CPU {cpu} is given to both {_q(other)} and "
@@ -186,63 +108,121 @@ def check(m: Manifest, limits: Limits, image_dirs: list[str],
             else:
                 owner[cpu] = p
         if len(p.cpus) > limits.max_cpus:
-            rep.error("LIMIT-CPUS", p.loc, p.path,
+            rep.error("LIMIT-CPUS", p.where("cpus"), p.path,
                       f"partition {_q(p)} has {len(p.cpus)} vCPUs, but "
                       f"CONFIG_MAX_CPUS is {limits.max_cpus}")
 
-    # RAM regions
-    ram_items: list[tuple[Region, str, str]] = []
-    if _check_region_shape(rep, "/bulkhead/hypervisor", "hypervisor memory", m.hypervisor):
-        if not _inside_any(m.hypervisor, plat.ram):
-            rep.error("MEM-OUTSIDE", m.hypervisor.loc, "/bulkhead/hypervisor",
-                      f"hypervisor memory {m.hypervisor} is not inside the "
-                      f"board's RAM {', '.join(map(str, plat.ram))}")
-        ram_items.append((m.hypervisor, "hypervisor memory", "/bulkhead/hypervisor"))
-    for p in parts:
+
+def _check_ram(m: Manifest, limits: Limits, rep: Reporter) -> None:
+    usable = hypervisor_ram(m.platform)
+    where = ", ".join(map(str, usable)) or "none"
+    clipped = [r.size for r in usable] != [r.size for r in m.platform.ram]
+    space = (f"the board's RAM below 4 GiB, which the hypervisor reaches ({where})"
+             if clipped else f"the board's RAM {where}")
+
+    def place(r: Region, what: str, node: str) -> None:
+        if not inside_any(r, usable):
+            rep.error("MEM-OUTSIDE", r.loc, node, f"{what} {r} is not inside {space}")
+
+    items: list[tuple[Region, str, str]] = []
+    hyp_path = "/bulkhead/hypervisor"
+    if check_shape(rep, hyp_path, "hypervisor memory", m.hypervisor):
+        place(m.hypervisor, "hypervisor memory", hyp_path)
+        items.append((m.hypervisor, "hypervisor memory", hyp_path))
+    for p in m.partitions:
         if len(p.memory) > limits.max_mem_regions:
             rep.error("LIMIT-REGIONS", p.memory[0].loc, p.path,
                       f"partition {_q(p)} has {len(p.memory)} RAM regions, but "
                       f"CONFIG_MAX_MEM_REGIONS is {limits.max_mem_regions}")
         for r in p.memory:
-            if not _check_region_shape(rep, p.path, f"partition {_q(p)} memory", r):
-                continue
-            if not _inside_any(r, plat.ram):
-                rep.error("MEM-OUTSIDE", r.loc, p.path,
-                          f"partition {_q(p)} memory {r} is not inside the "
-                          f"board's RAM {', '.join(map(str, plat.ram))}")
-            ram_items.append((r, f"partition {_q(p)} memory", p.path))
+            if check_shape(rep, p.path, f"partition {_q(p)} memory", r):
+                place(r, f"partition {_q(p)} memory", p.path)
+                items.append((r, f"partition {_q(p)} memory", p.path))
     for s in m.shared:
-        if not _check_region_shape(rep, s.path, f"shared region \"{s.name}\"", s.region):
-            continue
-        if not _inside_any(s.region, plat.ram):
-            rep.error("MEM-OUTSIDE", s.region.loc, s.path,
-                      f"shared region \"{s.name}\" {s.region} is not inside the "
-                      f"board's RAM")
-        ram_items.append((s.region, f"shared region \"{s.name}\"", s.path))
-    _check_overlaps(rep, "MEM-OVERLAP", ram_items)
+        what = f"shared region \"{s.name}\""
+        if check_shape(rep, s.path, what, s.region):
+            place(s.region, what, s.path)
+            items.append((s.region, what, s.path))
+    check_overlaps(rep, "MEM-OVERLAP", items)
 
-    # devices and interrupts
+
+def _board_devices_hit(m: Manifest, d: Device):
+    """The board's devices that a manifest device's regions cover."""
+    hits = []
+    for bd in m.platform.devices:
+        for br in bd.regions:
+            for r in d.regions:
+                if r.overlaps(br):
+                    hits.append((bd, br, r))
+    return hits
+
+
+def _check_dma(m: Manifest, p: Partition, d: Device, rep: Reporter) -> None:
+    hits = _board_devices_hit(m, d)
+    reserved = [h for h in hits if h[0].reserved]
+    masters = [h for h in hits if h[0].bus_master and not h[0].reserved]
+    if reserved:
+        bd, br, r = reserved[0]
+        rep.error("DEV-RESERVED", r.loc, d.path,
+                  f"device \"{d.name}\" of {_q(p)} at {r} covers the board's "
+                  f"{bd.name} {br}, which is never passed through (it would "
+                  "give the partition the whole machine); remove it from the "
+                  "manifest")
+        return
+    names = ", ".join(sorted({f"{bd.name} {br}" for bd, br, _ in masters}))
+    if masters and d.dma_unrestricted:
+        d.bus_master = True
+        rep.warning("DMA-UNRESTRICTED", d.loc, d.path,
+                    f"partition {_q(p)} is trusted with unrestricted DMA: its "
+                    f"device \"{d.name}\" covers {names}, which can master the "
+                    "bus; with no SMMU it can read and write all memory, the "
+                    "hypervisor's and every partition's")
+    elif masters:
+        rep.error("DMA-MASTER", masters[0][2].loc, d.path,
+                  f"device \"{d.name}\" of {_q(p)} covers {names}, which can "
+                  "master the bus (DMA into any memory: no SMMU confines it); "
+                  f"add 'dma-unrestricted;' to the device only if {_q(p)} may be "
+                  "trusted as much as the hypervisor")
+    elif d.dma_unrestricted:
+        rep.warning("DMA-UNRESTRICTED", d.loc, d.path,
+                    f"device \"{d.name}\" of {_q(p)} has 'dma-unrestricted', but "
+                    "the board does not mark it as a bus master; the flag has "
+                    "no effect: remove it")
+
+
+def _check_devices(m: Manifest, limits: Limits, rep: Reporter) -> None:
+    plat = m.platform
     hyp_devices = [(plat.gicd, "the GIC distributor (kept by the hypervisor)", "/intc"),
                    (plat.gicr, "the GIC redistributors (kept by the hypervisor)", "/intc"),
                    (plat.uart, "the console UART (kept by the hypervisor)", "/pl011")]
     dev_items = list(hyp_devices)
     irq_owner: dict[int, str] = {plat.uart_intid: "the hypervisor's console UART"}
-    for p in parts:
-        if len(p.devices) > limits.max_devices:
+    for p in m.partitions:
+        entries = sum(len(d.regions) for d in p.devices)
+        if entries > limits.max_devices:
             rep.error("LIMIT-DEVICES", p.devices[0].loc, p.path,
-                      f"partition {_q(p)} has {len(p.devices)} devices, but "
-                      f"CONFIG_MAX_DEVICES is {limits.max_devices}")
+                      f"partition {_q(p)} has {len(p.devices)} devices with "
+                      f"{entries} regions (each region is one table entry), but "
+                      f"CONFIG_MAX_DEVICES is {limits.max_devices}; raise it in "
+                      "menuconfig")
         for d in p.devices:
             for r in d.regions:
                 r.loc = r.loc or d.loc
-                if not _check_region_shape(rep, d.path, f"device \"{d.name}\"", r):
+                if not check_shape(rep, d.path, f"device \"{d.name}\"", r):
                     continue
-                if not _inside_any(r, plat.device_ranges):
+                if not inside_any(r, plat.device_ranges):
                     rep.error("DEV-OUTSIDE", r.loc, d.path,
                               f"device \"{d.name}\" of {_q(p)} at {r} is not "
                               "inside the board's device ranges "
                               f"{', '.join(map(str, plat.device_ranges))}")
                 dev_items.append((r, f"device \"{d.name}\" of {_q(p)}", d.path))
+            _check_dma(m, p, d, rep)
+            if len(d.irqs) > DEVICE_IRQS_MAX:
+                rep.error("LIMIT-IRQS", d.loc, d.path,
+                          f"device \"{d.name}\" of {_q(p)} has {len(d.irqs)} "
+                          f"interrupts; the tables hold {DEVICE_IRQS_MAX} per "
+                          "device: split it into devices of at most "
+                          f"{DEVICE_IRQS_MAX}")
             for intid in d.irqs:
                 spi = intid - 32
                 if spi >= plat.spi_count:
@@ -255,7 +235,7 @@ def check(m: Manifest, limits: Limits, image_dirs: list[str],
                               f"already given to {irq_owner[intid]}")
                 else:
                     irq_owner[intid] = f"device \"{d.name}\" of {_q(p)}"
-    _check_overlaps(rep, "DEV-OVERLAP", dev_items)
+    check_overlaps(rep, "DEV-OVERLAP", dev_items)
     # a device must not sit in RAM either
     for region, desc, node in dev_items[len(hyp_devices):]:
         for ram in plat.ram:
@@ -263,31 +243,68 @@ def check(m: Manifest, limits: Limits, image_dirs: list[str],
                 rep.error("DEV-OUTSIDE", region.loc, node,
                           f"{desc} {region} lies in the board's RAM {ram}")
 
-    # entry, console, images
-    for p in parts:
-        if p.entry is not None and not any(
-                r.base <= p.entry < r.end for r in p.memory):
-            rep.error("ENTRY-OUTSIDE", p.where("entry"), p.path,
-                      f"entry {p.entry:#x} of {_q(p)} is not inside its memory "
-                      f"{', '.join(map(str, p.memory))}")
-        if p.console is not None:
-            con = Region(p.console, PAGE_SIZE)
-            if p.console % PAGE_SIZE:
-                rep.error("CONSOLE-COLLIDE", p.where("console"), p.path,
-                          f"console {p.console:#x} of {_q(p)} is not 4 KiB aligned")
-            mine = [(r, "its memory") for r in p.memory]
-            mine += [(r, f"its device \"{d.name}\"") for d in p.devices for r in d.regions]
-            mine += [(s.region, f"shared region \"{s.name}\"") for s in m.shared
-                     if any(q is p for q, _ in s.members)]
-            for r, what in mine:
-                if con.overlaps(r):
-                    rep.error("CONSOLE-COLLIDE", p.where("console"), p.path,
-                              f"console {con} of {_q(p)} collides with {what} {r}")
-        path = find_image(p.image, image_dirs)
+
+def _check_entry_and_console(m: Manifest, rep: Reporter) -> None:
+    for p in m.partitions:
+        if p.entry is not None:
+            if not any(r.base <= p.entry < r.end for r in p.memory):
+                rep.error("ENTRY-OUTSIDE", p.where("entry"), p.path,
+                          f"entry {p.entry:#x} of {_q(p)} is not inside its memory "
+                          f"{', '.join(map(str, p.memory))}")
+            if p.entry % arch.ENTRY_ALIGN:
+                rep.error("ENTRY-ALIGN", p.where("entry"), p.path,
+                          f"entry {p.entry:#x} of {_q(p)} is not "
+                          f"{arch.ENTRY_ALIGN}-byte aligned; an A64 instruction "
+                          f"starts at a multiple of 4 (try {p.entry & ~3:#x})")
+        if p.console is None:
+            continue
+        con = Region(p.console, PAGE_SIZE)
+        if p.console % PAGE_SIZE:
+            rep.error("CONSOLE-COLLIDE", p.where("console"), p.path,
+                      f"console {p.console:#x} of {_q(p)} is not 4 KiB aligned")
+        if con.end > arch.IPA_LIMIT:
+            rep.error("CONSOLE-OUTSIDE", p.where("console"), p.path,
+                      f"console {con} of {_q(p)} is beyond the partition's "
+                      f"39-bit address space (which ends at {arch.IPA_LIMIT:#x}); "
+                      "put it at an MMIO address such as the board's UART")
+            continue
+        taken = [(r, "its memory") for r in p.memory]
+        taken += [(r, f"the memory of {_q(q)}") for q in m.partitions
+                  if q is not p for r in q.memory]
+        taken += [(m.hypervisor, "the hypervisor's memory"),
+                  (m.platform.gicd, "the GIC distributor"),
+                  (m.platform.gicr, "the GIC redistributors")]
+        taken += [(s.region, f"shared region \"{s.name}\"") for s in m.shared]
+        taken += [(r, "its device \"" + d.name + "\"") for d in p.devices
+                  for r in d.regions]
+        hits = [(r, what) for r, what in taken if con.overlaps(r)]
+        hits += [(r, "the board's RAM") for r in m.platform.ram
+                 if con.overlaps(r) and not hits]
+        for r, what in hits[:1]:
+            rep.error("CONSOLE-COLLIDE", p.where("console"), p.path,
+                      f"console {con} of {_q(p)} collides with {what} {r}; the "
+                      "console is emulated: put it at an MMIO address no RAM or "
+                      "device of the partition answers, such as the board's "
+                      "UART")
+
+
+def _check_images(m: Manifest, image_dirs: list[str], rep: Reporter) -> bool:
+    """Finds and measures each image; False if any is missing."""
+    ok = True
+    for p in m.partitions:
+        path, why = paths.find(p.image, image_dirs)
+        if why is not None:
+            rep.error("IMAGE-PATH", p.where("image"), p.path,
+                      f"image \"{p.image}\" of {_q(p)} {why}; name a file in the "
+                      f"image directory ({', '.join(image_dirs) or 'none given'}), "
+                      "like image = \"demo.bin\"")
+            ok = False
+            continue
         if path is None:
             rep.error("IMAGE-MISSING", p.where("image"), p.path,
                       f"image \"{p.image}\" of {_q(p)} is not in the image "
-                      f"search path ({', '.join(image_dirs) or 'empty'})")
+                      f"directory ({', '.join(image_dirs) or 'none given'})")
+            ok = False
             continue
         with open(path, "rb") as f:
             data = f.read()
@@ -300,9 +317,32 @@ def check(m: Manifest, limits: Limits, image_dirs: list[str],
                       f"image \"{p.image}\" of {_q(p)} needs {p.image_footprint:#x} "
                       f"bytes but its first memory region {first} holds "
                       f"{first.size:#x}")
+    return ok
 
-    # messaging
-    for p in parts:
+
+def payload_size(m: Manifest) -> int:
+    """Bytes of partition images in the flashable image (each distinct image
+    once, page aligned), as the hypervisor link reserves them."""
+    sizes = {p.image: p.image_file_size for p in m.partitions}
+    return sum((s + PAGE_SIZE - 1) // PAGE_SIZE * PAGE_SIZE for s in sizes.values())
+
+
+def _check_hypervisor_size(m: Manifest, limits: Limits, rep: Reporter) -> None:
+    """What the compiler knows must fit: the images and the page pool. The
+    rest (code, data, bss) is checked by the link (hyp.ld's ASSERT)."""
+    payload = payload_size(m)
+    pool = limits.page_pool_pages * PAGE_SIZE
+    if payload + pool > m.hypervisor.size:
+        rep.error("HYP-TOO-SMALL", m.hypervisor_loc, "/bulkhead/hypervisor",
+                  f"hypervisor memory {m.hypervisor} holds {m.hypervisor.size:#x} "
+                  f"bytes, less than the partition images ({payload:#x}) and the "
+                  f"page pool ({pool:#x}, CONFIG_PAGE_POOL_PAGES="
+                  f"{limits.page_pool_pages}) alone, before the hypervisor's own "
+                  "code and data; make 'memory' larger")
+
+
+def _check_messaging(m: Manifest, rep: Reporter) -> None:
+    for p in m.partitions:
         seen: set[int] = set()
         for t in p.messaging:
             if t is p:
@@ -313,15 +353,21 @@ def check(m: Manifest, limits: Limits, image_dirs: list[str],
                           f"partition {_q(p)} lists {_q(t)} twice as a messaging target")
             seen.add(id(t))
 
-    # shared regions
+
+def _check_shared(m: Manifest, rep: Reporter) -> None:
     for s in m.shared:
         names = [p.name for p, _ in s.members]
         if len(s.members) < 2 or len(set(names)) != len(names):
             rep.error("SHM-PARTITIONS", s.loc, s.path,
                       f"shared region \"{s.name}\" names partitions {names}; it "
                       "needs at least two, each once")
+        if len(s.name) > NAME_MAX:
+            rep.error("SHM-NAME", s.loc, s.path,
+                      f"shared region name \"{s.name}\" has {len(s.name)} "
+                      f"characters; the tables hold {NAME_MAX}: rename the node")
 
-    # grants
+
+def _check_grants(m: Manifest, rep: Reporter) -> None:
     for g in m.grants:
         if g.sender is g.receiver:
             rep.error("GRANT-PARTITION", g.loc, g.path,
@@ -330,12 +376,67 @@ def check(m: Manifest, limits: Limits, image_dirs: list[str],
             rep.error("GRANT-PAGES", g.loc, g.path,
                       f"grant \"{g.name}\" has max-pages 0; give at least 1 or "
                       "remove the grant")
+        if len(g.ranges) > GRANT_RANGES_MAX:
+            rep.error("LIMIT-GRANT-RANGES", g.ranges[GRANT_RANGES_MAX].loc, g.path,
+                      f"grant \"{g.name}\" has {len(g.ranges)} ranges; the tables "
+                      f"hold {GRANT_RANGES_MAX} per grant: merge ranges or split "
+                      "the grant")
         for r in g.ranges:
-            if not _check_region_shape(rep, g.path, f"grant \"{g.name}\" range", r):
+            if not check_shape(rep, g.path, f"grant \"{g.name}\" range", r):
                 continue
-            if not _inside_any(r, g.sender.memory):
+            if not inside_any(r, g.sender.memory):
                 rep.error("GRANT-RANGE", r.loc, g.path,
                           f"grant \"{g.name}\" range {r} is not inside the memory "
                           f"of {_q(g.sender)} ({', '.join(map(str, g.sender.memory))})")
 
+
+def _check_mem_transactions(m: Manifest, limits: Limits, rep: Reporter) -> None:
+    """Each partition that sends memory gets a quota of transactions (its
+    'mem-transactions', else CONFIG_FFA_MEM_PARTITION_TRANSACTIONS); the
+    quotas together must fit the transaction table."""
+    senders = {id(g.sender) for g in m.grants}
+    for p in m.partitions:
+        sends = id(p) in senders
+        if p.mem_transactions is None:
+            p.mem_quota = limits.mem_partition_transactions if sends else 0
+        elif not sends:
+            p.mem_quota = 0
+            rep.warning("MEM-TX-VALUE", p.where("mem-transactions"), p.path,
+                        f"partition {_q(p)} has mem-transactions = "
+                        f"<{p.mem_transactions}> but no memory grant as a sender; "
+                        "its quota is 0: remove the property")
+        elif p.mem_transactions == 0:
+            rep.error("MEM-TX-VALUE", p.where("mem-transactions"), p.path,
+                      f"partition {_q(p)} has mem-transactions = <0> but is the "
+                      "sender of memory grants; give it at least 1, or remove "
+                      "its grants")
+        else:
+            p.mem_quota = p.mem_transactions
+    quotas = [p for p in m.partitions if p.mem_quota]
+    total = sum(p.mem_quota for p in quotas)
+    if total > limits.mem_max_transactions:
+        listed = ", ".join(f"{_q(p)} {p.mem_quota}" + (
+            "" if p.mem_transactions is not None else " (default)") for p in quotas)
+        biggest = max(quotas, key=lambda p: p.mem_quota)
+        rep.error("MEM-TX-LIMIT", biggest.where("mem-transactions"), biggest.path,
+                  f"memory-transaction quotas add up to {total} ({listed}), but "
+                  f"CONFIG_FFA_MEM_MAX_TRANSACTIONS is "
+                  f"{limits.mem_max_transactions}; lower a partition's "
+                  "'mem-transactions' or raise CONFIG_FFA_MEM_MAX_TRANSACTIONS")
+
+
+def check(m: Manifest, limits: Limits, image_dirs: list[str],
+          rep: Reporter) -> None:
+    _check_totals(m, limits, rep)
+    _check_identities(m.partitions, rep)
+    _check_cpus(m, limits, rep)
+    _check_ram(m, limits, rep)
+    _check_devices(m, limits, rep)
+    _check_entry_and_console(m, rep)
+    if _check_images(m, image_dirs, rep):
+        _check_hypervisor_size(m, limits, rep)
+    _check_messaging(m, rep)
+    _check_shared(m, rep)
+    _check_grants(m, rep)
+    _check_mem_transactions(m, limits, rep)
 

@@ -5,6 +5,10 @@ from typing import Optional
 from .diag import Location
 
 PAGE_SIZE = 0x1000
+# Sizes of the tables (include/bulkhead/manifest.h).
+NAME_MAX = 31  # characters of a label or shared-region name (plus NUL)
+DEVICE_IRQS_MAX = 4  # MANIFEST_DEVICE_IRQS_MAX
+GRANT_RANGES_MAX = 4  # MANIFEST_GRANT_RANGES_MAX
 ACCESS_WORDS = {"ro": 1, "rw": 3, "rx": 5, "rwx": 7}  # bit0 R, bit1 W, bit2 X
 OPERATION_WORDS = {"share": 1, "lend": 2, "donate": 4}
 
@@ -36,6 +40,13 @@ class Device:
     loc: Optional[Location]
     regions: list[Region]
     irqs: list[int]  # GIC INTIDs
+    dma_unrestricted: bool = False  # the manifest trusts it with any DMA
+    bus_master: bool = False  # set by the checks from the board description
+
+    @property
+    def trusted_dma(self) -> bool:
+        """A bus master passed through with unrestricted DMA."""
+        return self.bus_master and self.dma_unrestricted
 
 
 @dataclass
@@ -58,6 +69,8 @@ class Partition:
     messaging_refs: list[int] = field(default_factory=list)
     phandle: int = 0
     prop_locs: dict[str, Location] = field(default_factory=dict)
+    mem_transactions: Optional[int] = None  # as written in the manifest
+    mem_quota: int = 0  # effective quota, set by the checks
 
     def where(self, prop: str) -> Optional[Location]:
         """Source location of one of this partition's properties."""
@@ -87,6 +100,17 @@ class Grant:
 
 
 @dataclass
+class BoardDevice:
+    """A device node of the board description."""
+    name: str
+    path: str
+    loc: Optional[Location]
+    regions: list[Region]
+    bus_master: bool = False  # can master the bus (DMA)
+    reserved: bool = False  # never passed through
+
+
+@dataclass
 class Platform:
     name: str
     ram: list[Region]
@@ -97,6 +121,8 @@ class Platform:
     uart_intid: int
     device_ranges: list[Region]
     spi_count: int
+    devices: list[BoardDevice] = field(default_factory=list)
+    cpus_loc: Optional[Location] = None
 
 
 @dataclass
@@ -107,6 +133,9 @@ class Limits:
     max_devices: int
     max_shared_regions: int
     max_grants: int
+    mem_max_transactions: int = 32  # CONFIG_FFA_MEM_MAX_TRANSACTIONS
+    mem_partition_transactions: int = 8  # CONFIG_FFA_MEM_PARTITION_TRANSACTIONS
+    page_pool_pages: int = 512  # CONFIG_PAGE_POOL_PAGES
 
 
 @dataclass
@@ -120,3 +149,4 @@ class Manifest:
     grants: list[Grant]
     dtb: bytes
     dependencies: list[str]
+    hypervisor_loc: Optional[Location] = None

@@ -4,11 +4,13 @@ Schema problems (missing or mistyped properties) are reported here; the
 rules that relate parts of the manifest to each other are in checks.py.
 """
 import re
-from typing import Callable, Optional
+from typing import Optional
 
-from .diag import Location, Reporter
-from .model import (ACCESS_WORDS, OPERATION_WORDS, Device, Grant, Manifest,
-                    Partition, Platform, Region, SharedRegion)
+from .board import parse_platform
+from .diag import Reporter
+from .model import (ACCESS_WORDS, OPERATION_WORDS, Device, Grant, Limits,
+                    Manifest, Partition, SharedRegion)
+from .reader import Reader
 from .source import Node, SourceTree
 
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
@@ -20,122 +22,11 @@ IRQ_TYPE_SPI = 0
 MANIFEST_PROPS = {"compatible"}
 HYPERVISOR_PROPS = {"memory", "console-input"}
 PARTITION_PROPS = {"id", "label", "uuid", "cpus", "memory", "image", "entry",
-                   "console", "messaging", "phandle"}
-DEVICE_PROPS = {"reg", "interrupts", "compatible"}
+                   "console", "messaging", "mem-transactions", "phandle"}
+DEVICE_PROPS = {"reg", "interrupts", "compatible", "dma-unrestricted"}
 SHARED_PROPS = {"reg", "partitions", "access", "phandle"}
 GRANT_PROPS = {"from", "to", "operations", "max-access", "max-pages",
                "ranges", "phandle"}
-
-
-class Reader:
-    """Typed access to one node's properties, reporting schema errors."""
-
-    def __init__(self, tree: SourceTree, node: Node, rep: Reporter,
-                 allowed: set[str]):
-        self.tree, self.node, self.rep = tree, node, rep
-        for name in sorted(node.props):
-            if name not in allowed:
-                rep.warning("SCHEMA-UNKNOWN", tree.loc(node.path, name),
-                            node.path,
-                            f"unknown property '{name}' is ignored "
-                            f"(known here: {', '.join(sorted(allowed - {'phandle'}))})")
-
-    def loc(self, prop: Optional[str] = None) -> Optional[Location]:
-        return self.tree.loc(self.node.path, prop)
-
-    def _raw(self, prop: str, required: bool) -> Optional[bytes]:
-        data = self.node.props.get(prop)
-        if data is None and required:
-            self.rep.error("SCHEMA-REQUIRED", self.loc(), self.node.path,
-                           f"required property '{prop}' is missing")
-        return data
-
-    def _type_error(self, prop: str, what: str) -> None:
-        self.rep.error("SCHEMA-TYPE", self.loc(prop), self.node.path,
-                       f"property '{prop}' must be {what}")
-
-    def cells(self, prop: str, required: bool = True) -> Optional[list[int]]:
-        data = self._raw(prop, required)
-        if data is None:
-            return None
-        if len(data) % 4 or not data:
-            self._type_error(prop, "a non-empty list of 32-bit cells")
-            return None
-        return [int.from_bytes(data[i:i + 4], "big")
-                for i in range(0, len(data), 4)]
-
-    def u32(self, prop: str, required: bool = True) -> Optional[int]:
-        data = self._raw(prop, required)
-        if data is None:
-            return None
-        if len(data) != 4:
-            self._type_error(prop, "one 32-bit cell, like <1>")
-            return None
-        return int.from_bytes(data, "big")
-
-    def u64(self, prop: str, required: bool = True) -> Optional[int]:
-        data = self._raw(prop, required)
-        if data is None:
-            return None
-        if len(data) != 8:
-            self._type_error(prop, "one 64-bit address in two cells, "
-                             "like <0x0 0x41000000>")
-            return None
-        return int.from_bytes(data, "big")
-
-    def regions(self, prop: str, required: bool = True) -> Optional[list[Region]]:
-        data = self._raw(prop, required)
-        if data is None:
-            return None
-        if not data or len(data) % 16:
-            self._type_error(prop, "one or more <base-hi base-lo size-hi "
-                             "size-lo> quadruples (64-bit base and size)")
-            return None
-        loc = self.loc(prop)
-        out = []
-        for i in range(0, len(data), 16):
-            out.append(Region(int.from_bytes(data[i:i + 8], "big"),
-                              int.from_bytes(data[i + 8:i + 16], "big"), loc))
-        return out
-
-    def strings(self, prop: str, required: bool = True) -> Optional[list[str]]:
-        data = self._raw(prop, required)
-        if data is None:
-            return None
-        if not data or data[-1] != 0:
-            self._type_error(prop, "a string or a list of strings")
-            return None
-        try:
-            return data[:-1].decode("utf-8").split("\0")
-        except UnicodeDecodeError:
-            self._type_error(prop, "UTF-8 text")
-            return None
-
-    def string(self, prop: str, required: bool = True) -> Optional[str]:
-        values = self.strings(prop, required)
-        if values is None:
-            return None
-        if len(values) != 1:
-            self._type_error(prop, "a single string")
-            return None
-        return values[0]
-
-    def phandles(self, prop: str, resolve: Callable[[int], Optional[object]],
-                 what: str, required: bool = True) -> Optional[list]:
-        values = self.cells(prop, required)
-        if values is None:
-            return None
-        out = []
-        for ph in values:
-            target = resolve(ph)
-            if target is None:
-                node = self.tree.by_phandle.get(ph)
-                desc = f"node {node.path}" if node else f"phandle {ph:#x}"
-                self.rep.error("PHANDLE-BAD", self.loc(prop), self.node.path,
-                               f"'{prop}' refers to {desc}, which is not {what}")
-            else:
-                out.append(target)
-        return out
 
 
 def _find(root: Node, path: str) -> Optional[Node]:
@@ -149,65 +40,10 @@ def _find(root: Node, path: str) -> Optional[Node]:
     return node
 
 
-def parse_platform(tree: SourceTree, rep: Reporter) -> Optional[Platform]:
-    root = tree.root
-
-    def fail(msg: str) -> None:
-        rep.error("PLATFORM", tree.loc("/"), "/",
-                  f"board description incomplete: {msg} "
-                  "(include a manifests/platforms/*.dtsi)")
-
-    ram: list[Region] = []
-    cpus: list[int] = []
-    gic = uart = plat = None
-    for node in root.children:
-        dtype = node.props.get("device_type", b"").rstrip(b"\0")
-        compat = node.props.get("compatible", b"").split(b"\0")
-        if dtype == b"memory":
-            ram += Reader(tree, node, rep, {"device_type", "reg"}).regions("reg") or []
-        elif b"arm,gic-v3" in compat:
-            gic = node
-        elif b"arm,pl011" in compat and uart is None:
-            uart = node
-        elif b"bulkhead,platform-v1" in compat:
-            plat = node
-    cpus_node = root.child("cpus")
-    if cpus_node:
-        for c in cpus_node.children:
-            if c.props.get("device_type", b"").rstrip(b"\0") == b"cpu":
-                reg = c.props.get("reg", b"")
-                cpus.append(int.from_bytes(reg, "big"))
-    if not ram:
-        fail("no memory node")
-    if not cpus:
-        fail("no CPUs under /cpus")
-    if gic is None or uart is None or plat is None:
-        fail("needs an arm,gic-v3 node, an arm,pl011 node and a "
-             "bulkhead,platform-v1 node")
-    if not ram or not cpus or gic is None or uart is None or plat is None:
-        return None
-    allowed_dev = {"compatible", "reg", "interrupts", "#interrupt-cells",
-                   "interrupt-controller"}
-    gic_regs = Reader(tree, gic, rep, allowed_dev).regions("reg") or []
-    uart_r = Reader(tree, uart, rep, allowed_dev)
-    uart_regs = uart_r.regions("reg") or []
-    uart_irq = uart_r.cells("interrupts") or [0, 1, 4]
-    pr = Reader(tree, plat, rep, {"compatible", "device-ranges", "spi-count"})
-    if len(gic_regs) < 2 or not uart_regs:
-        fail("GIC needs distributor and redistributor regions, UART a region")
-        return None
-    return Platform(
-        name=root.props.get("model", b"board\0").rstrip(b"\0").decode(),
-        ram=ram, cpus=cpus, gicd=gic_regs[0], gicr=gic_regs[1],
-        uart=uart_regs[0], uart_intid=32 + uart_irq[1],
-        device_ranges=pr.regions("device-ranges") or [],
-        spi_count=pr.u32("spi-count") or 0)
-
-
 def parse_uuid(text: str) -> Optional[bytes]:
     """FF-A UUID bytes: the four 32-bit words of the text, each little-endian
     in memory, as FF-A registers and descriptors carry them."""
-    if not _UUID_RE.match(text):
+    if not _UUID_RE.fullmatch(text):
         return None
     hexs = text.replace("-", "")
     words = [int(hexs[i:i + 8], 16) for i in range(0, 32, 8)]
@@ -224,6 +60,7 @@ def parse_partition(tree: SourceTree, node: Node, rep: Reporter) -> Optional[Par
     image = r.string("image")
     entry = r.u64("entry", required=False)
     console = r.u64("console", required=False)
+    mem_transactions = r.u32("mem-transactions", required=False)
     uuid = bytes(16)
     if uuid_text is not None:
         parsed = parse_uuid(uuid_text)
@@ -233,7 +70,7 @@ def parse_partition(tree: SourceTree, node: Node, rep: Reporter) -> Optional[Par
                       "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (hex digits)")
         else:
             uuid = parsed
-    if name is not None and not _NAME_RE.match(name):
+    if name is not None and not _NAME_RE.fullmatch(name):
         rep.error("NAME-FORMAT", r.loc("label"), node.path,
                   f"label \"{name}\" must be 1..{NAME_MAX} characters, a letter "
                   "first, then letters, digits, '_', '.' or '-'")
@@ -254,7 +91,8 @@ def parse_partition(tree: SourceTree, node: Node, rep: Reporter) -> Optional[Par
                      phandle=node.phandle,
                      messaging_refs=r.cells("messaging", required=False) or [],
                      prop_locs={k: v for k in node.props
-                                if (v := tree.loc(node.path, k)) is not None})
+                                if (v := tree.loc(node.path, k)) is not None},
+                     mem_transactions=mem_transactions)
 
 
 def parse_device(tree: SourceTree, node: Node, rep: Reporter) -> Device:
@@ -264,7 +102,7 @@ def parse_device(tree: SourceTree, node: Node, rep: Reporter) -> Device:
     cells = r.cells("interrupts", required=False)
     if cells is not None:
         if len(cells) % 3:
-            r._type_error("interrupts", "GIC triples <type number flags>")
+            r.type_error("interrupts", "GIC triples <type number flags>")
         else:
             for i in range(0, len(cells), 3):
                 kind, num = cells[i], cells[i + 1]
@@ -276,7 +114,8 @@ def parse_device(tree: SourceTree, node: Node, rep: Reporter) -> Device:
                 else:
                     irqs.append(32 + num)
     return Device(name=node.name, path=node.path, loc=tree.loc(node.path),
-                  regions=regions, irqs=irqs)
+                  regions=regions, irqs=irqs,
+                  dma_unrestricted=r.flag("dma-unrestricted"))
 
 
 def _access_word(rep: Reporter, loc, path: str, prop: str, word: str) -> Optional[int]:
@@ -288,8 +127,9 @@ def _access_word(rep: Reporter, loc, path: str, prop: str, word: str) -> Optiona
     return ACCESS_WORDS[word]
 
 
-def parse(tree: SourceTree, rep: Reporter, source: str) -> Optional[Manifest]:
-    platform = parse_platform(tree, rep)
+def parse(tree: SourceTree, rep: Reporter, source: str,
+          limits: Limits) -> Optional[Manifest]:
+    platform = parse_platform(tree, rep, limits)
     bh = _find(tree.root, "/bulkhead")
     if bh is None:
         rep.error("SCHEMA-REQUIRED", tree.loc("/"), "/",
@@ -344,13 +184,13 @@ def parse(tree: SourceTree, rep: Reporter, source: str) -> Optional[Manifest]:
         regs = hr.regions("memory")
         if regs:
             if len(regs) != 1:
-                hr._type_error("memory", "exactly one region")
+                hr.type_error("memory", "exactly one region")
             hypervisor = regs[0]
         ci = hr.phandles("console-input", resolve_partition, "a partition",
                          required=False)
         if ci:
             if len(ci) != 1:
-                hr._type_error("console-input", "one partition")
+                hr.type_error("console-input", "one partition")
             console_input = ci[0]
             if console_input.console is None:
                 rep.error("CONSOLE-INPUT", hr.loc("console-input"), hyp_node.path,
@@ -367,7 +207,7 @@ def parse(tree: SourceTree, rep: Reporter, source: str) -> Optional[Manifest]:
         if regs is None or members is None or access is None:
             continue
         if len(regs) != 1:
-            r._type_error("reg", "exactly one region")
+            r.type_error("reg", "exactly one region")
             continue
         if len(access) != len(members):
             rep.error("SHM-ACCESS", r.loc("access"), sn.path,
@@ -419,4 +259,5 @@ def parse(tree: SourceTree, rep: Reporter, source: str) -> Optional[Manifest]:
     return Manifest(source=source, platform=platform, hypervisor=hypervisor,
                     console_input=console_input, partitions=partitions,
                     shared=shared, grants=grants, dtb=tree.dtb,
-                    dependencies=tree.dependencies)
+                    dependencies=tree.dependencies,
+                    hypervisor_loc=tree.loc(hyp_node.path, "memory"))
