@@ -55,8 +55,10 @@ board-build-id: $(O)/bulkhead.img
 	@echo "  build ID $$($(PYTHON) tools/pack_image.py --show-id $(O)/bulkhead.img)"
 	@echo "  U-Boot FIT: $(O)/bulkhead.itb"
 
-flash: ensure-deps
-	$(Q)$(MAKE) --no-print-directory $(O)/sdcard.img board-build-id
+# Not a recursive make: with `make -j image flash` two makes would build
+# the same files at once. Everything built depends on the .config, which
+# waits for ensure-deps.
+flash: $(O)/sdcard.img board-build-id
 	@echo "  SD-card image: $(O)/sdcard.img (FAT boot partition: bulkhead.itb, boot.scr)"
 ifneq ($(DEVICE),)
 	$(Q)$(PYTHON) tools/board/flash.py $(if $(filter 1 y yes,$(YES)),--yes) \
@@ -86,7 +88,8 @@ debug: ensure-deps
 $(O)/gdb/bulkhead.gdb: $(O)/bulkhead.elf $(MANIFEST) tools/board/gdbscript.py board-force
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(PYTHON) tools/board/gdbscript.py --manifest $(MANIFEST) -i manifests \
-		--elf $(O)/bulkhead.elf --apps $(O)/apps --remote localhost:$(GDB_PORT) -o $@
+		--elf $(O)/bulkhead.elf --apps $(O)/apps --config $(KCONFIG_CONFIG) \
+		--images $(IMAGE_DIR) --remote localhost:$(GDB_PORT) -o $@
 
 gdb: ensure-deps $(O)/gdb/bulkhead.gdb
 	$(Q)$(GDB) -q -x $(O)/gdb/bulkhead.gdb

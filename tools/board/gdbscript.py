@@ -14,8 +14,8 @@ from dataclasses import dataclass
 TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, TOOLS)
 
-from bulkhead_manifest import parse, source  # noqa: E402
-from bulkhead_manifest.diag import ManifestError, Reporter  # noqa: E402
+import manifestc  # noqa: E402
+from bulkhead_manifest.diag import ManifestError  # noqa: E402
 
 
 @dataclass
@@ -25,15 +25,14 @@ class PartitionSymbols:
     base: int
 
 
-def partitions(manifest: str, include_dirs: list[str],
-               apps_dir: str) -> list[PartitionSymbols]:
-    """Each partition whose image was built from an ELF in apps_dir."""
-    tree = source.load(manifest, include_dirs)
-    rep = Reporter()
-    m = parse.parse(tree, rep, manifest)
-    rep.raise_if_errors()
-    if m is None:
-        raise RuntimeError(f"{manifest}: no manifest found")
+def partitions(manifest: str, include_dirs: list[str], apps_dir: str,
+               config: str, images_dir: str) -> list[PartitionSymbols]:
+    """Each partition whose image was built from an ELF in apps_dir (the
+    manifest compiled as the build compiles it: same limits, same
+    checks)."""
+    limits = manifestc.load_limits(os.path.join(os.path.dirname(TOOLS), "Kconfig"),
+                                   config)
+    m, _ = manifestc.compile_manifest(manifest, limits, [images_dir], include_dirs)
     out = []
     for p in sorted(m.partitions, key=lambda p: p.id):
         elf = os.path.join(apps_dir, os.path.splitext(p.image)[0] + ".elf")
@@ -62,11 +61,14 @@ def main(argv: list[str]) -> int:
     ap.add_argument("-i", "--include", action="append", default=[])
     ap.add_argument("--elf", required=True, help="the hypervisor's bulkhead.elf")
     ap.add_argument("--apps", required=True, help="directory of partition ELFs")
+    ap.add_argument("--config", required=True, help="the build's .config")
+    ap.add_argument("--images", required=True, help="the build's image directory")
     ap.add_argument("--remote", default="localhost:1234")
     ap.add_argument("-o", "--output", required=True)
     args = ap.parse_args(argv)
     try:
-        parts = partitions(args.manifest, args.include, args.apps)
+        parts = partitions(args.manifest, args.include, args.apps, args.config,
+                           args.images)
     except ManifestError as e:
         for d in e.diagnostics:
             print(d, file=sys.stderr)
