@@ -142,7 +142,7 @@ static bool dispatch(struct vcpu *v, uint32_t fn, const uint64_t *a,
 	case BULKHEAD_POOL_INFO:
 		*r = (struct call_result){
 		    .x = {0, mpool_count(partition_pool(v->part)),
-			  CONFIG_PAGE_POOL_PAGES},
+			  CONFIG_PAGE_POOL_PAGES, ffa_mem_slots_in_use()},
 		    .count = 4};
 		break;
 	case BULKHEAD_DEBUG_PANIC:

@@ -888,8 +888,12 @@ static uint32_t ffa_properties(const struct partition *p)
 void ffa_partition_init(struct partition *p)
 {
 	p->ffa_properties = ffa_properties(p);
-	p->ffa_version = FFA_VERSION_IMPLEMENTED;
-	p->mailbox = (struct ffa_mailbox){0};
+}
+
+void ffa_partition_boot(struct partition_locked locked)
+{
+	locked.p->ffa_version = FFA_VERSION_IMPLEMENTED;
+	locked.p->mailbox = (struct ffa_mailbox){0};
 }
 
 void ffa_vcpu_stopped(struct vcpu *v)
@@ -903,13 +907,9 @@ void ffa_vcpu_stopped(struct vcpu *v)
 	}
 }
 
-void ffa_partition_stopped(struct partition_locked locked)
+void ffa_partition_stopped(struct vcpu *last)
 {
-	struct partition *p = locked.p;
-
-	ffa_mem_partition_stopped(locked);
-	p->ffa_version = FFA_VERSION_IMPLEMENTED;
-	p->mailbox = (struct ffa_mailbox){0};
+	ffa_mem_partition_stopped(last);
 }
 
 /* --- Dispatch ------------------------------------------------------------ */

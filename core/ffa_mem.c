@@ -9,18 +9,36 @@
  * Descriptors longer than the TX buffer arrive in fragments (MEM_FRAG_TX
  * after MEM_FRAG_RX); a retrieve response longer than the RX buffer leaves
  * in fragments (MEM_FRAG_RX from the borrower, answered MEM_FRAG_TX).
- * Fragments after the first hold whole constituents.
+ * Fragments after the first hold whole constituents. Everything the first
+ * fragment holds (receivers, grants, permissions, the page count) is
+ * checked when it arrives, so a sender without a grant never holds a
+ * slot; a sender drops its half-sent descriptor with MEM_RECLAIM.
+ *
+ * Quotas: a partition may own at most its manifest `mem_transactions`
+ * slots (sending or live); beyond that its sends get NO_MEMORY, whatever
+ * room the table has for others.
  *
  * Locks (order in core/include/core/partition.h): the partitions a call
- * involves, in ID order, then the transaction table (mem_table_lock:
- * the table and the grants' counters); a function that needs the table
- * locked takes a `struct mem_table_locked`.
+ * involves, in ID order, then the transaction table (mem_table_lock: slot
+ * states, handles, the grants' counters and the per-owner counts); a
+ * function that needs the table locked takes a `struct mem_table_locked`.
+ * A transaction is changed only with its owner's lock held as well, so a
+ * call that holds the owner's lock may drop the table lock while it
+ * zeroes pages (zero_pages): no other partition waits on the global lock
+ * for that.
  *
  * Page states in the owner's stage 2 (the manifest maps RAM RWX, owned,
  * exclusive): a page may be sent when it is owned, exclusive, valid,
  * normal memory, readable and writable, and not an RX/TX buffer. While
  * shared the owner keeps its access (MM_MODE_SHARED); while lent or
  * donated-but-not-retrieved it has none (MM_MODE_INVALID, still owned).
+ *
+ * When a partition stops or restarts (ffa_mem_partition_stopped), every
+ * transaction it owns ends at once: borrowers lose their access, the pages
+ * are zeroed and go home; its half-sent descriptors are dropped; memory it
+ * borrowed is relinquished on its behalf with the flags its retrieve asked
+ * for. A restarted partition never sees data written after the restart
+ * began, and nothing outlives the transactions' last holder.
  */
 #include <bulkhead/ffa.h>
 #include <core/arch.h>
@@ -48,7 +66,7 @@ struct mem_borrower {
 
 enum tx_state {
 	TX_FREE,
-	TX_SENDING, /* fragments of the send still to come */
+	TX_SENDING, /* claimed by a send still being checked or fragmented */
 	TX_LIVE,
 	TX_DONATED, /* retrieved by its new owner; response fragments left */
 };
@@ -72,9 +90,6 @@ struct mem_transaction {
 	uint32_t total_length;
 	uint32_t received_length;
 	uint32_t received; /* constituents so far */
-	/* the owner went off or reset: the transaction ends (the pages go
-	 * home) as soon as no borrower holds them */
-	bool owner_gone;
 	/* in address order once the send is complete */
 	struct ffa_mem_constituent
 	    constituents[CONFIG_FFA_MEM_MAX_CONSTITUENTS];
@@ -98,9 +113,13 @@ static void mem_table_unlock(struct mem_table_locked *locked)
 	sl_unlock(locked->lock);
 	locked->lock = NULL;
 }
+
 static struct mem_transaction transactions[CONFIG_FFA_MEM_MAX_TRANSACTIONS];
 /* Pages outstanding per grant (index into bulkhead_manifest.grants). */
 static uint32_t grant_outstanding[CONFIG_MAX_GRANTS + 1];
+/* Slots each partition owns (index = partition index), against its
+ * manifest quota. */
+static uint32_t owner_slots[CONFIG_MAX_PARTITIONS];
 
 #define HANDLE_SLOT_MASK	0xffffull
 #define HANDLE_GENERATION_SHIFT 16
@@ -136,9 +155,37 @@ static struct mem_transaction *find(struct mem_table_locked table,
 	return find_in(table, handle, TX_LIVE);
 }
 
-/* Ends a transaction: its slot is free and its handle stale. */
-static void release(struct mem_transaction *tx)
+/*
+ * A free slot for a send by `owner`, marked TX_SENDING and counted
+ * against its quota; NULL (NO_MEMORY) when the owner's quota or the table
+ * is full.
+ */
+static struct mem_transaction *claim(struct mem_table_locked table,
+				     struct partition *owner)
 {
+	(void)table;
+	if (owner_slots[owner->index] >= owner->m->mem_transactions) {
+		return NULL;
+	}
+	for (uint32_t i = 0; i < CONFIG_FFA_MEM_MAX_TRANSACTIONS; i++) {
+		struct mem_transaction *tx = &transactions[i];
+
+		if (tx->state == TX_FREE) {
+			tx->slot = i;
+			tx->owner = owner;
+			tx->state = TX_SENDING;
+			owner_slots[owner->index]++;
+			return tx;
+		}
+	}
+	return NULL;
+}
+
+/* Ends a transaction: its slot is free and its handle stale. */
+static void release(struct mem_table_locked table, struct mem_transaction *tx)
+{
+	(void)table;
+	owner_slots[tx->owner->index]--;
 	tx->state = TX_FREE;
 	tx->generation++;
 }
@@ -146,17 +193,17 @@ static void release(struct mem_transaction *tx)
 /* --- helpers -------------------------------------------------------------- */
 
 typedef struct ffa_value (*caller_op)(struct vcpu *v,
-				      struct mem_table_locked table,
+				      struct mem_table_locked *table,
 				      uint32_t version);
 
-/* Runs `op` for a call that touches only the caller and the table, with
- * the caller's lock and then the table's held. */
+/* Runs `op` for a call on the caller's own transactions, with the
+ * caller's lock and then the table's held. */
 static inline __attribute__((always_inline)) struct ffa_value
 with_caller_locked(struct vcpu *v, caller_op op, uint32_t version)
 {
 	struct partition_locked locked = partition_lock(v->part);
 	struct mem_table_locked table = mem_table_lock();
-	struct ffa_value ret = op(v, table, version);
+	struct ffa_value ret = op(v, &table, version);
 
 	mem_table_unlock(&table);
 	partition_unlock(&locked);
@@ -293,17 +340,24 @@ static void s2_commit(struct s2_update *u)
 	}
 }
 
-static void zero_pages(const struct mem_transaction *tx)
+/*
+ * Zeroes the pages of `tx` (and makes the zeros visible to guests). The
+ * caller holds the owner's lock, so nobody else acts on `tx` meanwhile:
+ * the table lock is dropped for the time it takes and taken again.
+ */
+static void zero_pages(struct mem_table_locked *table,
+		       const struct mem_transaction *tx)
 {
+	mem_table_unlock(table);
 	for (uint32_t i = 0; i < tx->constituent_count; i++) {
 		const struct ffa_mem_constituent *c = &tx->constituents[i];
-
 		void *va = partition_va(ipa_init(c->address));
+		size_t size = (size_t)c->page_count * FFA_PAGE_SIZE;
 
-		memset(va, 0, (size_t)c->page_count * FFA_PAGE_SIZE);
-		arch_sync_memory_for_guest(va, (size_t)c->page_count *
-						   FFA_PAGE_SIZE);
+		memset(va, 0, size);
+		arch_sync_memory_for_guest(va, size);
 	}
+	*table = mem_table_lock();
 }
 
 /* Copies `len` bytes of the caller's TX buffer to `copy`. Caller holds
@@ -390,11 +444,16 @@ static int32_t check_send_header(enum mem_type type,
 	}
 }
 
-/* Receivers: known, not the sender, permissions of the fact sheet, and
- * within a grant (else DENIED). Fills tx->borrowers. */
+/*
+ * Receivers: known, not the sender, permissions of the fact sheet, and
+ * within a grant for this operation, with room for the descriptor's
+ * declared page count (else DENIED), each of the first `count`
+ * constituents inside the grant's ranges. Fills tx->borrowers. Runs on the
+ * first fragment (the constituents so far) and again on the whole.
+ */
 static int32_t check_receivers(enum mem_type type,
 			       const struct ffa_mem_transaction *d,
-			       struct mem_transaction *tx)
+			       struct mem_transaction *tx, uint32_t count)
 {
 	uint32_t op = type == MEM_SHARE	 ? MANIFEST_OP_SHARE
 		      : type == MEM_LEND ? MANIFEST_OP_LEND
@@ -411,6 +470,11 @@ static int32_t check_receivers(enum mem_type type,
 			FFA_MEM_INSTR_NONE) {
 			return FFA_INVALID_PARAMETERS;
 		}
+		for (uint32_t j = 0; j < i; j++) {
+			if (d->receivers[j].id == r->id) {
+				return FFA_INVALID_PARAMETERS;
+			}
+		}
 		if (type == MEM_DONATE ? data != FFA_MEM_DATA_NONE
 				       : (data != FFA_MEM_DATA_RO &&
 					  data != FFA_MEM_DATA_RW)) {
@@ -420,10 +484,10 @@ static int32_t check_receivers(enum mem_type type,
 		if (g == NULL || !(g->operations & op) ||
 		    (data == FFA_MEM_DATA_RW &&
 		     !(g->max_access & MANIFEST_ACCESS_W)) ||
-		    (uint64_t)*outstanding(g) + tx->page_count > g->max_pages) {
+		    (uint64_t)*outstanding(g) + d->page_count > g->max_pages) {
 			return FFA_DENIED;
 		}
-		for (uint32_t k = 0; k < tx->constituent_count; k++) {
+		for (uint32_t k = 0; k < count; k++) {
 			if (!inside_grant_ranges(g, &tx->constituents[k])) {
 				return FFA_DENIED;
 			}
@@ -437,6 +501,22 @@ static int32_t check_receivers(enum mem_type type,
 	}
 	tx->borrower_count = d->receiver_count;
 	return 0;
+}
+
+/* Whether constituents [first, first + count) of `tx` lie inside every
+ * borrower's grant ranges (fragments after the first). */
+static bool inside_all_grants(const struct mem_transaction *tx, uint32_t first,
+			      uint32_t count)
+{
+	for (uint32_t i = 0; i < tx->borrower_count; i++) {
+		for (uint32_t k = first; k < first + count; k++) {
+			if (!inside_grant_ranges(tx->borrowers[i].grant,
+						 &tx->constituents[k])) {
+				return false;
+			}
+		}
+	}
+	return true;
 }
 
 /* Constituents (disjoint): all owned by the sender in one sendable state,
@@ -465,18 +545,6 @@ static int32_t check_pages(struct mem_transaction *tx)
 		tx->owner_mode = mode;
 	}
 	return 0;
-}
-
-static struct mem_transaction *free_slot(struct mem_table_locked table)
-{
-	(void)table;
-	for (uint32_t i = 0; i < CONFIG_FFA_MEM_MAX_TRANSACTIONS; i++) {
-		if (transactions[i].state == TX_FREE) {
-			transactions[i].slot = i;
-			return &transactions[i];
-		}
-	}
-	return NULL;
 }
 
 static bool address_before(const struct ffa_mem_constituent *a,
@@ -523,12 +591,13 @@ static void sort_constituents(struct ffa_mem_constituent *c, uint32_t n)
 }
 
 /*
- * A send whose descriptor has arrived whole: puts the constituents in
- * address order, checks them, the receivers and the pages, and commits.
- * Caller holds the owner's lock; on error the slot is left as it was (the
- * caller releases it if it was claimed for fragments).
+ * A send whose descriptor has arrived whole (tx is TX_SENDING): puts the
+ * constituents in address order, checks them, the receivers and the
+ * pages, and commits (the pages are zeroed first if asked). Caller holds
+ * the owner's lock; on error nothing has changed and the caller releases
+ * the slot.
  */
-static int32_t complete_send(struct vcpu *v, struct mem_table_locked table,
+static int32_t complete_send(struct vcpu *v, struct mem_table_locked *table,
 			     struct mem_transaction *tx,
 			     const struct ffa_mem_transaction *d)
 {
@@ -549,7 +618,7 @@ static int32_t complete_send(struct vcpu *v, struct mem_table_locked table,
 		return FFA_INVALID_PARAMETERS;
 	}
 	tx->page_count = d->page_count;
-	err = check_receivers(tx->type, d, tx);
+	err = check_receivers(tx->type, d, tx, tx->constituent_count);
 	if (err == 0) {
 		err = check_pages(tx);
 	}
@@ -565,7 +634,8 @@ static int32_t complete_send(struct vcpu *v, struct mem_table_locked table,
 	/* From here nothing can fail. */
 	s2_commit(u);
 	if (d->flags & FFA_MEM_SEND_ZERO) {
-		zero_pages(tx);
+		zero_pages(table,
+			   tx); /* lend/donate: the owner has no access */
 	}
 	for (uint32_t i = 0; i < tx->borrower_count; i++) {
 		*outstanding(tx->borrowers[i].grant) += tx->page_count;
@@ -574,7 +644,6 @@ static int32_t complete_send(struct vcpu *v, struct mem_table_locked table,
 	tx->flags = d->flags;
 	tx->tag = d->tag;
 	tx->state = TX_LIVE;
-	(void)table;
 	return 0;
 }
 
@@ -593,15 +662,21 @@ static struct ffa_value want_fragment(const struct mem_transaction *tx)
 			  tx->received_length);
 }
 
+/*
+ * MEM_SHARE/LEND/DONATE. The first fragment is checked as far as it goes
+ * (header, receivers, grants, declared page count, the constituents it
+ * holds) before a slot is claimed; the slot counts against the sender's
+ * quota until the transaction ends.
+ */
 static struct ffa_value call_send(struct vcpu *v, enum mem_type type,
 				  uint32_t version)
 {
 	struct partition *p = v->part;
 	uint8_t *buf = cpu_scratch(v);
 	struct ffa_mem_transaction d;
-	struct mem_transaction *tx;
+	struct mem_transaction *tx = NULL;
 	struct partition_locked locked = partition_lock(p);
-	struct mem_table_locked table;
+	struct mem_table_locked table = mem_table_lock();
 	struct ffa_value ret;
 	uint32_t len = 0;
 	uint32_t total = 0;
@@ -616,16 +691,16 @@ static struct ffa_value call_send(struct vcpu *v, enum mem_type type,
 	if (err == 0 && d.constituent_count > CONFIG_FFA_MEM_MAX_CONSTITUENTS) {
 		err = FFA_NO_MEMORY;
 	}
-	table = mem_table_lock();
-	tx = err == 0 ? free_slot(table) : NULL;
-	if (err == 0 && tx == NULL) {
-		err = FFA_NO_MEMORY;
+	if (err == 0 && p->m->mem_transactions == 0) {
+		err = FFA_DENIED; /* no quota: it has no grant to send with */
+	}
+	if (err == 0) {
+		tx = claim(table, p);
+		err = tx == NULL ? FFA_NO_MEMORY : 0;
 	}
 	if (err != 0) {
 		goto out;
 	}
-	tx->owner = p;
-	tx->owner_gone = false;
 	tx->type = type;
 	tx->constituent_count = d.constituent_count;
 	tx->received = d.constituents_here;
@@ -633,15 +708,20 @@ static struct ffa_value call_send(struct vcpu *v, enum mem_type type,
 		tx->constituents[i] = ffa_mem_constituent(buf, &d, i);
 	}
 	if (len < total) {
-		/* the rest comes with MEM_FRAG_TX: hold the slot */
-		tx->desc = d;
-		tx->total_length = total;
-		tx->received_length = len;
-		tx->state = TX_SENDING;
-		ret = want_fragment(tx);
+		/* the rest comes with MEM_FRAG_TX: check what is here */
+		err = check_receivers(type, &d, tx, tx->received);
+		if (err == 0) {
+			tx->desc = d;
+			tx->total_length = total;
+			tx->received_length = len;
+			ret = want_fragment(tx);
+		}
 	} else {
-		err = complete_send(v, table, tx, &d);
+		err = complete_send(v, &table, tx, &d);
 		ret = send_done(tx);
+	}
+	if (err != 0) {
+		release(table, tx);
 	}
 out:
 	mem_table_unlock(&table);
@@ -654,13 +734,14 @@ out:
  * constituents), w4 = 0. Only the sender of a transaction still being
  * sent; any error ends that transaction (nothing was changed for it).
  */
-static struct ffa_value frag_tx(struct vcpu *v, struct mem_table_locked table,
+static struct ffa_value frag_tx(struct vcpu *v, struct mem_table_locked *table,
 				uint32_t version)
 {
 	struct partition *p = v->part;
 	uint64_t handle = handle_arg(v);
 	uint32_t len = (uint32_t)v->regs.x[3];
-	struct mem_transaction *tx = find_in(table, handle, TX_SENDING);
+	struct mem_transaction *tx = find_in(*table, handle, TX_SENDING);
+	uint32_t count = len / FFA_MEM_CONSTITUENT_SIZE;
 	struct ffa_value ret;
 	int32_t err;
 
@@ -675,15 +756,17 @@ static struct ffa_value frag_tx(struct vcpu *v, struct mem_table_locked table,
 	} else {
 		err = read_tx(v, &tx->constituents[tx->received], len);
 	}
-	for (uint32_t i = 0; err == 0 && i < len / FFA_MEM_CONSTITUENT_SIZE;
-	     i++) {
+	for (uint32_t i = 0; err == 0 && i < count; i++) {
 		if (!ffa_mem_constituent_valid(
 			&tx->constituents[tx->received + i])) {
 			err = FFA_INVALID_PARAMETERS;
 		}
 	}
+	if (err == 0 && !inside_all_grants(tx, tx->received, count)) {
+		err = FFA_DENIED;
+	}
 	if (err == 0) {
-		tx->received += len / FFA_MEM_CONSTITUENT_SIZE;
+		tx->received += count;
 		tx->received_length += len;
 		if (tx->received_length < tx->total_length) {
 			ret = want_fragment(tx);
@@ -693,7 +776,7 @@ static struct ffa_value frag_tx(struct vcpu *v, struct mem_table_locked table,
 		}
 	}
 	if (err != 0) {
-		release(tx);
+		release(*table, tx);
 		return ffa_error(err);
 	}
 	return ret;
@@ -819,19 +902,27 @@ static uint32_t write_response(const struct mem_transaction *tx,
 				      tx->constituents, offset, total);
 }
 
-/* Owner of the transaction `handle` names, read under the table lock
- * (the caller locks the partitions, then looks the handle up again). */
-static struct partition *owner_of(uint64_t handle)
+/*
+ * The owner of the live transaction `handle` names, if `caller` is one of
+ * its borrowers; else NULL. Read under the table lock, before any
+ * partition lock: a stranger guessing a handle takes nobody's lock (the
+ * caller then locks the partitions and looks the handle up again).
+ */
+static struct partition *owner_for_borrower(uint64_t handle,
+					    const struct partition *caller)
 {
 	struct mem_table_locked table = mem_table_lock();
 	struct mem_transaction *tx = find(table, handle);
-	struct partition *owner = tx != NULL ? tx->owner : NULL;
+	struct partition *owner = NULL;
 
+	if (tx != NULL && borrower_of(tx, caller->m->id) != NULL) {
+		owner = tx->owner;
+	}
 	mem_table_unlock(&table);
 	return owner;
 }
 
-static struct ffa_value retrieve(struct vcpu *v, struct mem_table_locked table,
+static struct ffa_value retrieve(struct vcpu *v, struct mem_table_locked *table,
 				 const void *request,
 				 struct mem_transaction *tx, uint32_t version)
 {
@@ -902,13 +993,15 @@ static struct ffa_value retrieve(struct vcpu *v, struct mem_table_locked table,
 			return ffa_error(FFA_NO_MEMORY);
 		}
 	}
-	/* From here nothing can fail (the header always fits in RX). */
+	/* From here nothing can fail (the header always fits in RX). Zero
+	 * before the borrower's mapping exists, so it never sees the old
+	 * contents. */
+	if (d->flags & FFA_MEM_RETRIEVE_ZERO_BEFORE) {
+		zero_pages(table, tx);
+	}
 	s2_commit(bu);
 	if (tx->type == MEM_DONATE) {
 		s2_commit(ou);
-	}
-	if (d->flags & FFA_MEM_RETRIEVE_ZERO_BEFORE) {
-		zero_pages(tx);
 	}
 	b->retrieved = true;
 	b->granted = granted;
@@ -925,31 +1018,32 @@ static struct ffa_value retrieve(struct vcpu *v, struct mem_table_locked table,
 		if (b->frag_offset != 0) {
 			tx->state = TX_DONATED;
 		} else {
-			release(tx);
+			release(*table, tx);
 		}
 	}
-	(void)table;
 	return ffa_result(FFA_MEM_RETRIEVE_RESP, total, len, 0);
 }
 
 typedef struct ffa_value (*transaction_op)(struct vcpu *v,
-					   struct mem_table_locked table,
+					   struct mem_table_locked *table,
 					   const void *request,
 					   struct mem_transaction *tx,
 					   uint32_t version);
 
 /*
- * Runs `op` on the transaction `handle` names for a borrower's call: finds
- * its owner, locks owner and caller in ID order, then the table, and looks
- * the handle up again (it may have ended meanwhile). Unknown handles, and
- * the caller's own transactions, are INVALID_PARAMETERS.
+ * Runs `op` on the live transaction `handle` names for a call of one of
+ * its borrowers: finds its owner (refusing a caller that is not a
+ * borrower before taking any partition's lock), locks owner and caller in
+ * ID order, then the table, and looks the handle up again (it may have
+ * ended meanwhile). Unknown handles, and others' transactions, are
+ * INVALID_PARAMETERS.
  */
 static struct ffa_value on_transaction(struct vcpu *v, uint64_t handle,
 				       transaction_op op, const void *request,
 				       uint32_t version)
 {
 	struct partition *p = v->part;
-	struct partition *owner = owner_of(handle);
+	struct partition *owner = owner_for_borrower(handle, p);
 	struct partition_locked lp;
 	struct partition_locked lo;
 	struct mem_table_locked table;
@@ -964,7 +1058,7 @@ static struct ffa_value on_transaction(struct vcpu *v, uint64_t handle,
 	tx = find(table, handle);
 	ret = tx == NULL || tx->owner != owner
 		  ? ffa_error(FFA_INVALID_PARAMETERS)
-		  : op(v, table, request, tx, version);
+		  : op(v, &table, request, tx, version);
 	mem_table_unlock(&table);
 	partition_unlock(&lo);
 	partition_unlock(&lp);
@@ -998,19 +1092,19 @@ static struct ffa_value call_retrieve(struct vcpu *v, uint32_t version)
  * of the response it has so far), w4 = 0 → MEM_FRAG_TX(handle, length)
  * with the next fragment in its RX, which it must have released.
  */
-static struct ffa_value frag_rx(struct vcpu *v, struct mem_table_locked table,
+static struct ffa_value frag_rx(struct vcpu *v, struct mem_table_locked *table,
 				uint32_t version)
 {
 	struct partition *p = v->part;
 	uint64_t handle = handle_arg(v);
 	uint32_t offset = (uint32_t)v->regs.x[3];
-	struct mem_transaction *tx = find(table, handle);
+	struct mem_transaction *tx = find(*table, handle);
 	struct mem_borrower *b = NULL;
 	uint32_t len;
 	uint32_t total;
 
 	if (tx == NULL) {
-		tx = find_in(table, handle, TX_DONATED);
+		tx = find_in(*table, handle, TX_DONATED);
 	}
 	if (tx != NULL) {
 		b = borrower_of(tx, p->m->id);
@@ -1026,7 +1120,7 @@ static struct ffa_value frag_rx(struct vcpu *v, struct mem_table_locked table,
 	b->frag_offset = offset + len < total ? offset + len : 0;
 	p->mailbox.rx_owner = FFA_RX_PARTITION;
 	if (tx->state == TX_DONATED && b->frag_offset == 0) {
-		release(tx);
+		release(*table, tx);
 	}
 	return ffa_result(FFA_MEM_FRAG_TX, (uint32_t)handle, handle >> 32, len);
 }
@@ -1049,32 +1143,52 @@ static bool held(const struct mem_transaction *tx)
  * the grants' counts fall. False (nothing changed) when the page pool
  * cannot supply the tables. Caller holds the owner's lock.
  */
-static bool give_back(struct mem_table_locked table, struct s2_update *u,
+static bool give_back(struct mem_table_locked *table, struct s2_update *u,
 		      struct mem_transaction *tx, bool zero)
 {
-	(void)table;
 	s2_init(u, tx->owner, tx, tx->owner_mode);
 	if (!s2_prepare(u)) {
 		return false;
 	}
 	if (zero) {
-		zero_pages(tx);
+		zero_pages(table, tx);
 	}
 	s2_commit(u);
 	for (uint32_t i = 0; i < tx->borrower_count; i++) {
 		*outstanding(tx->borrowers[i].grant) -= tx->page_count;
 	}
-	release(tx);
+	release(*table, tx);
+	return true;
+}
+
+/*
+ * Unmaps the pages from borrower `b` (which retrieved them), zeroing them
+ * when `zero`. False (nothing changed) when the page pool cannot supply
+ * the tables. Caller holds the owner's and the borrower's locks.
+ */
+static bool unmap_borrower(struct mem_table_locked *table, struct s2_update *u,
+			   struct mem_transaction *tx, struct mem_borrower *b,
+			   bool zero)
+{
+	s2_init(u, b->part, tx, MM_MODE_ABSENT);
+	if (!s2_prepare(u)) {
+		return false;
+	}
+	s2_commit(u);
+	if (zero) {
+		zero_pages(table, tx);
+	}
+	b->retrieved = false;
+	b->frag_offset = 0;
 	return true;
 }
 
 static struct ffa_value relinquish(struct vcpu *v,
-				   struct mem_table_locked table,
+				   struct mem_table_locked *table,
 				   const void *request,
 				   struct mem_transaction *tx, uint32_t version)
 {
 	const struct ffa_mem_relinquish *r = request;
-	struct s2_update *u = cpu_update(v, 0);
 	struct mem_borrower *b = borrower_of(tx, v->part->m->id);
 
 	(void)version;
@@ -1092,24 +1206,10 @@ static struct ffa_value relinquish(struct vcpu *v,
 			return ffa_error(FFA_DENIED);
 		}
 	}
-	s2_init(u, v->part, tx, MM_MODE_ABSENT);
-	if (!s2_prepare(u)) {
+	if (!unmap_borrower(table, cpu_update(v, 0), tx, b,
+			    (r->flags & FFA_MEM_RELINQUISH_ZERO) ||
+				b->zero_after)) {
 		return ffa_error(FFA_NO_MEMORY);
-	}
-	s2_commit(u);
-	if ((r->flags & FFA_MEM_RELINQUISH_ZERO) || b->zero_after) {
-		zero_pages(tx);
-	}
-	b->retrieved = false;
-	b->frag_offset = 0;
-	if (tx->owner_gone && !held(tx)) {
-		/* its owner restarted or went off: the pages go home, as
-		 * fresh memory (the owner is locked by on_transaction) */
-		if (!give_back(table, u, tx, true)) {
-			WARN("partition %s: pages of a transaction whose owner "
-			     "went away stay lent (page pool empty)",
-			     v->part->m->name);
-		}
 	}
 	return ffa_success(0, 0);
 }
@@ -1133,16 +1233,32 @@ static struct ffa_value call_relinquish(struct vcpu *v, uint32_t version)
 	return on_transaction(v, r.handle, relinquish, &r, version);
 }
 
-static struct ffa_value reclaim(struct vcpu *v, struct mem_table_locked table,
+/*
+ * FFA_MEM_RECLAIM: w1/w2 = handle, w3 = flags. The owner takes back memory
+ * no borrower holds (zeroed first with w3 bit 0). On a send still coming
+ * in fragments it drops the half-sent descriptor instead: nothing was
+ * shared yet, and the slot is free again.
+ */
+static struct ffa_value reclaim(struct vcpu *v, struct mem_table_locked *table,
 				uint32_t version)
 {
 	uint64_t handle = handle_arg(v);
 	uint32_t flags = (uint32_t)v->regs.x[3];
-	struct mem_transaction *tx = find(table, handle);
+	struct mem_transaction *tx = find(*table, handle);
 
 	(void)version;
-	if (tx == NULL || tx->owner != v->part ||
-	    (flags & ~FFA_MEM_RECLAIM_ZERO) != 0) {
+	if ((flags & ~FFA_MEM_RECLAIM_ZERO) != 0) {
+		return ffa_error(FFA_INVALID_PARAMETERS);
+	}
+	if (tx == NULL) {
+		tx = find_in(*table, handle, TX_SENDING);
+		if (tx != NULL && tx->owner == v->part) {
+			release(*table, tx);
+			return ffa_success(0, 0);
+		}
+		return ffa_error(FFA_INVALID_PARAMETERS);
+	}
+	if (tx->owner != v->part) {
 		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	if (held(tx)) {
@@ -1155,57 +1271,102 @@ static struct ffa_value reclaim(struct vcpu *v, struct mem_table_locked table,
 	return ffa_success(0, 0);
 }
 
-/* Used by ffa_mem_partition_stopped (under the table lock). */
-static struct s2_update stop_update;
+/* --- a partition stops ---------------------------------------------------- */
 
-void ffa_mem_partition_stopped(struct partition_locked locked)
+/*
+ * Ends what the stopping partition `p` has to do with transaction `tx`
+ * (every partition `tx` involves locked, and the table); `u` is the
+ * stopping CPU's stage-2 update.
+ */
+static void stop_transaction(struct mem_table_locked *table,
+			     struct s2_update *u, struct partition *p,
+			     struct mem_transaction *tx)
 {
-	struct partition *p = locked.p;
-	struct s2_update *u = &stop_update;
-	struct mem_table_locked table = mem_table_lock();
+	struct mem_borrower *b = borrower_of(tx, p->m->id);
 
-	for (uint32_t i = 0; i < CONFIG_FFA_MEM_MAX_TRANSACTIONS; i++) {
-		struct mem_transaction *tx = &transactions[i];
-		struct mem_borrower *b;
+	if (tx->owner == p) {
+		if (tx->state == TX_SENDING) {
+			release(*table, tx); /* the rest will never come */
+			return;
+		}
+		if (tx->state != TX_LIVE) {
+			return; /* donated: the pages are the new owner's */
+		}
+		/* every borrower loses its access, then the pages go home,
+		 * zeroed */
+		for (uint32_t i = 0; i < tx->borrower_count; i++) {
+			struct mem_borrower *o = &tx->borrowers[i];
 
-		if (tx->state == TX_SENDING && tx->owner == p) {
-			release(tx); /* the rest of it will never come */
-			continue;
-		}
-		if (tx->state != TX_LIVE && tx->state != TX_DONATED) {
-			continue;
-		}
-		b = borrower_of(tx, p->m->id);
-		if (b != NULL && tx->state == TX_DONATED) {
-			release(tx); /* fragments nobody will ask for */
-			continue;
-		}
-		if (b != NULL && b->retrieved) {
-			/* relinquished on its behalf */
-			s2_init(u, p, tx, MM_MODE_ABSENT);
-			if (s2_prepare(u)) {
-				s2_commit(u);
-				b->retrieved = false;
-				b->frag_offset = 0;
-			} else {
-				WARN("partition %s: could not unmap memory it "
-				     "borrowed (page pool empty)",
-				     p->m->name);
+			if (o->retrieved &&
+			    !unmap_borrower(table, u, tx, o, false)) {
+				WARN("partition %s: could not unmap memory "
+				     "%s borrowed from it (page pool empty)",
+				     p->m->name, o->part->m->name);
+				return;
 			}
 		}
-		if (tx->owner == p) {
-			tx->owner_gone = true;
-		}
-		/* an owner is locked only when it is the partition stopping;
-		 * other owners get theirs back at the last relinquish */
-		if (tx->owner_gone && tx->owner == p && !held(tx) &&
-		    !give_back(table, u, tx, true)) {
+		if (!give_back(table, u, tx, true)) {
 			WARN("partition %s: memory it sent stays sent (page "
 			     "pool empty)",
 			     p->m->name);
 		}
+		return;
+	}
+	if (tx->state == TX_DONATED) {
+		release(*table, tx); /* fragments nobody will ask for */
+		return;
+	}
+	if (tx->state == TX_LIVE && b->retrieved &&
+	    !unmap_borrower(table, u, tx, b, b->zero_after)) {
+		WARN("partition %s: could not unmap memory it borrowed (page "
+		     "pool empty)",
+		     p->m->name);
+	}
+}
+
+void ffa_mem_partition_stopped(struct vcpu *last)
+{
+	struct partition *p = last->part;
+
+	for (uint32_t i = 0; i < CONFIG_FFA_MEM_MAX_TRANSACTIONS; i++) {
+		struct mem_transaction *tx = &transactions[i];
+		struct partition *parts[PARTITION_LOCK_SET_MAX];
+		struct partition_lock_set set;
+		struct mem_table_locked table = mem_table_lock();
+		uint32_t generation = tx->generation;
+		uint32_t n = 0;
+
+		if (tx->state == TX_FREE ||
+		    (tx->owner != p && borrower_of(tx, p->m->id) == NULL)) {
+			mem_table_unlock(&table);
+			continue;
+		}
+		/* lock everyone involved in ID order, then look again */
+		parts[n++] = tx->owner;
+		for (uint32_t j = 0; j < tx->borrower_count; j++) {
+			parts[n++] = tx->borrowers[j].part;
+		}
+		mem_table_unlock(&table);
+		partition_lock_set(&set, parts, n);
+		table = mem_table_lock();
+		if (tx->generation == generation && tx->state != TX_FREE) {
+			stop_transaction(&table, cpu_update(last, 0), p, tx);
+		}
+		mem_table_unlock(&table);
+		partition_unlock_set(&set);
+	}
+}
+
+uint32_t ffa_mem_slots_in_use(void)
+{
+	struct mem_table_locked table = mem_table_lock();
+	uint32_t used = 0;
+
+	for (uint32_t i = 0; i < CONFIG_FFA_MEM_MAX_TRANSACTIONS; i++) {
+		used += transactions[i].state != TX_FREE;
 	}
 	mem_table_unlock(&table);
+	return used;
 }
 
 struct ffa_value ffa_mem_handle(struct vcpu *v, uint32_t fn, uint32_t version)

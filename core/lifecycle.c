@@ -156,6 +156,7 @@ static void boot_partition(struct partition_locked locked)
 	p->state = PARTITION_RUNNING;
 	p->boot_count++;
 	vconsole_reset(locked);
+	ffa_partition_boot(locked);
 	p->vcpus[0].start_pc = p->m->entry;
 	p->vcpus[0].start_arg = 0;
 	p->vcpus[0].state = VCPU_ON_PENDING;
@@ -215,24 +216,29 @@ static void vcpu_set_off(struct vcpu *v)
 }
 
 /*
- * Called with the lock held after a vCPU of `p` went off. When none is left
- * the partition is reloaded (reset) or turned off. Returns true when that
- * turned the last partition off; the caller powers off after unlocking.
+ * Called with the lock held after vCPU `v` of its partition went off. When
+ * none is left the partition's FF-A state is ended (with the lock dropped
+ * meanwhile: that takes the locks of other partitions, in order; nothing
+ * of the partition runs, it is STOPPING or RESETTING) and then it is
+ * reloaded (reset) or turned off. Returns true when that turned the last
+ * partition off; the caller powers off after unlocking.
  */
-static bool vcpu_went_off(struct partition_locked locked)
+static bool vcpu_went_off(struct partition_locked *locked, struct vcpu *v)
 {
-	struct partition *p = locked.p;
+	struct partition *p = locked->p;
 
 	if (!all_vcpus_off(p)) {
 		return false;
 	}
-	ffa_partition_stopped(locked);
+	partition_unlock(locked);
+	ffa_partition_stopped(v);
+	*locked = partition_lock(p);
 	if (p->state == PARTITION_RESETTING) {
 		INFO("partition %s: restarting", p->m->name);
 		reload_image(p);
 		arch_mm_invalidate_stage2(p->ptable.vmid, ipa_init(0),
 					  ipa_init(arch_mm_stage2_ipa_limit()));
-		boot_partition(locked);
+		boot_partition(*locked);
 		cpu_kick(p->vcpus[0].cpu);
 		return false;
 	}
@@ -253,7 +259,7 @@ bool lifecycle_vcpu_ready(struct vcpu *v)
 	     p->state == PARTITION_RESETTING) &&
 	    v->state != VCPU_OFF) {
 		vcpu_set_off(v);
-		last = vcpu_went_off(locked);
+		last = vcpu_went_off(&locked, v);
 	}
 	if (v->state == VCPU_ON_PENDING) {
 		struct arch_vcpu_config config = {
@@ -345,7 +351,7 @@ static void turn_self_off(struct partition_locked locked, struct vcpu *v)
 	bool last;
 
 	vcpu_set_off(v);
-	last = vcpu_went_off(locked);
+	last = vcpu_went_off(&locked, v);
 	partition_unlock(&locked);
 	if (last) {
 		power_off_machine();

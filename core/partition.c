@@ -65,6 +65,50 @@ void partition_lock_pair(struct partition *a, struct partition *b,
 	}
 }
 
+void partition_lock_set(struct partition_lock_set *set,
+			struct partition *const *parts, uint32_t count)
+{
+	struct partition *sorted[PARTITION_LOCK_SET_MAX];
+	uint32_t n = 0;
+
+	/* insertion sort by ID, dropping duplicates */
+	for (uint32_t i = 0; i < count; i++) {
+		struct partition *p = parts[i];
+		uint32_t at = n;
+		bool dup = false;
+
+		for (uint32_t j = 0; j < n; j++) {
+			if (sorted[j] == p) {
+				dup = true;
+				break;
+			}
+			if (sorted[j]->m->id > p->m->id && at == n) {
+				at = j;
+			}
+		}
+		if (dup) {
+			continue;
+		}
+		for (uint32_t j = n; j > at; j--) {
+			sorted[j] = sorted[j - 1];
+		}
+		sorted[at] = p;
+		n++;
+	}
+	set->count = n;
+	for (uint32_t i = 0; i < n; i++) {
+		set->locked[i] = partition_lock(sorted[i]);
+	}
+}
+
+void partition_unlock_set(struct partition_lock_set *set)
+{
+	for (uint32_t i = set->count; i-- > 0;) {
+		partition_unlock(&set->locked[i]);
+	}
+	set->count = 0;
+}
+
 struct partition *partition_find(uint16_t id)
 {
 	for (uint32_t i = 0; i < partition_count; i++) {

@@ -9,7 +9,8 @@
  *        x5 = RAM size, x6/x7 = the partition's name, first 16 bytes
  *        (little-endian packed, NUL padded), x8 = vCPU count
  *   BULKHEAD_POOL_INFO (0xc6000002)  -> x0 = 0, x1 = free pages in the
- *        hypervisor's page pool (stage-2 tables), x2 = its size in pages
+ *        hypervisor's page pool (stage-2 tables), x2 = its size in pages,
+ *        x3 = FF-A memory-transaction slots in use (sending or live)
  *   BULKHEAD_DEBUG_PANIC (0xc60000f0) -> the hypervisor panics (crash-report
  *        tests); only with CONFIG_DEBUG_CALLS, else NOT_SUPPORTED
  */

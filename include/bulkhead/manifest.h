@@ -57,10 +57,10 @@ struct manifest_partition {
 	uint32_t messaging_count;
 	uint16_t messaging[CONFIG_MAX_PARTITIONS]; /* partition IDs */
 	/* FF-A memory transactions this partition may have live as a sender
-	 * at once (`mem-transactions`, else CONFIG_FFA_MEM_PARTITION_TRANSACTIONS
-	 * if it sends memory at all); 0 if it has no grant as a sender. The
-	 * quotas of all partitions add up to at most
-	 * CONFIG_FFA_MEM_MAX_TRANSACTIONS. */
+	 * at once (`mem-transactions`, else
+	 * CONFIG_FFA_MEM_PARTITION_TRANSACTIONS if it sends memory at all); 0
+	 * if it has no grant as a sender. The quotas of all partitions add up
+	 * to at most CONFIG_FFA_MEM_MAX_TRANSACTIONS. */
 	uint32_t mem_transactions;
 };
 

@@ -18,7 +18,7 @@
 
 #define RAM_BASE  0x44000000ull
 #define RAM_SIZE  0x400000ull /* per partition: two 2 MiB blocks */
-#define NPARTS	  3
+#define NPARTS	  4
 #define POOL_SIZE 96
 
 /* Partition i (ID i + 1) owns [RAM_BASE + i * RAM_SIZE, + RAM_SIZE); its
@@ -38,15 +38,32 @@
 		.max_pages = 4096,                                             \
 	}
 
-/* Partition i has one vCPU, on physical CPU i. */
+/*
+ * Partition i has one vCPU, on physical CPU i. Partition 1 may have the
+ * whole table, partition 2 two transactions (and may only share, 8 pages,
+ * with 3), partition 4 has no grant at all.
+ */
 const struct manifest bulkhead_manifest = {
-    .platform = {.cpu_count = NPARTS, .cpu_mpidr = {0, 1, 2}},
+    .platform = {.cpu_count = NPARTS, .cpu_mpidr = {0, 1, 2, 3}},
     .partition_count = NPARTS,
-    .partitions = {{.id = 1, .vcpu_count = 1, .cpus = {0}},
-		   {.id = 2, .vcpu_count = 1, .cpus = {1}},
-		   {.id = 3, .vcpu_count = 1, .cpus = {2}}},
+    .partitions =
+	{{.id = 1,
+	  .vcpu_count = 1,
+	  .cpus = {0},
+	  .mem_transactions = CONFIG_FFA_MEM_MAX_TRANSACTIONS},
+	 {.id = 2, .vcpu_count = 1, .cpus = {1}, .mem_transactions = 2},
+	 {.id = 3, .vcpu_count = 1, .cpus = {2}, .mem_transactions = 8},
+	 {.id = 4, .vcpu_count = 1, .cpus = {3}}},
     .grant_count = 6,
-    .grants = {GRANT(1, 2), GRANT(1, 3), GRANT(2, 1), GRANT(2, 3), GRANT(3, 1),
+    .grants = {GRANT(1, 2),
+	       GRANT(1, 3),
+	       GRANT(2, 1),
+	       {.sender = 2,
+		.receiver = 3,
+		.operations = MANIFEST_OP_SHARE,
+		.max_access = MANIFEST_ACCESS_R | MANIFEST_ACCESS_W,
+		.max_pages = 8},
+	       GRANT(3, 1),
 	       GRANT(3, 2)},
 };
 
@@ -339,6 +356,30 @@ static uint32_t mode_in(int i, uint64_t addr)
 	return mode;
 }
 
+/* A share of `count` pages at `first` from `caller` to partition ID `to`,
+ * sent as a first fragment of all but the last constituent (one page
+ * each, every other page): returns the call's registers. */
+static struct arch_regs first_fragment(int caller, uint16_t to, uint32_t count,
+				       uint64_t first)
+{
+	struct ffa_mem_constituent cons[8];
+	uint32_t len;
+
+	for (uint32_t i = 0; i < count; i++) {
+		cons[i] = (struct ffa_mem_constituent){
+		    first + 2 * i * FFA_PAGE_SIZE, 1, 0};
+	}
+	len = write_send(caller, cons, count, &to, 1, FFA_MEM_DATA_RW, true);
+	return call(caller, FFA_MEM_SHARE_64, len,
+		    len - FFA_MEM_CONSTITUENT_SIZE, 0, 0);
+}
+
+static void teardown(void)
+{
+	munmap((void *)(uintptr_t)RAM_BASE, NPARTS * RAM_SIZE);
+	free(pool_mem);
+}
+
 UNIT(transactions_change_nothing_when_the_pool_runs_dry)
 {
 	size_t pool_start;
@@ -406,6 +447,123 @@ UNIT(transactions_change_nothing_when_the_pool_runs_dry)
 	/* the share split three blocks' worth in the owner and in each
 	 * borrower; the donations moved pages between tables */
 	EXPECT_TRUE(dry_failures >= 10);
-	munmap((void *)(uintptr_t)RAM_BASE, NPARTS * RAM_SIZE);
-	free(pool_mem);
+	teardown();
+}
+
+UNIT(a_sender_without_a_grant_never_gets_a_slot)
+{
+	struct arch_regs r;
+
+	setup();
+	/* no grant at all: refused at the first fragment */
+	for (int i = 0; i < 2 * CONFIG_FFA_MEM_MAX_TRANSACTIONS; i++) {
+		r = first_fragment(3, 2, 4, PAGE(3, 0));
+		EXPECT_EQ(FFA_DENIED, status(&r));
+	}
+	/* a receiver that does not exist, and one of a grant without the
+	 * operation (2 may only share with 3: a lend is refused) */
+	r = first_fragment(0, 9, 4, PAGE(0, 0));
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, status(&r));
+	{
+		struct ffa_mem_constituent c[2] = {{PAGE(1, 0), 1, 0},
+						   {PAGE(1, 2), 1, 0}};
+		uint16_t to = 3;
+		uint32_t len =
+		    write_send(1, c, 2, &to, 1, FFA_MEM_DATA_RW, false);
+
+		r = call(1, FFA_MEM_LEND_64, len,
+			 len - FFA_MEM_CONSTITUENT_SIZE, 0, 0);
+		EXPECT_EQ(FFA_DENIED, status(&r));
+	}
+	/* more pages declared than the grant allows (8) */
+	r = first_fragment(1, 3, 8, PAGE(1, 0));
+	EXPECT_EQ(0, status(&r)); /* 8 pages: the limit itself is fine */
+	{
+		struct ffa_mem_constituent c[5];
+		uint16_t to = 3;
+		uint32_t len;
+
+		for (int i = 0; i < 5; i++) {
+			c[i] = (struct ffa_mem_constituent){PAGE(1, 40 + 3 * i),
+							    2, 0};
+		}
+		len = write_send(1, c, 5, &to, 1, FFA_MEM_DATA_RW, true);
+		r = call(1, FFA_MEM_SHARE_64, len,
+			 len - FFA_MEM_CONSTITUENT_SIZE, 0, 0);
+		EXPECT_EQ(FFA_DENIED, status(&r)); /* 10 pages */
+	}
+	/* none of the refusals held a slot: partition 1 still has all */
+	for (int n = 0; n < CONFIG_FFA_MEM_MAX_TRANSACTIONS; n++) {
+		struct ffa_mem_constituent c = {PAGE(0, 10 + n), 1, 0};
+		uint16_t to = 2;
+		uint32_t len =
+		    write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
+
+		r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+		if (n < CONFIG_FFA_MEM_MAX_TRANSACTIONS - 1) {
+			EXPECT_EQ(0, status(&r));
+		} else {
+			/* partition 2's half-sent share holds the last */
+			EXPECT_EQ(FFA_NO_MEMORY, status(&r));
+		}
+	}
+	teardown();
+}
+
+UNIT(a_full_quota_is_no_memory_for_that_partition_only)
+{
+	struct arch_regs r;
+	uint16_t to = 3;
+
+	setup();
+	for (int n = 0; n < 3; n++) {
+		struct ffa_mem_constituent c = {PAGE(1, n), 1, 0};
+		uint32_t len =
+		    write_send(1, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
+
+		r = call(1, FFA_MEM_SHARE_64, len, len, 0, 0);
+		EXPECT_EQ(n < 2 ? 0 : FFA_NO_MEMORY, status(&r));
+	}
+	/* the others still send */
+	{
+		struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
+		uint32_t len =
+		    write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
+
+		r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+		EXPECT_EQ(0, status(&r));
+	}
+	teardown();
+}
+
+UNIT(reclaim_drops_a_half_sent_descriptor)
+{
+	struct arch_regs r;
+	uint64_t handle;
+
+	setup();
+	/* partition 2 may hold two: two half-sent sends fill its quota */
+	r = first_fragment(1, 3, 2, PAGE(1, 0));
+	EXPECT_EQ(FFA_MEM_FRAG_RX, (uint32_t)r.x[0]);
+	handle = (uint32_t)r.x[1] | (uint64_t)(uint32_t)r.x[2] << 32;
+	r = first_fragment(1, 3, 2, PAGE(1, 8));
+	EXPECT_EQ(FFA_MEM_FRAG_RX, (uint32_t)r.x[0]);
+	r = first_fragment(1, 3, 2, PAGE(1, 16));
+	EXPECT_EQ(FFA_NO_MEMORY, status(&r));
+	/* another partition cannot drop it */
+	r = call(0, FFA_MEM_RECLAIM, (uint32_t)handle, handle >> 32, 0, 0);
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, status(&r));
+	/* its sender can, and gets its slot back */
+	r = call(1, FFA_MEM_RECLAIM, (uint32_t)handle, handle >> 32, 0, 0);
+	EXPECT_EQ(0, status(&r));
+	EXPECT_EQ(FFA_SUCCESS_32, (uint32_t)r.x[0]);
+	/* the handle is dead: the rest of the descriptor is refused */
+	r = call(1, FFA_MEM_FRAG_TX, (uint32_t)handle, handle >> 32,
+		 FFA_MEM_CONSTITUENT_SIZE, 0);
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, status(&r));
+	r = first_fragment(1, 3, 2, PAGE(1, 16));
+	EXPECT_EQ(FFA_MEM_FRAG_RX, (uint32_t)r.x[0]);
+	/* nothing was mapped or changed for the dropped send */
+	EXPECT_EQ(MM_MODE_RWX, mode_in(1, PAGE(1, 0)));
+	teardown();
 }

@@ -136,26 +136,34 @@ struct ffa_value ffa_mem_handle(struct vcpu *v, uint32_t fn, uint32_t version);
  * Life-cycle hooks (called by core/lifecycle.c only).
  *
  * ffa_partition_init: once, before the first boot: FF-A properties from
- * the manifest, version and mailbox at their reset values.
+ * the manifest.
  *
- * ffa_vcpu_stopped: vCPU `v` of locked partition is going off; a
+ * ffa_partition_boot: the locked partition is about to (re)boot: FF-A
+ * version and mailbox at their reset values.
+ *
+ * ffa_vcpu_stopped: vCPU `v` of the locked partition is going off; a
  * requester whose direct request it was serving is woken to find the
  * request aborted.
  *
- * ffa_partition_stopped: every vCPU of the locked partition is off and it
- * is about to be reloaded or left off: memory it retrieved is
- * relinquished on its behalf, sends it left half-done are dropped, what
- * it sent goes home (zeroed) now if no borrower holds it, else at the
- * last relinquish; its FF-A state (version, mailbox) is reset.
+ * ffa_partition_stopped: every vCPU of `last`'s partition is off (`last`
+ * went off last, on this CPU) and it is about to be reloaded or left off;
+ * called with no lock held (it takes, in order, those of every partition
+ * it touches). Memory transactions involving the partition end (see
+ * core/ffa_mem.c).
  *
  * ffa_vcpu_check_aborted: for a vCPU waiting for a direct response, ends
  * the wait with FFA_ERROR(ABORTED) if the receiver went off. Takes the
  * locks itself.
  */
 void ffa_partition_init(struct partition *p);
+void ffa_partition_boot(struct partition_locked locked);
 void ffa_vcpu_stopped(struct vcpu *v);
-void ffa_partition_stopped(struct partition_locked locked);
+void ffa_partition_stopped(struct vcpu *last);
 void ffa_vcpu_check_aborted(struct vcpu *v);
 
+/* Memory-transaction slots in use (sending or live), for the vendor call
+ * BULKHEAD_POOL_INFO. */
+uint32_t ffa_mem_slots_in_use(void);
+
 /* The memory side of ffa_partition_stopped. */
-void ffa_mem_partition_stopped(struct partition_locked locked);
+void ffa_mem_partition_stopped(struct vcpu *last);

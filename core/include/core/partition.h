@@ -183,6 +183,24 @@ void partition_lock_pair(struct partition *a, struct partition *b,
 			 struct partition_locked *la,
 			 struct partition_locked *lb);
 
+/* The most partitions one operation locks at once: a memory transaction's
+ * owner and its borrowers. */
+#define PARTITION_LOCK_SET_MAX (1 + CONFIG_FFA_MEM_MAX_BORROWERS)
+
+/* Partitions locked together in ID order (partition_lock_set). */
+struct partition_lock_set {
+	struct partition_locked locked[PARTITION_LOCK_SET_MAX];
+	uint32_t count;
+};
+
+/*
+ * Locks the `count` partitions of `parts` (duplicates allowed, at most
+ * PARTITION_LOCK_SET_MAX different ones) in ID order.
+ */
+void partition_lock_set(struct partition_lock_set *set,
+			struct partition *const *parts, uint32_t count);
+void partition_unlock_set(struct partition_lock_set *set);
+
 /* The partition with FF-A ID `id`, or NULL. */
 struct partition *partition_find(uint16_t id);
 

@@ -111,9 +111,9 @@ static void serve(struct ffa_service *s, const struct ffa_value *req,
 		    (uint32_t)req->x[6], (uint32_t)req->x[7], &resp[1]);
 		break;
 	case B_RETRIEVE_FROM:
-		resp[0] =
-		    (uint32_t)retrieve(req->x[4], (uint16_t)req->x[5],
-				       (uint8_t)req->x[6], 0, 0, &resp[1]);
+		resp[0] = (uint32_t)retrieve(req->x[4], (uint16_t)req->x[5],
+					     (uint8_t)req->x[6], 0,
+					     (uint32_t)req->x[7], &resp[1]);
 		if (resp[0] == 0) {
 			/* the first word of what it received */
 			resp[2] = *(volatile uint64_t *)(uintptr_t)resp[1];
@@ -144,6 +144,12 @@ static void serve(struct ffa_service *s, const struct ffa_value *req,
 		break;
 	case B_LEND:
 		resp[0] = (uint32_t)ffa_mem_lend(
+		    &mb, (uint16_t)req->x[6], (void *)(uintptr_t)req->x[4],
+		    (uint32_t)req->x[5], FFA_MEM_DATA_RW, &handle);
+		resp[1] = handle;
+		break;
+	case B_SHARE:
+		resp[0] = (uint32_t)ffa_mem_share(
 		    &mb, (uint16_t)req->x[6], (void *)(uintptr_t)req->x[4],
 		    (uint32_t)req->x[5], FFA_MEM_DATA_RW, &handle);
 		resp[1] = handle;

@@ -29,7 +29,7 @@ enum borrower_cmd {
 	B_FILL,			 /* x4 address, x5 bytes, x6 byte */
 	B_RELINQUISH,		 /* x4 handle, x5 flags */
 	B_DONATE,		 /* x4 address, x5 pages, x6 to -> x4 handle */
-	B_RETRIEVE_FROM,	 /* x4 handle, x5 owner, x6 perms */
+	B_RETRIEVE_FROM,	 /* x4 handle, x5 owner, x6 perms, x7 flags */
 	B_RESET,		 /* SYSTEM_RESET (the request is ABORTED) */
 	B_RANGES,  /* x4 first address, x5 count: the last retrieve's ranges
 		      are x5 single pages from x4 up, each starting with the
@@ -40,4 +40,8 @@ enum borrower_cmd {
 	B_FRAG_PROTOCOL, /* x4 handle: raw retrieve of a response longer
 			    than RX, MEM_FRAG_RX misuse, then relinquish
 			    -> x4 bitmask of failed checks */
+	B_SHARE,	 /* x4 address, x5 pages, x6 to -> x4 handle */
 };
+
+/* memowner's memory-transaction quota (its `mem-transactions`) */
+#define OWNER_QUOTA 16

@@ -604,31 +604,109 @@ TEST(mem, owner_reset_takes_unretrieved_memory_home)
 	EXPECT_EQ(0, r.x[4]);
 }
 
-TEST(mem, owner_reset_while_lent_gets_it_back_at_relinquish)
+#define B1_PAGE4 0x44703000ull
+
+/* x5 of a B_READ/B_WRITE answer: the access aborted */
+static bool aborted(struct ffa_value r)
+{
+	return r.x[5] == 1;
+}
+
+TEST(mem, owner_reset_revokes_what_it_lent_and_shared)
+{
+	struct ffa_value r;
+	uint64_t lent;
+	uint64_t shared;
+
+	/* b1 lends one page and shares another with b2, which retrieves
+	 * both and writes to the shared one */
+	cmd(ID_B1, B_FILL, B1_PAGE3, 8, 0x55, 0);
+	r = cmd(ID_B1, B_LEND, B1_PAGE3, 1, ID_B2, 0);
+	ASSERT_EQ(0, r.x[3]);
+	lent = r.x[4];
+	cmd(ID_B1, B_FILL, B1_PAGE4, 8, 0x44, 0);
+	r = cmd(ID_B1, B_SHARE, B1_PAGE4, 1, ID_B2, 0);
+	ASSERT_EQ(0, r.x[3]);
+	shared = r.x[4];
+	r = cmd(ID_B2, B_RETRIEVE_FROM, lent, ID_B1, FFA_MEM_DATA_RW, 0);
+	ASSERT_EQ(0, r.x[3]);
+	EXPECT_EQ(0x5555555555555555ull, r.x[5]);
+	r = cmd(ID_B2, B_RETRIEVE_FROM, shared, ID_B1, FFA_MEM_DATA_RW, 0);
+	ASSERT_EQ(0, r.x[3]);
+	EXPECT_FALSE(aborted(cmd(ID_B2, B_WRITE, B1_PAGE4, 0x99, 0, 0)));
+	/* b1 restarts: b2 loses both pages at once */
+	r = cmd(ID_B1, B_RESET, 0, 0, 0, 0);
+	EXPECT_EQ(FFA_ABORTED, ffa_value_error(&r));
+	wait_until_serving(ID_B1);
+	r = cmd(ID_B2, B_READ, B1_PAGE3, 0, 0, 0);
+	EXPECT_TRUE(aborted(r));
+	EXPECT_EQ(B1_PAGE3, r.x[6]);
+	r = cmd(ID_B2, B_WRITE, B1_PAGE4, 0x98, 0, 0);
+	EXPECT_TRUE(aborted(r));
+	EXPECT_EQ(B1_PAGE4, r.x[6]);
+	/* the new b1 owns them, zeroed: nothing b2 wrote reaches it */
+	r = cmd(ID_B1, B_READ, B1_PAGE3, 0, 0, 0);
+	EXPECT_FALSE(aborted(r));
+	EXPECT_EQ(0, r.x[4]);
+	r = cmd(ID_B1, B_READ, B1_PAGE4, 0, 0, 0);
+	EXPECT_FALSE(aborted(r));
+	EXPECT_EQ(0, r.x[4]);
+	/* both transactions ended: their handles are dead */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, b_relinquish(ID_B2, lent, 0));
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, b_relinquish(ID_B2, shared, 0));
+	/* and the grant's pages are free again: the same page lends anew */
+	r = cmd(ID_B1, B_LEND, B1_PAGE3, 1, ID_B2, 0);
+	ASSERT_EQ(0, r.x[3]);
+	EXPECT_EQ(0, status_of(cmd(ID_B1, B_RECLAIM, r.x[4], 0, 0, 0)));
+}
+
+TEST(mem, borrower_stop_honours_zero_after_relinquish)
 {
 	struct ffa_value r;
 	uint64_t h;
 
-	/* b1 lends a page to b2 and restarts while b2 holds it */
-	cmd(ID_B1, B_FILL, B1_PAGE3, 8, 0x55, 0);
+	/* b2 retrieves a lent page asking "zero after relinquish", writes
+	 * a secret and restarts without relinquishing */
 	r = cmd(ID_B1, B_LEND, B1_PAGE3, 1, ID_B2, 0);
 	ASSERT_EQ(0, r.x[3]);
 	h = r.x[4];
-	r = cmd(ID_B2, B_RETRIEVE_FROM, h, ID_B1, FFA_MEM_DATA_RW, 0);
+	r = cmd(ID_B2, B_RETRIEVE_FROM, h, ID_B1, FFA_MEM_DATA_RW,
+		FFA_MEM_RETRIEVE_ZERO_AFTER);
 	ASSERT_EQ(0, r.x[3]);
-	EXPECT_EQ(0x5555555555555555ull, r.x[5]);
+	EXPECT_FALSE(aborted(cmd(ID_B2, B_WRITE, B1_PAGE3, 0x77, 0, 0)));
+	r = cmd(ID_B2, B_RESET, 0, 0, 0, 0);
+	EXPECT_EQ(FFA_ABORTED, ffa_value_error(&r));
+	wait_until_serving(ID_B2);
+	/* relinquished on its behalf, zeroed as it asked */
+	EXPECT_EQ(0, status_of(cmd(ID_B1, B_RECLAIM, h, 0, 0, 0)));
+	r = cmd(ID_B1, B_READ, B1_PAGE3, 0, 0, 0);
+	EXPECT_FALSE(aborted(r));
+	EXPECT_EQ(0, r.x[4]);
+}
+
+TEST(mem, borrower_stopping_after_its_owner_restarted_leaks_nothing)
+{
+	struct ffa_value r;
+	uint64_t h;
+
+	/* owner restarts while b2 holds its page, then b2 restarts too */
+	r = cmd(ID_B1, B_LEND, B1_PAGE3, 1, ID_B2, 0);
+	ASSERT_EQ(0, r.x[3]);
+	h = r.x[4];
+	ASSERT_EQ(0, status_of(cmd(ID_B2, B_RETRIEVE_FROM, h, ID_B1,
+				   FFA_MEM_DATA_RW, 0)));
 	r = cmd(ID_B1, B_RESET, 0, 0, 0, 0);
 	EXPECT_EQ(FFA_ABORTED, ffa_value_error(&r));
 	wait_until_serving(ID_B1);
-	/* still lent: b2 keeps it, the new b1 cannot touch it */
-	EXPECT_EQ(0x55, cmd(ID_B2, B_READ, B1_PAGE3, 0, 0, 0).x[4]);
-	EXPECT_EQ(1, cmd(ID_B1, B_READ, B1_PAGE3, 0, 0, 0).x[5]);
-	/* b2 lets go: the page goes home, zeroed */
-	EXPECT_EQ(0, b_relinquish(ID_B2, h, 0));
-	r = cmd(ID_B1, B_READ, B1_PAGE3, 0, 0, 0);
-	EXPECT_EQ(0, r.x[5]);
-	EXPECT_EQ(0, r.x[4]);
-	EXPECT_EQ(1, cmd(ID_B2, B_READ, B1_PAGE3, 0, 0, 0).x[5]);
+	r = cmd(ID_B2, B_RESET, 0, 0, 0, 0);
+	EXPECT_EQ(FFA_ABORTED, ffa_value_error(&r));
+	wait_until_serving(ID_B2);
+	/* the page is b1's, usable, and the grant's whole quota of four
+	 * pages is free: a four-page lend goes through */
+	EXPECT_FALSE(aborted(cmd(ID_B1, B_READ, B1_PAGE3, 0, 0, 0)));
+	r = cmd(ID_B1, B_LEND, B1_PAGE3, 4, ID_B2, 0);
+	ASSERT_EQ(0, r.x[3]);
+	EXPECT_EQ(0, status_of(cmd(ID_B1, B_RECLAIM, r.x[4], 0, 0, 0)));
 }
 
 #define SHARED_WINDOW 0x4f000000ull /* static region: memowner rw, b2 ro */
@@ -735,14 +813,16 @@ TEST(mem, six_hundred_constituents_both_ways)
 	ASSERT_EQ(0, ffa_mem_reclaim(h, 0));
 }
 
-TEST(mem, table_full_then_recovers)
+TEST(mem, quota_full_then_recovers)
 {
-	uint64_t h[CONFIG_FFA_MEM_MAX_TRANSACTIONS + 1];
+	uint64_t h[OWNER_QUOTA + 1];
+	uint64_t other;
 	int n = 0;
 	int32_t err = 0;
+	struct ffa_value r;
 
-	/* single pages, each its own transaction */
-	while (n < CONFIG_FFA_MEM_MAX_TRANSACTIONS + 1 && 36 + n < PAGES) {
+	/* single pages, each its own transaction, until the quota is full */
+	while (n < OWNER_QUOTA + 1) {
 		err = ffa_mem_share(&mb, ID_B1, pages[36 + n], 1,
 				    FFA_MEM_DATA_RO, &h[n]);
 		if (err != 0) {
@@ -751,7 +831,12 @@ TEST(mem, table_full_then_recovers)
 		n++;
 	}
 	EXPECT_EQ(FFA_NO_MEMORY, err);
-	EXPECT_EQ(CONFIG_FFA_MEM_MAX_TRANSACTIONS, n);
+	EXPECT_EQ(OWNER_QUOTA, n);
+	/* the table has room for others: b1 still shares */
+	r = cmd(ID_B1, B_SHARE, B1_PAGE3, 1, ID_B2, 0);
+	ASSERT_EQ(0, r.x[3]);
+	other = r.x[4];
+	EXPECT_EQ(0, status_of(cmd(ID_B1, B_RECLAIM, other, 0, 0, 0)));
 	for (int i = 0; i < n; i++) {
 		EXPECT_EQ(0, ffa_mem_reclaim(h[i], 0));
 	}
