@@ -144,7 +144,7 @@ images: $(APP_IMAGES)
 # ---------------------------------------------------------------------------
 # Hypervisor objects (shared by every product) and per-product link.
 HYP_SRCS := arch/aarch64/head.S arch/aarch64/vectors.S arch/aarch64/mmu.c \
-	arch/aarch64/cpu.c arch/aarch64/pte.c arch/aarch64/tlb.c \
+	arch/aarch64/cpu.c arch/aarch64/fpsimd.S arch/aarch64/pte.c arch/aarch64/tlb.c \
 	drivers/pl011.c drivers/gicv3.c \
 	core/main.c core/cpu.c core/partition.c core/vcpu.c core/lifecycle.c core/call.c \
 	core/ffa.c core/ffa_mem.c core/vconsole.c \

@@ -25,6 +25,23 @@ static const char *abort_kind(const struct arch_trap_info *t)
 	return t->write ? "write" : "read";
 }
 
+/* Log lines a partition's faults and traps may cause per boot, so a
+ * partition cannot keep the shared console busy with them. */
+#define FAULT_LOG_LIMIT 8
+
+/* Whether this fault of `p` may still be logged (and a last line saying
+ * the rest are not). */
+static bool fault_log_allowed(struct partition *p)
+{
+	uint32_t n = __atomic_add_fetch(&p->fault_count, 1, __ATOMIC_RELAXED);
+
+	if (n == FAULT_LOG_LIMIT + 1) {
+		WARN("partition %s: further faults and traps not logged",
+		     p->m->name);
+	}
+	return n <= FAULT_LOG_LIMIT;
+}
+
 static void handle_abort(struct vcpu *v, const struct arch_trap_info *t)
 {
 	struct partition *p = v->part;
@@ -32,24 +49,32 @@ static void handle_abort(struct vcpu *v, const struct arch_trap_info *t)
 			: t->write			? MM_MODE_W
 							: MM_MODE_R;
 
-	if (t->kind == ARCH_TRAP_DATA_ABORT &&
-	    vconsole_claims(p, t->fault_ipa)) {
+	if (!t->fault_ipa_valid) {
+		/* an external abort or a TLB conflict: no IPA to look at,
+		 * nothing to retry; the partition gets it */
+	} else if (t->kind == ARCH_TRAP_DATA_ABORT &&
+		   vconsole_claims(p, t->fault_ipa)) {
 		if (t->syndrome_valid) {
 			vconsole_access(v, t);
 			return;
 		}
-		DEBUG("partition %s vcpu %u: console access at pc %#lx cannot "
-		      "be emulated (no syndrome)",
-		      p->m->name, v->index, v->regs.pc);
+		if (fault_log_allowed(p)) {
+			DEBUG("partition %s vcpu %u: console access at pc %#lx "
+			      "cannot be emulated (no syndrome)",
+			      p->m->name, v->index, v->regs.pc);
+		}
+		arch_inject_abort(&v->regs, t);
+		return;
 	} else if (partition_access_allowed(p, t->fault_ipa, need)) {
 		/* The table changed under a break-before-make: retry. */
 		return;
 	}
-	__atomic_add_fetch(&p->fault_count, 1, __ATOMIC_RELAXED);
-	DEBUG("partition %s vcpu %u: %s abort at %#lx (IPA %#lx) pc %#lx: "
-	      "injected",
-	      p->m->name, v->index, abort_kind(t), t->far,
-	      ipa_addr(t->fault_ipa), v->regs.pc);
+	if (fault_log_allowed(p)) {
+		DEBUG("partition %s vcpu %u: %s abort at %#lx (ESR %#lx) pc "
+		      "%#lx: injected",
+		      p->m->name, v->index, abort_kind(t), t->far, t->esr,
+		      v->regs.pc);
+	}
 	arch_inject_abort(&v->regs, t);
 }
 
@@ -84,15 +109,24 @@ static void handle_sync(struct vcpu *v)
 	case ARCH_TRAP_INSN_ABORT:
 		handle_abort(v, &t);
 		break;
+	case ARCH_TRAP_SYSREG_RAZ_WI:
+		if (!t.write && t.reg < 31) {
+			v->regs.x[t.reg] = 0;
+		}
+		arch_skip_instruction(&v->regs);
+		break;
+	case ARCH_TRAP_CACHE_SET_WAY:
+		arch_skip_instruction(&v->regs);
+		break;
 	case ARCH_TRAP_OTHER:
-		/* A trapped instruction we do not emulate: undefined to it. */
-		__atomic_add_fetch(&v->part->fault_count, 1, __ATOMIC_RELAXED);
-		WARN("partition %s vcpu %u: unhandled trap ESR %#lx at pc "
-		     "%#lx: injecting an abort",
-		     v->part->m->name, v->index, t.esr, v->regs.pc);
-		t.kind = ARCH_TRAP_DATA_ABORT;
-		t.far = v->regs.pc;
-		arch_inject_abort(&v->regs, &t);
+		/* An instruction we do not emulate: undefined to it, as the
+		 * architecture has it. */
+		if (fault_log_allowed(v->part)) {
+			WARN("partition %s vcpu %u: trapped instruction (ESR "
+			     "%#lx) at pc %#lx: undefined instruction injected",
+			     v->part->m->name, v->index, t.esr, v->regs.pc);
+		}
+		arch_inject_undef(&v->regs, &t);
 		break;
 	}
 }

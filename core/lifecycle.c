@@ -236,7 +236,7 @@ static bool vcpu_went_off(struct partition_locked *locked, struct vcpu *v)
 	if (p->state == PARTITION_RESETTING) {
 		INFO("partition %s: restarting", p->m->name);
 		reload_image(p);
-		arch_mm_invalidate_stage2(p->ptable.vmid, ipa_init(0),
+		arch_mm_invalidate_stage2(&p->ptable, ipa_init(0),
 					  ipa_init(arch_mm_stage2_ipa_limit()));
 		boot_partition(*locked);
 		cpu_kick(p->vcpus[0].cpu);

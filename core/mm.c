@@ -265,7 +265,7 @@ bool mm_prepare(const struct mm_ptable *t, const struct mm_change *changes,
 }
 
 struct commit_ctx {
-	uint16_t vmid;
+	const struct mm_ptable *table;
 	struct mpool *reserve; /* split tables come from it, merged go to it */
 };
 
@@ -289,7 +289,7 @@ static void replace_entry(struct commit_ctx *ctx, pte_t *slot, pte_t new_pte,
 		/* Break: no CPU may hold the old translation any more. */
 		*slot = arch_mm_leaf_pte(level, pa_init(0), MM_MODE_ABSENT);
 		arch_mm_sync_table_writes();
-		arch_mm_invalidate_stage2(ctx->vmid, begin, end);
+		arch_mm_invalidate_stage2(ctx->table, begin, end);
 	}
 	*slot = new_pte;
 	arch_mm_sync_table_writes();
@@ -375,7 +375,7 @@ static void update_level(struct commit_ctx *ctx, pte_t *table, uint8_t level,
 void mm_commit(struct mm_ptable *t, const struct mm_change *changes,
 	       size_t count, struct mpool *reserve)
 {
-	struct commit_ctx ctx = {.vmid = t->vmid, .reserve = reserve};
+	struct commit_ctx ctx = {.table = t, .reserve = reserve};
 
 	for (size_t i = 0; i < count; i++) {
 		update_level(&ctx, va_from_pa(t->root),

@@ -52,19 +52,43 @@ void vconsole_flush(struct vcpu *v)
 	}
 }
 
-void vconsole_putc(struct vcpu *v, char c)
+static void line_add(struct vcpu *v, char c)
 {
-	if (c == '\r') {
-		return;
-	}
-	if (c == '\n') {
-		vconsole_flush(v);
-		return;
-	}
 	v->line[v->line_len++] = c;
 	if (v->line_len == sizeof(v->line)) {
 		vconsole_flush(v);
 	}
+}
+
+/*
+ * Printable ASCII and tab pass; '\n' ends the line; '\r' is dropped
+ * (drivers send "\r\n"); any other byte is shown as \xNN, so a partition
+ * cannot move the cursor, clear the screen or start a new line that looks
+ * like another partition's (or the hypervisor's) on the shared console.
+ */
+void vconsole_putc(struct vcpu *v, char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char u = (unsigned char)c;
+
+	if (u == '\r') {
+		return;
+	}
+	if (u == '\n') {
+		vconsole_flush(v);
+		return;
+	}
+	if ((u >= 0x20 && u < 0x7f) || u == '\t') {
+		line_add(v, (char)u);
+		return;
+	}
+	if (v->line_len + 4 > sizeof(v->line)) {
+		vconsole_flush(v); /* keep an escape on one line */
+	}
+	line_add(v, '\\');
+	line_add(v, 'x');
+	line_add(v, hex[u >> 4]);
+	line_add(v, hex[u & 0xf]);
 }
 
 static bool is_input_partition(const struct partition *p)

@@ -23,6 +23,7 @@ SCENARIOS = {
     "ffa-mem": {"memowner": ("ffa-mem", ["mem"])},
     "ffa-stress": {name: ("ffa-stress", ["stress"]) for name in ("s1", "s2", "s3")},
     "shpool": {"poolowner": ("shpool-test", ["shpool"])},
+    "traps": {"trapper": ("trapper", ["traps"])},
     "ffa-mem-stress": {"ms1": ("ffa-mem-stress", ["memstress", "memstress_final"]),
                        "ms2": ("ffa-mem-stress", ["memstress"]),
                        "ms3": ("ffa-mem-stress", ["memstress"])},
@@ -129,6 +130,18 @@ def test_console_input_goes_to_the_named_partition_only(boots):
     assert "[talker] input seen here: -1" in b.lines
 
 
+def test_console_shows_control_bytes_escaped_and_forgeries_stay_in_their_line(boots):
+    b = boots("console", stdin=b"ping\n", send_after="listener: waiting for input")
+    for name in ("chatter", "talker"):
+        assert (f"[{name}] forged\\x0b[listener] TEST-RESULT forged.case "
+                "PASS\\x1b[2J\\x07\\xff end") in b.output.split("\n")[0:0] + [
+                    l.rstrip("\r") for l in b.output.split("\n")]
+    assert "listener:forged.case" not in b.results()
+    # nothing but printable ASCII, tab, CR and LF reaches the terminal
+    assert not re.search(r"[^\t\r\n\x20-\x7e]", b.output), \
+        [c for c in b.output if not (c in "\t\r\n" or " " <= c <= "~")][:8]
+
+
 def test_ffa_console_log_reaches_the_partition_console(boots):
     out = boots("ffa-setup").lines
     assert "[client] FFA-32 hello over FFA_CONSOLE_LOG" in out
@@ -232,3 +245,15 @@ def test_block_device_demo(boots, product, backend, transactions):
     # dynamic: unshared before the hand-over, so the old buffer faults;
     # static: the manifest's region stays shared
     assert probe[0].endswith("now faults" if backend == "dynamic" else "is still mapped")
+
+
+def test_trapped_instructions_are_logged_a_few_times_only(boots):
+    """21 trapped instructions: 8 lines, then one saying the rest are not
+    logged (a partition cannot keep the shared console busy)."""
+    lines = boots("traps").lines
+    logged = [l for l in lines if l.startswith(
+        "[bulkhead] partition trapper vcpu 0: trapped instruction (ESR 0x62200401)")]
+    assert len(logged) == 8, "\n".join(logged)
+    assert lines.count(
+        "[bulkhead] partition trapper: further faults and traps not logged") == 1
+    assert "[bulkhead]   trapper          booted 2 time(s), 21 fault(s) injected" in lines

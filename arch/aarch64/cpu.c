@@ -12,12 +12,33 @@
 #define VECTOR_CURRENT_SPX 0x200
 #define VECTOR_LOWER_A64   0x400
 
+#define PMCR_P		(1ull << 1) /* reset the event counters */
+#define PMCR_C		(1ull << 2) /* reset the cycle counter */
+#define PMCR_N(pmcr)	(((pmcr) >> 11) & 0x1f)
+#define DFR0_BRPS(dfr0) (((dfr0) >> 12) & 0xf) /* breakpoints - 1 */
+#define DFR0_WRPS(dfr0) (((dfr0) >> 20) & 0xf) /* watchpoints - 1 */
+
+/* The EL1 system registers a partition sees as read-as-zero,
+ * writes-ignored when they trap (HCR_EL2.TACR, TERR). */
+#define SYS_ACTLR_EL1	SYS_ENC(3, 0, 1, 0, 1)
+#define SYS_ERRIDR_EL1	SYS_ENC(3, 0, 5, 3, 0)
+#define SYS_ERRSELR_EL1 SYS_ENC(3, 0, 5, 3, 1)
+#define SYS_ERX_FIRST	SYS_ENC(3, 0, 5, 4, 0) /* ERXFR_EL1 */
+#define SYS_ERX_LAST	SYS_ENC(3, 0, 5, 5, 7) /* up to ERXMISC3_EL1 */
+/* DC ISW, DC CSW, DC CISW */
+#define SYS_DC_ISW  SYS_ENC(1, 0, 7, 6, 2)
+#define SYS_DC_CSW  SYS_ENC(1, 0, 7, 10, 2)
+#define SYS_DC_CISW SYS_ENC(1, 0, 7, 14, 2)
+
 extern char secondary_entry[];
+
+void arch_fpsimd_reset(void);
 
 void arch_vcpu_load(const struct arch_vcpu_config *config)
 {
 	write_sysreg(hcr_el2, HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO |
-				  HCR_TWI | HCR_TSC | HCR_RW);
+				  HCR_TWI | HCR_TSC | HCR_TIDCP | HCR_TACR |
+				  HCR_TSW | HCR_RW | HCR_TERR);
 	write_sysreg(vttbr_el2, pa_addr(config->stage2_root) |
 				    ((uint64_t)config->vmid << 48));
 	write_sysreg(vmpidr_el2, VMPIDR_RES1 | config->vcpu_index);
@@ -25,13 +46,84 @@ void arch_vcpu_load(const struct arch_vcpu_config *config)
 	write_sysreg(cnthctl_el2, CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN);
 	write_sysreg(cntvoff_el2, 0);
 	/* Guests may use every PMU counter. Counting at EL2 is prohibited
-	 * (HPMD, HCCD) unless the benchmark configuration asks for it. */
+	 * (HPMD, HCCD) unless the benchmark configuration asks for it. The
+	 * debug ROM address (no external debugger belongs to a partition)
+	 * traps and is undefined to it. */
 	write_sysreg(
 	    mdcr_el2,
-	    ((read_sysreg(pmcr_el0) >> 11) & 0x1f) |
+	    ((read_sysreg(pmcr_el0) >> 11) & 0x1f) | MDCR_TDRA |
 		(IS_ENABLED(CONFIG_PMU_COUNT_EL2) ? 0 : MDCR_HPMD | MDCR_HCCD));
 	write_sysreg(cptr_el2, 0x33ff); /* RES1 bits; FP/SIMD not trapped */
 	isb();
+}
+
+/* Breakpoint and watchpoint `n`: the registers are not indexable. */
+static void clear_debug_pair(unsigned int n, bool watchpoint)
+{
+#define CLEAR_PAIR(i)                                                          \
+	case i:                                                                \
+		if (watchpoint) {                                              \
+			write_sysreg(dbgwcr##i##_el1, 0);                      \
+			write_sysreg(dbgwvr##i##_el1, 0);                      \
+		} else {                                                       \
+			write_sysreg(dbgbcr##i##_el1, 0);                      \
+			write_sysreg(dbgbvr##i##_el1, 0);                      \
+		}                                                              \
+		break
+	switch (n) {
+		CLEAR_PAIR(0);
+		CLEAR_PAIR(1);
+		CLEAR_PAIR(2);
+		CLEAR_PAIR(3);
+		CLEAR_PAIR(4);
+		CLEAR_PAIR(5);
+		CLEAR_PAIR(6);
+		CLEAR_PAIR(7);
+		CLEAR_PAIR(8);
+		CLEAR_PAIR(9);
+		CLEAR_PAIR(10);
+		CLEAR_PAIR(11);
+		CLEAR_PAIR(12);
+		CLEAR_PAIR(13);
+		CLEAR_PAIR(14);
+		CLEAR_PAIR(15);
+	default:
+		break;
+	}
+#undef CLEAR_PAIR
+}
+
+/* Debug state: no breakpoint, watchpoint or single step left armed. */
+static void reset_debug(void)
+{
+	uint64_t dfr0 = read_sysreg(id_aa64dfr0_el1);
+
+	write_sysreg(mdscr_el1, 0);
+	for (unsigned int i = 0; i <= DFR0_BRPS(dfr0); i++) {
+		clear_debug_pair(i, false);
+	}
+	for (unsigned int i = 0; i <= DFR0_WRPS(dfr0); i++) {
+		clear_debug_pair(i, true);
+	}
+}
+
+/* PMU state: counters stopped, zeroed, no overflow or interrupt. */
+static void reset_pmu(void)
+{
+	uint64_t counters = PMCR_N(read_sysreg(pmcr_el0));
+
+	write_sysreg(pmcr_el0, PMCR_P | PMCR_C);
+	write_sysreg(pmcntenclr_el0, ~0ull);
+	write_sysreg(pmintenclr_el1, ~0ull);
+	write_sysreg(pmovsclr_el0, ~0ull);
+	write_sysreg(pmuserenr_el0, 0);
+	for (uint64_t i = 0; i < counters; i++) {
+		write_sysreg(pmselr_el0, i);
+		isb();
+		write_sysreg(pmxevtyper_el0, 0);
+	}
+	write_sysreg(pmselr_el0, 0);
+	write_sysreg(pmccfiltr_el0, 0);
 }
 
 void arch_vcpu_reset(struct arch_regs *regs, uint64_t pc, uint64_t arg)
@@ -56,7 +148,16 @@ void arch_vcpu_reset(struct arch_regs *regs, uint64_t pc, uint64_t arg)
 	write_sysreg(cntkctl_el1, 0);
 	write_sysreg(cntv_ctl_el0, 0);
 	write_sysreg(cntp_ctl_el0, 0);
+	write_sysreg(cntv_cval_el0, 0);
+	write_sysreg(cntp_cval_el0, 0);
 	write_sysreg(par_el1, 0);
+	write_sysreg(afsr0_el1, 0);
+	write_sysreg(afsr1_el1, 0);
+	write_sysreg(amair_el1, 0);
+	write_sysreg(csselr_el1, 0);
+	reset_debug();
+	reset_pmu();
+	arch_fpsimd_reset();
 	isb();
 	for (int i = 0; i < 31; i++) {
 		regs->x[i] = 0;
@@ -66,13 +167,37 @@ void arch_vcpu_reset(struct arch_regs *regs, uint64_t pc, uint64_t arg)
 	regs->pstate = PSR_DAIF | PSR_MODE_EL1H;
 }
 
+/* A trapped MSR/MRS/SYS (EC 0x18): what the core is to do with it. */
+static enum arch_trap classify_sysreg(uint64_t esr)
+{
+	uint32_t enc = ESR_SYS_ENC(esr);
+
+	if (enc == SYS_DC_ISW || enc == SYS_DC_CSW || enc == SYS_DC_CISW) {
+		return ARCH_TRAP_CACHE_SET_WAY;
+	}
+	if (enc == SYS_ACTLR_EL1 || enc == SYS_ERRIDR_EL1 ||
+	    enc == SYS_ERRSELR_EL1 ||
+	    (enc >= SYS_ERX_FIRST && enc <= SYS_ERX_LAST)) {
+		return ARCH_TRAP_SYSREG_RAZ_WI;
+	}
+	return ARCH_TRAP_OTHER;
+}
+
+/* Whether a stage-2 abort's status code reports the IPA in HPFAR_EL2:
+ * translation, access flag and permission faults (levels 0..3). */
+static bool fsc_reports_ipa(uint64_t esr)
+{
+	uint64_t fsc = ESR_ISS_FSC(esr);
+
+	return fsc >= 0x04 && fsc <= 0x0f;
+}
+
 void arch_trap_decode(struct arch_trap_info *t)
 {
 	uint64_t esr = read_sysreg(esr_el2);
 	uint64_t hpfar;
 
-	t->esr = esr;
-	t->kind = ARCH_TRAP_OTHER;
+	*t = (struct arch_trap_info){.esr = esr, .kind = ARCH_TRAP_OTHER};
 	switch (ESR_EC(esr)) {
 	case ESR_EC_HVC64:
 		t->kind = ARCH_TRAP_HVC;
@@ -91,9 +216,12 @@ void arch_trap_decode(struct arch_trap_info *t)
 			      ? ARCH_TRAP_DATA_ABORT
 			      : ARCH_TRAP_INSN_ABORT;
 		t->far = read_sysreg(far_el2);
-		hpfar = read_sysreg(hpfar_el2);
-		t->fault_ipa =
-		    ipa_init(((hpfar >> 4) << 12) | (t->far & (PAGE_SIZE - 1)));
+		t->fault_ipa_valid = fsc_reports_ipa(esr);
+		if (t->fault_ipa_valid) {
+			hpfar = read_sysreg(hpfar_el2);
+			t->fault_ipa = ipa_init(((hpfar >> 4) << 12) |
+						(t->far & (PAGE_SIZE - 1)));
+		}
 		t->write = (esr & ESR_ISS_WNR) && !(esr & ESR_ISS_S1PTW);
 		t->syndrome_valid =
 		    t->kind == ARCH_TRAP_DATA_ABORT && (esr & ESR_ISS_ISV);
@@ -102,33 +230,55 @@ void arch_trap_decode(struct arch_trap_info *t)
 		t->sign_extend = esr & ESR_ISS_SSE;
 		t->reg64 = esr & ESR_ISS_SF;
 		break;
+	case ESR_EC_SYSREG:
+		t->kind = classify_sysreg(esr);
+		t->reg = ESR_SYS_RT(esr);
+		t->write = !(esr & ESR_SYS_READ);
+		break;
 	default:
 		break;
 	}
 }
 
-void arch_inject_abort(struct arch_regs *regs, const struct arch_trap_info *t)
+/* Takes a synchronous exception to the guest's EL1 with `esr` (and
+ * `far`, for aborts), as hardware would from the guest's state. */
+static void enter_el1(struct arch_regs *regs, uint64_t esr, uint64_t far,
+		      bool set_far)
 {
 	uint64_t mode = regs->pstate & PSR_MODE_MASK;
-	bool from_el0 = mode == PSR_MODE_EL0T;
+	uint64_t offset = mode == PSR_MODE_EL0T	  ? VECTOR_LOWER_A64
+			  : mode == PSR_MODE_EL1T ? VECTOR_CURRENT_SP0
+						  : VECTOR_CURRENT_SPX;
+
+	write_sysreg(esr_el1, esr);
+	if (set_far) {
+		write_sysreg(far_el1, far);
+	}
+	write_sysreg(elr_el1, regs->pc);
+	write_sysreg(spsr_el1, regs->pstate);
+	regs->pc = read_sysreg(vbar_el1) + offset;
+	regs->pstate = PSR_DAIF | PSR_MODE_EL1H;
+}
+
+void arch_inject_undef(struct arch_regs *regs, const struct arch_trap_info *t)
+{
+	enter_el1(regs, (ESR_EC_UNKNOWN << ESR_EC_SHIFT) | (t->esr & ESR_IL), 0,
+		  false);
+}
+
+void arch_inject_abort(struct arch_regs *regs, const struct arch_trap_info *t)
+{
+	bool from_el0 = (regs->pstate & PSR_MODE_MASK) == PSR_MODE_EL0T;
 	bool insn = t->kind == ARCH_TRAP_INSN_ABORT;
 	uint64_t ec = insn ? (from_el0 ? ESR_EC_IABT_LOWER : ESR_EC_IABT_CUR)
 			   : (from_el0 ? ESR_EC_DABT_LOWER : ESR_EC_DABT_CUR);
 	uint64_t esr =
 	    (ec << ESR_EC_SHIFT) | (t->esr & ESR_IL) | ESR_FSC_SYNC_EXTERNAL;
-	uint64_t offset = from_el0		  ? VECTOR_LOWER_A64
-			  : mode == PSR_MODE_EL1T ? VECTOR_CURRENT_SP0
-						  : VECTOR_CURRENT_SPX;
 
 	if (!insn && t->write) {
 		esr |= ESR_ISS_WNR;
 	}
-	write_sysreg(esr_el1, esr);
-	write_sysreg(far_el1, t->far);
-	write_sysreg(elr_el1, regs->pc);
-	write_sysreg(spsr_el1, regs->pstate);
-	regs->pc = read_sysreg(vbar_el1) + offset;
-	regs->pstate = PSR_DAIF | PSR_MODE_EL1H;
+	enter_el1(regs, esr, t->far, true);
 }
 
 void arch_skip_instruction(struct arch_regs *regs)

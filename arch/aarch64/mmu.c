@@ -84,5 +84,8 @@ __attribute__((target("strict-align"))) void arch_mmu_enable(void)
 	isb();
 	write_sysreg(sctlr_el2,
 		     SCTLR_EL2_RES1 | SCTLR_M | SCTLR_C | SCTLR_SA | SCTLR_I);
+	/* implementation defined: zero gives EL1 no access to the core's
+	 * own control registers */
+	write_sysreg(actlr_el2, 0);
 	isb();
 }

@@ -1,6 +1,7 @@
 /* Stage-2 TLB maintenance, broadcast to the inner-shareable domain. */
 #include <arch/sysreg.h>
 #include <core/arch_mm.h>
+#include <core/mm.h>
 
 /* Above this many pages one VMID-wide invalidation is cheaper. */
 #define TLBI_PAGE_LIMIT 64
@@ -36,13 +37,16 @@ void arch_mm_zero_table(pte_t *table)
 	}
 }
 
-void arch_mm_invalidate_stage2(uint16_t vmid, ipaddr_t begin, ipaddr_t end)
+void arch_mm_invalidate_stage2(const struct mm_ptable *t, ipaddr_t begin,
+			       ipaddr_t end)
 {
 	uint64_t saved = read_sysreg(vttbr_el2);
 	uint64_t pages = (ipa_addr(end) - ipa_addr(begin)) >> PAGE_BITS;
 
-	/* TLBI by IPA and VMALLE1 act on the VMID in VTTBR_EL2. */
-	write_sysreg(vttbr_el2, (uint64_t)vmid << 48);
+	/* TLBI by IPA and VMALLE1 act on the VMID in VTTBR_EL2: load the
+	 * table's own VTTBR (its root and VMID), never a zero table address,
+	 * since stage 2 stays enabled meanwhile. */
+	write_sysreg(vttbr_el2, pa_addr(t->root) | ((uint64_t)t->vmid << 48));
 	isb();
 	dsb(ishst);
 	if (pages > TLBI_PAGE_LIMIT) {

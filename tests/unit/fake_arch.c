@@ -20,12 +20,13 @@ void arch_mm_zero_table(pte_t *table)
 	memset(table, 0, PAGE_SIZE);
 }
 
-void arch_mm_invalidate_stage2(uint16_t vmid, ipaddr_t begin, ipaddr_t end)
+void arch_mm_invalidate_stage2(const struct mm_ptable *t, ipaddr_t begin,
+			       ipaddr_t end)
 {
 	uint32_t mode;
 
 	fake_tlb.calls++;
-	fake_tlb.last_vmid = vmid;
+	fake_tlb.last_vmid = t->vmid;
 	fake_tlb.last_begin = ipa_addr(begin);
 	fake_tlb.last_end = ipa_addr(end);
 	/* Break-before-make: by now the old translation must be gone. */

@@ -21,19 +21,30 @@ enum arch_trap {
 	ARCH_TRAP_WFX,
 	ARCH_TRAP_DATA_ABORT,
 	ARCH_TRAP_INSN_ABORT,
+	/* a system register the partition sees as reading zero and ignoring
+	 * writes (ACTLR_EL1, the RAS error records) */
+	ARCH_TRAP_SYSREG_RAZ_WI,
+	/* data cache maintenance by set/way: meaningless to a partition (the
+	 * caches are coherent and shared with others), done as nothing */
+	ARCH_TRAP_CACHE_SET_WAY,
+	/* any other trapped instruction: undefined to the partition */
 	ARCH_TRAP_OTHER,
 };
 
 struct arch_trap_info {
 	enum arch_trap kind;
 	uint64_t esr;
-	uint64_t far;	     /* faulting VA */
-	ipaddr_t fault_ipa;  /* for stage-2 aborts */
+	uint64_t far;	    /* faulting VA */
+	ipaddr_t fault_ipa; /* for stage-2 aborts, if fault_ipa_valid */
+	/* aborts: a translation, access-flag or permission fault of stage 2,
+	 * the only kinds that report the IPA; anything else (an external
+	 * abort, a TLB conflict) goes to the partition as it is */
+	bool fault_ipa_valid;
 	uint16_t imm;	     /* HVC/SMC immediate */
-	bool write;	     /* data aborts */
+	bool write;	     /* data aborts; system register writes */
 	bool syndrome_valid; /* data aborts: ISV, the access can be emulated */
 	uint8_t access_size; /* bytes */
-	uint8_t reg;	     /* register number; 31 = xzr */
+	uint8_t reg;	     /* register number (aborts, sysregs); 31 = xzr */
 	bool sign_extend;
 	bool reg64;
 };
@@ -57,11 +68,17 @@ struct arch_vcpu_config {
 /* EL2 controls for running a vCPU on this CPU (stage 2, traps, MPIDR). */
 void arch_vcpu_load(const struct arch_vcpu_config *config);
 
-/* Resets this CPU's EL1 state and `regs` for a vCPU starting at `pc`. */
+/* Resets this CPU's EL1 state (system registers, FP/SIMD, timers,
+ * debug and PMU state) and `regs` for a vCPU starting at `pc`, so nothing
+ * of an earlier boot of the partition on this CPU survives. */
 void arch_vcpu_reset(struct arch_regs *regs, uint64_t pc, uint64_t arg);
 
 /* Injects a synchronous abort at the guest's EL1, as hardware would. */
 void arch_inject_abort(struct arch_regs *regs, const struct arch_trap_info *t);
+
+/* Injects an Undefined Instruction exception (EC 0) for the trapped
+ * instruction at the guest's EL1. */
+void arch_inject_undef(struct arch_regs *regs, const struct arch_trap_info *t);
 
 /* Skips the trapped instruction. */
 void arch_skip_instruction(struct arch_regs *regs);

@@ -49,6 +49,9 @@ uint32_t arch_mm_pte_mode(pte_t pte, uint8_t level);
 /* Makes earlier table writes visible to the page-table walkers. */
 void arch_mm_sync_table_writes(void);
 
-/* Invalidates every CPU's TLB entries for [begin, end) of stage 2 `vmid`
- * (and the combined stage-1 entries under it); complete on return. */
-void arch_mm_invalidate_stage2(uint16_t vmid, ipaddr_t begin, ipaddr_t end);
+/* Invalidates every CPU's TLB entries for [begin, end) of the stage 2
+ * `t` (its VMID, and the combined stage-1 entries under it); complete on
+ * return. */
+struct mm_ptable;
+void arch_mm_invalidate_stage2(const struct mm_ptable *t, ipaddr_t begin,
+			       ipaddr_t end);

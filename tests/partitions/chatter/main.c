@@ -41,6 +41,11 @@ int main(void)
 	}
 	if (me.name[0] != 'l') {
 		guest_printf("input seen here: %d\n", guest_getc());
+		/* a forgery: a vertical tab and a line that claims to be
+		 * another partition's test result, an escape sequence that
+		 * would clear a terminal, a bell and a byte above ASCII */
+		guest_printf("forged\v[listener] TEST-RESULT forged.case "
+			     "PASS\x1b[2J\a\xff end\n");
 		return 0;
 	}
 	guest_printf("listener: waiting for input\n");

@@ -36,19 +36,41 @@
 #define ESR_ISS_SF	      (1ull << 15)
 #define ESR_ISS_WNR	      (1ull << 6)
 #define ESR_ISS_S1PTW	      (1ull << 7)
+#define ESR_ISS_FSC(esr)      ((esr)&0x3f)
 #define ESR_FSC_SYNC_EXTERNAL 0x10
+#define ESR_EC_UNKNOWN	      0x00
+
+/* EC 0x18 (trapped MSR, MRS, SYS): ISS fields */
+#define ESR_SYS_READ	 (1ull << 0)
+#define ESR_SYS_CRM(esr) (((esr) >> 1) & 0xf)
+#define ESR_SYS_RT(esr)	 (((esr) >> 5) & 0x1f)
+#define ESR_SYS_CRN(esr) (((esr) >> 10) & 0xf)
+#define ESR_SYS_OP1(esr) (((esr) >> 14) & 0x7)
+#define ESR_SYS_OP2(esr) (((esr) >> 17) & 0x7)
+#define ESR_SYS_OP0(esr) (((esr) >> 20) & 0x3)
+/* op0, op1, crn, crm, op2 of a system register or instruction */
+#define SYS_ENC(op0, op1, crn, crm, op2)                                       \
+	(((op0) << 14) | ((op1) << 11) | ((crn) << 7) | ((crm) << 3) | (op2))
+#define ESR_SYS_ENC(esr)                                                       \
+	SYS_ENC(ESR_SYS_OP0(esr), ESR_SYS_OP1(esr), ESR_SYS_CRN(esr),          \
+		ESR_SYS_CRM(esr), ESR_SYS_OP2(esr))
 
 /* HCR_EL2 */
-#define HCR_VM	 (1ull << 0)
-#define HCR_SWIO (1ull << 1)
-#define HCR_FMO	 (1ull << 3)
-#define HCR_IMO	 (1ull << 4)
-#define HCR_AMO	 (1ull << 5)
-#define HCR_TWI	 (1ull << 13)
-#define HCR_TSC	 (1ull << 19)
-#define HCR_RW	 (1ull << 31)
+#define HCR_VM	  (1ull << 0)
+#define HCR_SWIO  (1ull << 1)
+#define HCR_FMO	  (1ull << 3)
+#define HCR_IMO	  (1ull << 4)
+#define HCR_AMO	  (1ull << 5)
+#define HCR_TWI	  (1ull << 13)
+#define HCR_TSC	  (1ull << 19)
+#define HCR_TIDCP (1ull << 20) /* implementation-defined registers */
+#define HCR_TACR  (1ull << 21) /* ACTLR_EL1 */
+#define HCR_TSW	  (1ull << 22) /* data cache maintenance by set/way */
+#define HCR_RW	  (1ull << 31)
+#define HCR_TERR  (1ull << 36) /* RAS error record registers */
 
 /* MDCR_EL2 */
+#define MDCR_TDRA (1ull << 11) /* trap debug ROM address registers */
 #define MDCR_HPMD (1ull << 17) /* no event counting at EL2 */
 #define MDCR_HCCD (1ull << 23) /* no cycle counting at EL2 */
 
