@@ -282,6 +282,13 @@ class BootPool:
     def get(self, name: str) -> Boot:
         return self.submit(name).result()
 
+    def finished(self) -> list[tuple[str, Boot]]:
+        """The boots that ended (or were killed), in the order submitted."""
+        with self._lock:
+            futures = list(self._futures.items())
+        return [(name, f.result()) for name, f in futures
+                if f.done() and not f.cancelled() and f.exception() is None]
+
     def close(self) -> None:
         """Kills what still runs and drops what has not started."""
         self._cancel.set()
@@ -301,6 +308,9 @@ def boot_order(named: list[list[str]]) -> list[str]:
         for name in names:
             seen.setdefault(name, len(seen))
     return sorted(seen, key=lambda n: (-BOOT_WEIGHTS.get(n, 0), seen[n]))
+
+
+POOL_KEY = pytest.StashKey[BootPool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -345,10 +355,24 @@ def boot_pool(request: pytest.FixtureRequest) -> Iterator[BootPool]:
                     Limits(config.getoption("qemu_quiet"), config.getoption("qemu_cap")))
     for name in boot_order([item_scenarios(i) for i in request.session.items]):
         pool.submit(name)
+    config.stash[POOL_KEY] = pool
     try:
         yield pool
     finally:
         pool.close()
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    """How long each QEMU boot took (before pytest's closing summary)."""
+    pool = config.stash.get(POOL_KEY, None)
+    boots = pool.finished() if pool is not None else []
+    if not boots:
+        return
+    jobs = config.getoption("boot_jobs")
+    terminalreporter.write_line(
+        f"QEMU boots ({jobs} at once), seconds: " + ", ".join(
+            f"{name} {b.seconds:.1f}" + (" (killed)" if b.failure else "")
+            for name, b in sorted(boots, key=lambda nb: -nb[1].seconds)))
 
 
 class Boots:
