@@ -74,6 +74,10 @@ class Boot:
     def tail(self, n: int = TAIL_LINES) -> str:
         return "\n".join(self.lines[-n:])
 
+    @cached_property
+    def case_reports(self) -> dict[str, CaseReport]:
+        return case_reports(self.lines)
+
 
 def _killed_message(why: str, seconds: float, output: bytes) -> str:
     lines = output.decode(errors="replace").splitlines()
@@ -243,7 +247,7 @@ def case_failure_message(report: CaseReport, scenario: str) -> str:
 def check_in_partition_case(b: Boot, scenario: str, partition: str,
                             case: str) -> None:
     """Fails the calling test unless `case` of `partition` reported PASS."""
-    report = case_reports(b.lines).get(f"{partition}:{case}")
+    report = b.case_reports.get(f"{partition}:{case}")
     if report is None:
         own = [l for l in b.lines if l.startswith(f"[{partition}] ")]
         pytest.fail(
