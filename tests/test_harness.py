@@ -171,3 +171,106 @@ def test_junit_file_has_one_case_per_in_partition_test_with_its_checks(tmp_path)
     assert failure.get("message").splitlines()[0] == (
         "tests/partitions/x/main.c:9: EXPECT_EQ(2, other()): expected 2 (0x2), "
         "actual -6 (0xfffffffffffffffa)")
+
+
+FRAMEWORK_DRIVER = r"""
+#include <bulkhead/fmt.h>
+#include <guest/test.h>
+
+static void sink(void *ctx, char c)
+{
+	(void)ctx;
+	putchar(c);
+}
+
+int guest_printf(const char *format, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, format);
+	n = fmt_vformat(sink, NULL, format, ap);
+	va_end(ap);
+	return n;
+}
+
+void guest_putc(char c)
+{
+	putchar(c);
+}
+
+void guest_puts(const char *s)
+{
+	fputs(s, stdout);
+}
+
+#define A_CONSTANT_WITH_A_RATHER_LONG_NAME_THAT_TAKES_ROOM 7
+static int f(int a, ...) { return a; }
+
+TEST(demo, passes) { EXPECT_EQ(1, 1); EXPECT_TRUE(1); EXPECT_FALSE(0); }
+TEST(demo, fails)
+{
+	int err = -6;
+
+	EXPECT_EQ(0x10001, 0x10000 + 2);
+	EXPECT_EQ(0, err);
+	EXPECT_TRUE(err == 0);
+	EXPECT_FALSE(err != 0);
+	ASSERT_EQ(1, 2);
+	EXPECT_EQ(3, 4);
+}
+TEST(demo, clipped)
+{
+	EXPECT_EQ(A_CONSTANT_WITH_A_RATHER_LONG_NAME_THAT_TAKES_ROOM, f(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30));
+	ASSERT_TRUE(f(0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42));
+}
+
+int main(void)
+{
+	return test_run_all();
+}
+"""
+
+
+def test_guest_framework_prints_each_failed_check_with_both_values(tmp_path):
+    """guest/test.c built for the host (its console is stdout): the lines a
+    failed check prints, and the shortening to the console line length."""
+    (tmp_path / "t.c").write_text(FRAMEWORK_DRIVER)
+    exe = tmp_path / "t"
+    # the C library's headers first: guest.h makes later declarations hidden
+    subprocess.run(["gcc", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-no-pie",
+                    "-fno-toplevel-reorder", "-include", "stdio.h", "-include", "string.h",
+                    "-DCONFIG_CONSOLE_LINE_MAX=160",
+                    f"-I{ROOT}/guest/include", f"-I{ROOT}/include", "t.c",
+                    f"{ROOT}/guest/test.c", f"{ROOT}/lib/fmt.c", "-o", str(exe)],
+                   cwd=tmp_path, check=True, capture_output=True, text=True)
+    r = subprocess.run([str(exe)], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
+    lines = r.stdout.splitlines()
+    assert lines[:14] == [
+        "TEST-RESULT demo.passes PASS",
+        "TEST-FAIL t.c:40: EXPECT_EQ(0x10001, 0x10000 + 2)",
+        "TEST-FAIL   expected 65537 (0x10001), actual 65538 (0x10002)",
+        "TEST-FAIL t.c:41: EXPECT_EQ(0, err)",
+        "TEST-FAIL   expected 0 (0x0), actual -6 (0xfffffffffffffffa)",
+        "TEST-FAIL t.c:42: EXPECT_TRUE(err == 0)",
+        "TEST-FAIL   expected true, actual false",
+        "TEST-FAIL t.c:43: EXPECT_FALSE(err != 0)",
+        "TEST-FAIL   expected false, actual true",
+        "TEST-FAIL t.c:44: ASSERT_EQ(1, 2)",
+        "TEST-FAIL   expected 1 (0x1), actual 2 (0x2)",
+        "TEST-RESULT demo.fails FAIL",
+        # the argument texts as written (before macros expand), the longer
+        # one shortened so that the line stays under 160 characters
+        "TEST-FAIL t.c:49: EXPECT_EQ(A_CONSTANT_WITH_A_RATHER_LONG_NAME_THAT_TAKES_ROOM, "
+        "f(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21...)",
+        "TEST-FAIL   expected 7 (0x7), actual 1 (0x1)",
+    ]
+    assert len(lines[12]) == 159
+    assert lines[14:] == [
+        "TEST-FAIL t.c:50: ASSERT_TRUE(f(0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, "
+        "16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, ...)",
+        "TEST-FAIL   expected true, actual false",
+        "TEST-RESULT demo.clipped FAIL",
+        "TEST-SUMMARY passed=1 failed=2"]
+    assert len(lines[14]) == 159

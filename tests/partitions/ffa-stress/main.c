@@ -207,7 +207,8 @@ static void indirect_phase(void)
 			wait_and_handle();
 		} else if (sending && !moved) {
 			/* every send got BUSY: the receivers' RX buffers are
-			 * full, and each wakes us once it has emptied its RX */
+			 * full (or not mapped yet); each wakes us once it has
+			 * emptied its RX, or sends us a message */
 			idle_until_woken();
 		}
 	}
