@@ -357,8 +357,10 @@ def boot_pool(request: pytest.FixtureRequest) -> Iterator[BootPool]:
     config = request.config
     pool = BootPool(config.getoption("boot_jobs"),
                     Limits(config.getoption("qemu_quiet"), config.getoption("qemu_cap")))
-    for name in boot_order([item_scenarios(i) for i in request.session.items]):
-        pool.submit(name)
+    # (under pytest-xdist, `-n`, a worker boots only what its tests ask for)
+    if not hasattr(config, "workerinput"):
+        for name in boot_order([item_scenarios(i) for i in request.session.items]):
+            pool.submit(name)
     config.stash[POOL_KEY] = pool
     try:
         yield pool
