@@ -251,9 +251,16 @@ $(O)/unit/unit: $(UNIT_SRCS) $(AUTOCONF) $(wildcard tests/unit/*.h core/include/
 .PHONY: unit-tests test bench bench-manifest bench-ffa
 unit-tests: $(O)/unit/unit
 
+# make test: J QEMU boots at once (default: one per CPU; J=1 one at a
+# time), the JUnit report in $(TEST_RESULTS), pytest's summary last.
+J ?= $(shell nproc 2>/dev/null || echo 1)
+TEST_RESULTS := $(O)/test-results.xml
 test: ensure-deps
-	$(Q)$(MAKE) --no-print-directory all demos scenarios unit-tests board-test-images
-	$(Q)BULKHEAD_BUILD=$(O) PYTHON=$(PYTHON) $(PYTHON) -m pytest -q tests $(PYTEST_ARGS)
+	$(Q)$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(J)) \
+		all demos scenarios unit-tests board-test-images
+	$(Q)BULKHEAD_BUILD=$(O) PYTHON=$(PYTHON) $(PYTHON) -m pytest -q -rfE tests \
+		--boot-jobs $(J) --junitxml=$(TEST_RESULTS) -o junit_family=xunit2 \
+		-o junit_suite_name=bulkhead $(PYTEST_ARGS)
 
 bench-manifest: ensure-deps $(KCONFIG_CONFIG)
 	$(Q)$(PYTHON) tests/bench_manifest.py --partitions 64 --work $(O)/bench

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from conftest import Limits, run_console  # the test suite's QEMU runner
+
 BENCH_RE = re.compile(r"^\[bench-a\] BENCH name=(\w+) iterations=(\d+) total=(\d+) "
                       r"el1=(\d+) el1_peer=(\d+)\s*$")
 # name -> largest EL2 instructions per iteration we accept (issue targets)
@@ -36,13 +38,14 @@ class Result:
     target: int | None = None
 
 
-def run_qemu(qemu: str, image: str, timeout: float) -> str:
+def run_qemu(qemu: str, image: str, quiet: float, cap: float) -> tuple[str, str | None]:
+    """QEMU's output, and why it was killed (None if it ended): after
+    `quiet` seconds without output or `cap` seconds in all."""
     cmd = [qemu, "-M", "virt,virtualization=on,gic-version=3", "-cpu", "max",
            "-smp", "2", "-m", "4G", "-nographic", "-no-reboot", "-nic", "none",
            "-icount", "shift=0,sleep=off", "-kernel", image]
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          timeout=timeout, check=False)
-    return proc.stdout.decode(errors="replace")
+    b = run_console(cmd, Limits(quiet=quiet, cap=cap))
+    return b.output, b.failure
 
 
 def parse(output: str) -> list[Result]:
@@ -107,11 +110,17 @@ def main() -> int:
     ap.add_argument("--out", required=True, help="directory for results.json")
     ap.add_argument("--qemu", default="qemu-system-aarch64")
     ap.add_argument("--config", default="qemu_virt_bench_defconfig")
-    ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--quiet", type=float, default=300,
+                    help="kill QEMU after this many seconds without output")
+    ap.add_argument("--timeout", type=float, default=1800,
+                    help="kill QEMU after this many seconds in all")
     args = ap.parse_args()
 
-    output = run_qemu(args.qemu, args.image, args.timeout)
+    output, killed = run_qemu(args.qemu, args.image, args.quiet, args.timeout)
     results = parse(output)
+    if killed is not None:
+        sys.stderr.write(f"bench: {killed}\n")
+        return 1
     if [r.name for r in results] != list(TARGETS):
         sys.stderr.write("bench: the benchmark partition did not report every "
                          "result; QEMU output:\n" + output[-3000:])

@@ -28,6 +28,7 @@
 #define TOTAL_PAGES	  (NPART * POOL_PAGES)
 #define POOL_OFFSET	  0x200000ull /* pool pages: RAM base + 2 MiB */
 #define OPS_PER_PARTITION 6700
+#define PROGRESS_OPS	  1000 /* a progress line every this many calls */
 #define SLOTS		  8
 #define MAX_TX_PAGES	  4
 #define BOARD_BASE	  0x4f000000ull
@@ -760,6 +761,8 @@ static bool all_set(const uint32_t *flags)
  */
 TEST(memstress, random_transactions_against_each_other)
 {
+	uint32_t reported = 0;
+
 	for (;;) {
 		bool random_phase = ops < OPS_PER_PARTITION;
 
@@ -774,6 +777,11 @@ TEST(memstress, random_transactions_against_each_other)
 				ops += called;
 			} else {
 				ops += valid_send();
+			}
+			if (ops / PROGRESS_OPS != reported) {
+				reported = ops / PROGRESS_OPS;
+				guest_printf("progress: %u of %u calls\n", ops,
+					     OPS_PER_PARTITION);
 			}
 		} else if (!load(&board->ops_done[me])) {
 			if (nothing_outstanding()) {

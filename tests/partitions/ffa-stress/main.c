@@ -6,7 +6,13 @@
  *
  * Indirect phase: all three send to both others at once (so pairs send to
  * each other at the same moment), polling their RX buffer between sends,
- * and wait in MSG_WAIT once they have nothing left to send.
+ * and wait in MSG_WAIT once they have nothing left to send. A partition
+ * whose sends all got BUSY and whose RX was empty does not ask again at
+ * once: it idles in WFI until a message arrives or a peer that released
+ * its RX wakes it with FFA_RUN. (Asking again at once kept the receiver's
+ * lock busy with BUSY answers, millions of them, and kept the host CPU
+ * the receiver needed to empty its RX: under QEMU's multi-threaded TCG
+ * neither YIELD nor WFE gives a host CPU away, only WFI does.)
  *
  * Direct phase: rounds. In round r partition r % 3 serves (waits in
  * MSG_WAIT) while the other two send it ROUND_REQUESTS direct requests
@@ -21,6 +27,10 @@
 #define PARTITIONS     3
 #define ROUND_REQUESTS 100
 #define ROUNDS	       (PARTITIONS * STRESS_COUNT / ROUND_REQUESTS)
+/* A progress line every this many messages received (indirect phase) and
+ * rounds (direct phase), so that a slow run is visibly alive. */
+#define PROGRESS_MESSAGES 2000
+#define PROGRESS_ROUNDS	  30
 
 enum kind { DATA = 0x44415441, ROUND_DONE };
 
@@ -70,8 +80,34 @@ static int32_t send(uint16_t to, enum kind kind, uint32_t seq)
 	return ffa_msg_send(&mb, to, &m, sizeof(m));
 }
 
-/* Handles the message in RX, if there is one, and releases RX. */
-static void poll_rx(void)
+static void indirect_progress(void)
+{
+	uint32_t received = 0;
+
+	for (uint16_t id = 1; id <= PARTITIONS; id++) {
+		received += id != mb.self ? peers[id].ind_recv : 0;
+	}
+	if (received % PROGRESS_MESSAGES == 0) {
+		guest_printf("progress: %u of %u indirect messages received\n",
+			     received, (PARTITIONS - 1) * STRESS_COUNT);
+	}
+}
+
+/* Wakes the peers that may still send to this partition and may be idling
+ * after a BUSY answer from it, now that its RX is free again (FFA_RUN: a
+ * vCPU idling in WFI wakes, a running one's next WFI returns at once). */
+static void wake_senders(void)
+{
+	for (uint16_t id = 1; id <= PARTITIONS; id++) {
+		if (id != mb.self && peers[id].ind_recv < STRESS_COUNT) {
+			errors += ffa_run(id, 0) != 0;
+		}
+	}
+}
+
+/* Handles the message in RX, if there is one, and releases RX; true if
+ * there was one. */
+static bool poll_rx(void)
 {
 	struct ffa_msg_header *h = (struct ffa_msg_header *)rx;
 	const struct payload *m;
@@ -80,7 +116,7 @@ static void poll_rx(void)
 	struct peer *p;
 
 	if (__atomic_load_n(&h->endpoints, __ATOMIC_ACQUIRE) == 0) {
-		return;
+		return false;
 	}
 	if (ffa_msg_get(&mb, &msg, &data) != 0 ||
 	    msg.size != sizeof(struct payload)) {
@@ -92,6 +128,7 @@ static void poll_rx(void)
 	if (m->kind == DATA) {
 		errors += m->seq != p->ind_recv;
 		p->ind_recv = m->seq + 1;
+		indirect_progress();
 	} else if (m->kind == ROUND_DONE) {
 		p->rounds_done++;
 	} else {
@@ -100,6 +137,8 @@ static void poll_rx(void)
 release:
 	h->endpoints = 0;
 	errors += ffa_rx_release() != 0;
+	wake_senders();
+	return true;
 }
 
 /* Waits once; serves direct requests until an indirect message comes. */
@@ -125,12 +164,21 @@ static void wait_and_handle(void)
 	}
 }
 
+/* Guest WFI: the hypervisor idles this vCPU until a message arrives in RX
+ * or a peer calls FFA_RUN on it (at once if either happened already). */
+static void idle_until_woken(void)
+{
+	__asm__ volatile("dsb sy\n\twfi" ::: "memory");
+}
+
 static void indirect_phase(void)
 {
 	bool sending = true;
 	bool receiving = true;
 
 	while (sending || receiving) {
+		bool moved = false;
+
 		sending = receiving = false;
 		for (uint16_t id = 1; id <= PARTITIONS; id++) {
 			struct peer *p = &peers[id];
@@ -144,20 +192,24 @@ static void indirect_phase(void)
 				p->ind_sent += err == 0;
 				p->busy_indirect += err == FFA_BUSY;
 				errors += err != 0 && err != FFA_BUSY;
+				moved |= err == 0;
 			}
 			sending |= p->ind_sent < STRESS_COUNT;
-			receiving |= p->ind_recv < STRESS_COUNT;
 		}
-		poll_rx();
+		moved |= poll_rx();
 		/* what poll_rx just took may have been the last message:
 		 * wait only for one still to come (nobody may send again) */
-		receiving = false;
 		for (uint16_t id = 1; id <= PARTITIONS; id++) {
 			receiving |=
 			    id != mb.self && peers[id].ind_recv < STRESS_COUNT;
 		}
 		if (!sending && receiving) {
 			wait_and_handle();
+		} else if (sending && !moved) {
+			/* every send got BUSY: the receivers' RX buffers are
+			 * full (or not mapped yet); each wakes us once it has
+			 * emptied its RX, or sends us a message */
+			idle_until_woken();
 		}
 	}
 }
@@ -216,6 +268,10 @@ static void direct_phase(void)
 			serve_round(round);
 		} else {
 			request_round(server);
+		}
+		if ((round + 1) % PROGRESS_ROUNDS == 0) {
+			guest_printf("progress: %u of %u direct rounds\n",
+				     round + 1, ROUNDS);
 		}
 	}
 }
