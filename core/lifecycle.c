@@ -173,6 +173,11 @@ void lifecycle_init(struct mpool *pool, const void *payload)
 
 		ffa_partition_init(p);
 		build_stage2(p);
+		if (!partition_take_reserve(p, CONFIG_PARTITION_PT_PAGES)) {
+			panic("page pool too small for partition %s's reserve "
+			      "of %u pages: raise CONFIG_PAGE_POOL_PAGES",
+			      p->m->name, CONFIG_PARTITION_PT_PAGES);
+		}
 		load_image(p);
 		locked = partition_lock(p);
 		boot_partition(locked);
@@ -194,8 +199,7 @@ static _Noreturn void power_off_machine(void)
 {
 	INFO("all partitions are off; powering off");
 	INFO("page pool: %zu of %u pages free at power-off",
-	     mpool_count(partition_pool(&partitions[0])),
-	     CONFIG_PAGE_POOL_PAGES);
+	     partition_pages_free(), CONFIG_PAGE_POOL_PAGES);
 	for (uint32_t i = 0; i < partition_count; i++) {
 		INFO("  %-16s booted %u time(s), %u fault(s) injected",
 		     partitions[i].m->name, partitions[i].boot_count,

@@ -102,7 +102,7 @@ _Noreturn void boot_primary(uint64_t dtb)
 	mm_track_tables(pool_pages, CONFIG_PAGE_POOL_PAGES, pool_info);
 	lifecycle_init(&page_pool, __payload_start);
 	INFO("page pool: %zu of %u pages free after building stage 2",
-	     mpool_count(&page_pool), CONFIG_PAGE_POOL_PAGES);
+	     partition_pages_free(), CONFIG_PAGE_POOL_PAGES);
 
 	for (uint32_t i = 0; i < plat->cpu_count; i++) {
 		int64_t ret;

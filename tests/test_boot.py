@@ -24,6 +24,7 @@ SCENARIOS = {
     "ffa-stress": {name: ("ffa-stress", ["stress"]) for name in ("s1", "s2", "s3")},
     "shpool": {"poolowner": ("shpool-test", ["shpool"])},
     "traps": {"trapper": ("trapper", ["traps"])},
+    "send2-race": {"racer": ("send2-race", ["race"])},
     "ffa-mem-stress": {"ms1": ("ffa-mem-stress", ["memstress", "memstress_final"]),
                        "ms2": ("ffa-mem-stress", ["memstress"]),
                        "ms3": ("ffa-mem-stress", ["memstress"])},

@@ -567,3 +567,47 @@ UNIT(reclaim_drops_a_half_sent_descriptor)
 	EXPECT_EQ(MM_MODE_RWX, mode_in(1, PAGE(1, 0)));
 	teardown();
 }
+
+UNIT(a_partition_pays_its_page_tables_from_its_own_reserve)
+{
+	struct arch_regs r;
+	uint16_t to = 3;
+
+	setup();
+	/* partition 1 keeps one table page, partition 3 eight */
+	EXPECT_TRUE(partition_take_reserve(&partitions[0], 1));
+	EXPECT_TRUE(partition_take_reserve(&partitions[2], 8));
+	{
+		/* a page of one 2 MiB block: one table page to split it */
+		struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
+		uint32_t len =
+		    write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
+
+		r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+		EXPECT_EQ(0, status(&r));
+	}
+	{
+		/* a page of its other block needs a second: refused */
+		struct ffa_mem_constituent c = {RAM(0) + 0x280000, 1, 0};
+		uint32_t len =
+		    write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
+
+		r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+		EXPECT_EQ(FFA_NO_MEMORY, status(&r));
+		EXPECT_EQ(MM_MODE_RWX, mode_in(0, RAM(0) + 0x280000));
+	}
+	{
+		/* the shared pool ran dry: partition 3 still shares from its
+		 * reserve */
+		struct ffa_mem_constituent c = {PAGE(2, 0), 1, 0};
+		uint16_t to1 = 1;
+		uint32_t len;
+
+		mpool_fail_after(&pool, 0);
+		len = write_send(2, &c, 1, &to1, 1, FFA_MEM_DATA_RO, true);
+		r = call(2, FFA_MEM_SHARE_64, len, len, 0, 0);
+		mpool_fail_after(&pool, -1);
+		EXPECT_EQ(0, status(&r));
+	}
+	teardown();
+}

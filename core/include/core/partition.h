@@ -127,6 +127,10 @@ struct partition {
 	const struct manifest_partition *m;
 	uint16_t index;
 	struct mm_ptable ptable;
+	/* where its stage-2 table pages come from: its own reserve once
+	 * partition_take_reserve gave it one (the shared pool before) */
+	struct mpool *pool;
+	struct mpool reserve;
 	enum partition_state state;
 	uint32_t boot_count;
 	uint32_t fault_count;
@@ -206,6 +210,18 @@ struct partition *partition_find(uint16_t id);
 
 /* The page pool that supplies `p`'s stage-2 table pages. */
 struct mpool *partition_pool(const struct partition *p);
+
+/*
+ * Moves `pages` pages from the shared pool into `p`'s own reserve, which
+ * supplies every later change of its stage 2 (its sends' splits, what it
+ * retrieves), so no partition can use up another's. False (nothing
+ * moved) when the shared pool has too few.
+ */
+bool partition_take_reserve(struct partition *p, size_t pages);
+
+/* Free stage-2 table pages: the shared pool and every partition's
+ * reserve. */
+size_t partition_pages_free(void);
 
 /* Whether [begin, begin + size) lies in the partition's RAM. */
 bool partition_in_ram(const struct partition *p, ipaddr_t begin, uint64_t size);
