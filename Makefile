@@ -243,6 +243,7 @@ $(O)/unit/unit: $(UNIT_SRCS) $(AUTOCONF) $(wildcard tests/unit/*.h core/include/
 	@echo "  HOSTCC  $@ (ASan, UBSan)"
 	$(Q)$(HOSTCC) -std=gnu11 -Wall -Wextra -Werror -g -O1 \
 		-fsanitize=address,undefined -fno-sanitize-recover=all \
+		-DCONFIG_FFA_MEM_CHECKER=1 \
 		-include $(AUTOCONF) -include include/bulkhead/kconfig.h -Iinclude -Icore/include \
 		-Iarch/aarch64/include -Itests/unit \
 		-Wno-builtin-declaration-mismatch \
@@ -257,7 +258,7 @@ J ?= $(shell nproc 2>/dev/null || echo 1)
 TEST_RESULTS := $(O)/test-results.xml
 test: ensure-deps
 	$(Q)$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(J)) \
-		all demos scenarios unit-tests board-test-images
+		all demos scenarios unit-tests board-test-images debug-scenarios
 	$(Q)BULKHEAD_BUILD=$(O) PYTHON=$(PYTHON) $(PYTHON) -m pytest -q -rfE tests \
 		--boot-jobs $(J) --junitxml=$(TEST_RESULTS) -o junit_family=xunit2 \
 		-o junit_suite_name=bulkhead $(PYTEST_ARGS)

@@ -24,6 +24,8 @@ void partition_table_init(struct mpool *pool)
 	for (uint32_t i = 0; i < partition_count; i++) {
 		struct partition *p = &partitions[i];
 
+		/* the compiler emits partitions in ID order, so locking by
+		 * index is locking in ID order */
 		p->m = &bulkhead_manifest.partitions[i];
 		p->index = (uint16_t)i;
 		p->lock = (struct spinlock)SPINLOCK_INIT;

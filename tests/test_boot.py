@@ -25,6 +25,8 @@ SCENARIOS = {
     "shpool": {"poolowner": ("shpool-test", ["shpool"])},
     "traps": {"trapper": ("trapper", ["traps"])},
     "send2-race": {"racer": ("send2-race", ["race"])},
+    # again with the memory checker (configs/qemu_virt_debug_defconfig)
+    "debug/ffa-mem": {"memowner": ("ffa-mem", ["mem"])},
     "ffa-mem-stress": {"ms1": ("ffa-mem-stress", ["memstress", "memstress_final"]),
                        "ms2": ("ffa-mem-stress", ["memstress"]),
                        "ms3": ("ffa-mem-stress", ["memstress"])},

@@ -89,5 +89,11 @@ bool mm_unmap(struct mm_ptable *t, ipaddr_t begin, ipaddr_t end,
 bool mm_get_mode(const struct mm_ptable *t, ipaddr_t begin, ipaddr_t end,
 		 uint32_t *mode);
 
+/* Calls `visit` for each leaf of `t` whose mode is not MM_MODE_ABSENT,
+ * in address order: [begin, end) and its mode. */
+typedef void (*mm_leaf_fn)(void *ctx, uint64_t begin, uint64_t end,
+			   uint32_t mode);
+void mm_walk_leaves(const struct mm_ptable *t, mm_leaf_fn visit, void *ctx);
+
 /* Table pages in use by `t` (root included). */
 size_t mm_ptable_page_count(const struct mm_ptable *t);

@@ -75,9 +75,8 @@ static uint32_t refused;
 
 TEST(race, every_send_is_refused_or_delivered_as_checked)
 {
-	struct ffa_msg msg = {.sender = ID_RACER,
-			      .receiver = ID_TARGET,
-			      .size = 8};
+	struct ffa_msg msg = {
+	    .sender = ID_RACER, .receiver = ID_TARGET, .size = 8};
 	uint8_t payload[8] = "payload";
 
 	memcpy(msg.uuid, target_uuid, 16);
@@ -108,8 +107,8 @@ TEST(race, every_send_is_refused_or_delivered_as_checked)
 	/* tell the target how many to expect */
 	{
 		uint64_t words[5] = {delivered};
-		struct ffa_value r = ffa_direct_req(ID_RACER, ID_TARGET, words,
-						    true);
+		struct ffa_value r =
+		    ffa_direct_req(ID_RACER, ID_TARGET, words, true);
 
 		EXPECT_EQ(0, r.x[3]); /* messages with a foreign UUID */
 		EXPECT_EQ(delivered, r.x[4]);
@@ -131,7 +130,8 @@ static void target_main(void)
 
 			if (ffa_msg_get(&mb, &msg, &payload) == 0) {
 				got++;
-				foreign += memcmp(msg.uuid, target_uuid, 16) != 0;
+				foreign +=
+				    memcmp(msg.uuid, target_uuid, 16) != 0;
 			}
 			continue;
 		}
