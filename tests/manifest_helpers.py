@@ -170,8 +170,12 @@ def link_hypervisor(product_dir: str, elf: str) -> subprocess.CompletedProcess:
         capture_output=True, text=True, cwd=ROOT)
     if r.returncode != 0:
         return r
+    # linked twice with the table of function names, as the Makefile does
+    # (tools/board/symtab.py)
     return subprocess.run(
-        [hb.cc] + flags + ["-nostdlib", "-static", "-Wl,-L," + product_dir,
-                           "-Wl,-T," + os.path.join(ROOT, "arch/aarch64/bulkhead.ld"),
-                           "-Wl,--build-id=none", "-o", elf]
+        [PYTHON, os.path.join(ROOT, "tools", "board", "symtab.py"), "--cc", hb.cc,
+         "--nm", hb.cc.replace("gcc", "nm"), "--work", product_dir, "-o", elf, "--"]
+        + flags + ["-nostdlib", "-static", "-Wl,-L," + product_dir,
+                   "-Wl,-T," + os.path.join(ROOT, "arch/aarch64/bulkhead.ld"),
+                   "-Wl,--build-id=none"]
         + hb.objects + [obj, "-lgcc"], capture_output=True, text=True, cwd=ROOT)

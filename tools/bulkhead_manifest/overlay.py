@@ -152,7 +152,7 @@ class _Checker:
 
     def phandles(self, node: Node) -> None:
         for name in sorted(node.props):
-            for ph in self.tree.phandle_refs.get((node.path, name), []):
+            for _, ph in self.tree.phandle_refs.get((node.path, name), []):
                 target = self.tree.by_phandle.get(ph)
                 if target is not None and target.path.startswith(self.inside):
                     continue
@@ -176,12 +176,26 @@ def check(m: Manifest, p: Partition, tree: SourceTree, rep: Reporter,
         c.phandles(v.node)
 
 
+LABEL_PREFIX = "overlay_"
+
+
+def _label(phandle: int) -> str:
+    return f"{LABEL_PREFIX}{phandle:x}"
+
+
 def _prop_line(tree: SourceTree, node: Node, name: str) -> str:
+    """The property as DTS, phandle references written as references to
+    the labels render() gives the overlay's nodes."""
     data = node.props[name]
     if not data:
         return f"{name};"
     kinds = tree.kinds(node.path, name)
-    if kinds == {"string"} and data.endswith(b"\0"):
+    refs = dict(tree.phandle_refs.get((node.path, name), []))
+    if refs and len(data) % 4 == 0 and all(off % 4 == 0 for off in refs):
+        words = [int.from_bytes(data[i:i + 4], "big") for i in range(0, len(data), 4)]
+        text = "<" + " ".join(f"&{_label(refs[4 * i])}" if 4 * i in refs else f"{w:#x}"
+                              for i, w in enumerate(words)) + ">"
+    elif kinds == {"string"} and data.endswith(b"\0"):
         text = ", ".join(dts.string(s) for s in data[:-1].split(b"\0"))
     elif kinds == {"cells"} and len(data) % 4 == 0:
         text = dts.cells([int.from_bytes(data[i:i + 4], "big")
@@ -193,14 +207,17 @@ def _prop_line(tree: SourceTree, node: Node, name: str) -> str:
 
 def render(tree: SourceTree, overlay: Node) -> tuple[list[str], list[dts.DtsNode]]:
     """(root property lines, root child nodes) of the overlay, each value
-    written in the form the manifest gave it (phandles as numbers)."""
+    written in the form the manifest gave it. A node with a phandle gets
+    a label instead, and references to it are written as references (dtc
+    assigns the phandles of the partition's tree)."""
     root_props = [_prop_line(tree, overlay, n) for n in sorted(overlay.props)
                   if n != "phandle"]
     made: dict[int, dts.DtsNode] = {}
     top: list[dts.DtsNode] = []
     for v in _walk(overlay):
-        out = dts.DtsNode(v.node.name, raw_props=[
-            _prop_line(tree, v.node, n) for n in v.node.props])
+        label = _label(v.node.phandle) if v.node.phandle else ""
+        out = dts.DtsNode(v.node.name, label=label, raw_props=[
+            _prop_line(tree, v.node, n) for n in v.node.props if n != "phandle"])
         made[id(v.node)] = out
         if v.parents[0] is overlay:
             top.append(out)

@@ -39,34 +39,48 @@ class RefsError(Exception):
     """dtc's YAML output could not be read."""
 
 
-def _phandles(value: Any) -> list[int]:
-    out: list[int] = []
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, _Tagged):
-            if v.tag == PHANDLE_TAG and isinstance(v.value, str):
-                try:
-                    out.append(int(v.value, 0))
-                except ValueError as e:
-                    raise RefsError(f"phandle {v.value!r}") from e
-            elif isinstance(v.value, list):
-                stack.extend(reversed(v.value))
-        elif isinstance(v, list):
-            stack.extend(reversed(v))
+WIDTHS = {"u8": 1, "u16": 2, "u64": 8}
+
+
+def _phandles(value: Any) -> list[tuple[int, int]]:
+    """(byte offset, phandle) of each reference in a property value as
+    dtc's YAML gives it: a list of strings, cell lists (32-bit; a
+    reference is a tagged cell) and tagged lists of other widths."""
+    out: list[tuple[int, int]] = []
+    offset = 0
+    if not isinstance(value, list):
+        return out  # an empty property ("true")
+    for item in value:
+        if isinstance(item, str):
+            try:
+                offset += len(item.encode("latin-1")) + 1
+            except UnicodeEncodeError as e:
+                raise RefsError(f"string {item[:20]!r}") from e
+        elif isinstance(item, _Tagged) and item.tag in WIDTHS:
+            offset += WIDTHS[item.tag] * len(item.value or [])
+        elif isinstance(item, list):
+            for cell in item:
+                if isinstance(cell, _Tagged) and cell.tag == PHANDLE_TAG:
+                    try:
+                        out.append((offset, int(cell.value, 0)))
+                    except (TypeError, ValueError) as e:
+                        raise RefsError(f"phandle {cell.value!r}") from e
+                offset += 4
+        else:
+            raise RefsError(f"value item {item!r}")
     return out
 
 
-def phandle_refs(yaml_text: str) -> dict[tuple[str, str], list[int]]:
-    """(node path, property) -> the phandles its value refers to, for every
-    property that refers to any."""
+def phandle_refs(yaml_text: str) -> dict[tuple[str, str], list[tuple[int, int]]]:
+    """(node path, property) -> (byte offset, phandle) of each reference in
+    its value, for every property that holds any."""
     try:
         docs = yaml.load(yaml_text, Loader=_Loader)  # noqa: S506 (BaseLoader)
     except yaml.YAMLError as e:
         raise RefsError(str(e).splitlines()[0]) from e
     if not isinstance(docs, list) or len(docs) != 1 or not isinstance(docs[0], dict):
         raise RefsError("not one tree")
-    out: dict[tuple[str, str], list[int]] = {}
+    out: dict[tuple[str, str], list[tuple[int, int]]] = {}
     pending: list[tuple[str, dict]] = [("/", docs[0])]
     while pending:
         path, node = pending.pop()

@@ -53,9 +53,10 @@ class SourceTree:
     by_phandle: dict[int, Node]
     # how each property was written: a set of "string", "cells", "bytes"
     prop_kinds: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
-    # the phandles each property refers to (<&label>), read when the
-    # manifest has a device-tree overlay
-    phandle_refs: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    # (byte offset, phandle) of each reference (<&label>) in a property's
+    # value, read when the manifest has a device-tree overlay
+    phandle_refs: dict[tuple[str, str], list[tuple[int, int]]] = field(
+        default_factory=dict)
 
     def loc(self, path: str, prop: Optional[str] = None) -> Optional[Location]:
         if prop is not None and (path, prop) in self.prop_locations:
@@ -280,7 +281,8 @@ def has_overlay(root: Node) -> bool:
                for p in (parts.children if parts else []))
 
 
-def _read_refs(path: str, incs: list[str]) -> dict[tuple[str, str], list[int]]:
+def _read_refs(path: str, incs: list[str]) -> dict[tuple[str, str],
+                                                   list[tuple[int, int]]]:
     r = _run_dtc(["-q", "-I", "dts", "-O", "yaml"] + DTC_FLAGS + incs + [path])
     try:
         if r.returncode != 0:
