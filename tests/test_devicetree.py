@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import BUILD, PYTHON, ROOT
+from conftest import BUILD, PYTHON, ROOT, declared_cases
 from dt_helpers import (INITRD, KERNEL, arm64_image, cells, children, fdt,
                         kernel_files, kernel_manifest, memmap, outputs, partition,
                         prop_names, strings, u64s, write_images)
@@ -541,12 +541,19 @@ def test_packed_image_carries_the_payload_region_contiguously(tmp_path):
 
 def test_packed_image_without_payload_region(tmp_path):
     image, layout = packed(tmp_path, manifest())
-    dtb = next(b for b in layout["images"] if b["name"] == "alpha.dtb")
-    with open(os.path.join(outputs(tmp_path), "alpha.dtb"), "rb") as f:
-        data = f.read()
-    assert data in image
-    assert image.index(data) % 0x1000 == 0
-    assert image.rindex(bytes(8) + data[:8]) >= 0 and dtb["size"] == len(data)
+    nm = subprocess.run(["aarch64-linux-gnu-nm", os.path.join(outputs(tmp_path),
+                                                             "bulkhead.elf")],
+                        capture_output=True, text=True, check=True).stdout
+    syms = {l.split()[2]: int(l.split()[0], 16) for l in nm.splitlines()
+            if len(l.split()) == 3}
+    at = syms["__payload_start"] - syms["__image_start"]
+    assert syms["__payload_end"] - syms["__payload_start"] == layout["payload_size"]
+    for blob in layout["images"]:
+        src = os.path.join(IMAGES if blob["source"] == "images" else outputs(tmp_path),
+                           blob["name"])
+        with open(src, "rb") as f:
+            data = f.read()
+        assert image[at + blob["offset"]:at + blob["offset"] + len(data)] == data
 
 
 def test_packer_takes_device_trees_only_from_the_product_directory(tmp_path):
@@ -569,3 +576,29 @@ def test_packer_takes_device_trees_only_from_the_product_directory(tmp_path):
             pack_image.pack(os.path.join(out, "bulkhead.elf"), str(layout), [IMAGES],
                             "aarch64-linux-gnu-objcopy")
         assert why in str(e.value)
+
+
+# --- on the hypervisor: x0 at boot and after SYSTEM_RESET --------------------
+
+DT_SUITES = {"dt": "dtcheck", "dtreset": "dtcheck", "dtplain": "dtplain"}
+
+
+@pytest.mark.parametrize("case", declared_cases(os.path.join(ROOT, "tests", "partitions",
+                                                             "dt-test")))
+def test_partition_reads_its_device_tree(boots, case):
+    b = boots("devicetree")
+    key = f"{DT_SUITES[case.split('.')[0]]}:{case}"
+    assert b.results().get(key) == "PASS", "\n".join(b.lines[-40:])
+
+
+def test_device_tree_scenario_resets_once_and_powers_off(boots):
+    b = boots("devicetree")
+    assert b.returncode == 0
+    assert "[bulkhead] partition dtcheck: restarting" in b.lines
+    assert "[bulkhead]   dtcheck          booted 2 time(s), 0 fault(s) injected" in b.lines
+    assert "[bulkhead] all partitions are off; powering off" in b.lines
+    # the banner says where each partition starts and where its tree is
+    mm = json.loads(open(os.path.join(BUILD, "products", "devicetree", "memmap.json")).read())
+    for p in mm["partitions"]:
+        assert any(l.endswith(f"entry {p['entry']:#x}, x0 {p['boot_arg']:#x} (device "
+                              f"tree), {len(p['loads'])} blob(s)") for l in b.lines)
