@@ -78,8 +78,8 @@ static void print_payload(void)
 	const struct manifest *m = &bulkhead_manifest;
 
 	if (m->payload_base != 0) {
-		INFO("  payload: %#lx bytes in its region at %#lx", m->payload_size,
-		     m->payload_base);
+		INFO("  payload: %#lx bytes in its region at %#lx",
+		     m->payload_size, m->payload_base);
 	} else {
 		INFO("  payload: %#lx bytes in the hypervisor image at %#lx",
 		     m->payload_size, (uint64_t)(uintptr_t)__payload_start);

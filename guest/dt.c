@@ -62,7 +62,8 @@ static bool walk(const struct fdt *f, visit_fn visit, void *ctx)
 			w.path[at] = '\0';
 			w.ends[depth] = depth <= 1 ? 0 : at;
 		}
-		if (t.kind != FDT_TOKEN_END_NODE && !visit(&w, depth, &t, ctx)) {
+		if (t.kind != FDT_TOKEN_END_NODE &&
+		    !visit(&w, depth, &t, ctx)) {
 			return true;
 		}
 	}
@@ -141,8 +142,8 @@ uint32_t guest_dt_children(const struct fdt *f, const char *path,
 			   guest_dt_child_fn fn, void *ctx)
 {
 	struct children c = {.path = path,
-			     .path_len = strcmp(path, "/") == 0 ? 0
-								: strlen(path),
+			     .path_len =
+				 strcmp(path, "/") == 0 ? 0 : strlen(path),
 			     .fn = fn,
 			     .ctx = ctx};
 

@@ -57,9 +57,9 @@ struct manifest_load {
 };
 
 /* Flags of a partition's virtual SPI. */
-#define MANIFEST_SPI_HW	  0x1u /* pass-through: linked to the physical SPI */
+#define MANIFEST_SPI_HW		0x1u /* pass-through: linked to the physical SPI */
 #define MANIFEST_SPI_CONSOLE_RX 0x2u /* the emulated console's receive line */
-#define MANIFEST_SPI_EDGE 0x4u /* edge-triggered (else level-sensitive) */
+#define MANIFEST_SPI_EDGE	0x4u /* edge-triggered (else level-sensitive) */
 
 /* A virtual SPI the partition owns (its GIC INTID, 32..1019). */
 struct manifest_spi {

@@ -23,15 +23,16 @@ static int32_t send_text(uint16_t to, const char *text)
 	return err;
 }
 
-/* Asks the logger (direct request) until it has logged `want` messages
- * or answered 1000 times; returns its last count. */
+/* Asks the logger (direct request) until it has logged `want` messages;
+ * returns its last count (short of `want` after ten million tries). */
 static uint64_t logged_by(uint16_t logger, uint64_t want)
 {
 	uint64_t words[5] = {PEER_COUNT_REQUEST};
 	uint64_t logged = 0;
 
-	for (int tries = 0; tries < 1000 && logged < want; tries++) {
-		struct ffa_value r = ffa_direct_req(mb.self, logger, words, true);
+	for (long tries = 0; tries < 10000000 && logged < want; tries++) {
+		struct ffa_value r =
+		    ffa_direct_req(mb.self, logger, words, true);
 
 		if (ffa_is_error(&r, FFA_BUSY)) {
 			continue; /* not in MSG_WAIT yet */
@@ -60,8 +61,8 @@ int main(void)
 	peer_print_device_tree();
 	err = ffa_mailbox_init(&mb, tx, rx, 1, FFA_VERSION_1_2);
 	if (err == 0) {
-		err = ffa_partition_info_get(peer_logger_uuid, 0, &count,
-					     &size);
+		err =
+		    ffa_partition_info_get(peer_logger_uuid, 0, &count, &size);
 	}
 	if (err != 0) {
 		guest_printf("FF-A set-up failed: %d\n", err);

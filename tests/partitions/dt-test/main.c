@@ -13,13 +13,14 @@
 #include <guest/test.h>
 #include <string.h>
 
-#define SHARED	       ((volatile uint64_t *)0x4f000000ull)
-#define GICD_BASE      0x08000000ull
-#define GICR_BASE      0x080a0000ull
-#define GICR_PER_VCPU  0x20000ull
-#define CHECK_CHILDREN 10 /* chosen memory cpus psci gic timer clock serial rtc
-			     bulkhead-test */
-#define PLAIN_CHILDREN 8  /* no rtc, no overlay */
+#define SHARED	      ((volatile uint64_t *)0x4f000000ull)
+#define GICD_BASE     0x08000000ull
+#define GICR_BASE     0x080a0000ull
+#define GICR_PER_VCPU 0x20000ull
+#define CHECK_CHILDREN                                                         \
+	10		 /* chosen memory cpus psci gic timer clock serial rtc \
+			    bulkhead-test */
+#define PLAIN_CHILDREN 8 /* no rtc, no overlay */
 
 static struct fdt tree;
 static bool tree_ok;
@@ -45,7 +46,8 @@ static bool string_is(const char *path, const char *prop, const char *want)
 {
 	const char *got;
 
-	return guest_dt_string(&tree, path, prop, &got) && strcmp(got, want) == 0;
+	return guest_dt_string(&tree, path, prop, &got) &&
+	       strcmp(got, want) == 0;
 }
 
 /* Cell i of a property (0 if absent). */
@@ -75,7 +77,8 @@ static void expect_common(uint32_t children)
 
 	ASSERT_TRUE(tree_ok);
 	EXPECT_EQ(0, dtb % 4096); /* the first page after the image */
-	EXPECT_TRUE(dtb > me.mem_base && dtb + tree.size <= me.mem_base + me.mem_size);
+	EXPECT_TRUE(dtb > me.mem_base &&
+		    dtb + tree.size <= me.mem_base + me.mem_size);
 	EXPECT_TRUE(string_is("/", "compatible", "bulkhead,partition"));
 	fmt_snprintf(model, sizeof(model), "Bulkhead partition %s", me.name);
 	EXPECT_TRUE(string_is("/", "model", model));
@@ -84,9 +87,9 @@ static void expect_common(uint32_t children)
 	EXPECT_EQ(me.mem_base, cell64(path, "reg", 0));
 	EXPECT_EQ(me.mem_size, cell64(path, "reg", 1));
 	EXPECT_EQ(me.vcpu_count, guest_dt_children(&tree, "/cpus", NULL, NULL));
-	EXPECT_EQ(me.vcpu_count - 1,
-		  cell(me.vcpu_count == 2 ? "/cpus/cpu@1" : "/cpus/cpu@0",
-		       "reg", 0));
+	EXPECT_EQ(
+	    me.vcpu_count - 1,
+	    cell(me.vcpu_count == 2 ? "/cpus/cpu@1" : "/cpus/cpu@0", "reg", 0));
 	EXPECT_EQ(GICD_BASE, cell64("/interrupt-controller@8000000", "reg", 0));
 	EXPECT_EQ(GICR_BASE, cell64("/interrupt-controller@8000000", "reg", 2));
 	EXPECT_EQ(GICR_PER_VCPU * me.vcpu_count,
