@@ -2,6 +2,7 @@
 """Writes the gdb script `make gdb` runs: the hypervisor's symbols, each
 partition's ELF at the RAM base its image is copied to (the first memory
 region of its manifest node), and the connection to QEMU's gdb stub.
+Partitions that boot a kernel (not an ELF of the build) get no symbols.
 
 Partition ELFs are linked at 0 (position independent), so
 `add-symbol-file ELF -o BASE` puts their symbols where they run.
@@ -14,8 +15,11 @@ from dataclasses import dataclass
 TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, TOOLS)
 
+import manifestc  # noqa: E402
 from bulkhead_manifest import parse, source  # noqa: E402
 from bulkhead_manifest.diag import ManifestError, Reporter  # noqa: E402
+
+KCONFIG = os.path.join(os.path.dirname(TOOLS), "Kconfig")
 
 
 @dataclass
@@ -30,12 +34,14 @@ def partitions(manifest: str, include_dirs: list[str],
     """Each partition whose image was built from an ELF in apps_dir."""
     tree = source.load(manifest, include_dirs)
     rep = Reporter()
-    m = parse.parse(tree, rep, manifest)
+    m = parse.parse(tree, rep, manifest, manifestc.load_limits(KCONFIG, None))
     rep.raise_if_errors()
     if m is None:
         raise RuntimeError(f"{manifest}: no manifest found")
     out = []
     for p in sorted(m.partitions, key=lambda p: p.id):
+        if p.image is None:
+            continue
         elf = os.path.join(apps_dir, os.path.splitext(p.image)[0] + ".elf")
         if not os.path.isfile(elf):
             raise RuntimeError(f"partition {p.name}: {elf} not found (run make)")
