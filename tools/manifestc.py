@@ -101,7 +101,7 @@ def _write_if_changed(path: str, data) -> None:
                 return
     except FileNotFoundError:
         pass
-    tmp = path + ".tmp"
+    tmp = f"{path}.{os.getpid()}.tmp"  # two makes may write it at once
     with open(tmp, "wb") as f:
         f.write(raw)
     os.replace(tmp, path)

@@ -170,7 +170,7 @@ def main(argv: list[str]) -> int:
             subprocess.CalledProcessError) as e:
         print(f"pack_image: error: {e}", file=sys.stderr)
         return 1
-    tmp = args.output + ".tmp"
+    tmp = f"{args.output}.{os.getpid()}.tmp"  # two makes may pack at once
     with open(tmp, "wb") as f:
         f.write(data)
     os.replace(tmp, args.output)

@@ -130,7 +130,7 @@ def build(fit: str, layout_path: str, out: str, mkimage: str, epoch: int) -> Boo
         make_fat(fat, {"bulkhead.itb": fit, "boot.scr": scr, "boot.cmd": cmd},
                  epoch, struct.unpack("<I", digest[4:8])[0])
         fat_size = os.path.getsize(fat)
-        tmp = out + ".tmp"
+        tmp = f"{out}.{os.getpid()}.tmp"  # two makes may write it at once
         with open(tmp, "wb") as dst, open(fat, "rb") as src:
             dst.write(mbr(struct.unpack("<I", digest[:4])[0], PART_START,
                           fat_size // SECTOR, MBR_TYPE_FAT16_LBA))
