@@ -104,7 +104,8 @@ GUEST_CFLAGS := $(COMMON_CFLAGS) -fpie -fvisibility=hidden -fno-toplevel-reorder
 # Guest SDK and partition images (position independent: one image runs
 # wherever a manifest puts it).
 GUEST_LIB_SRCS := guest/start.S guest/vectors.S guest/call.S guest/runtime.c guest/print.c \
-	guest/test.c guest/ffa.c guest/shpool.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c lib/bitalloc.c
+	guest/test.c guest/ffa.c guest/shpool.c guest/dt.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c \
+	lib/bitalloc.c lib/fdt.c
 GUEST_LIB_OBJS := $(patsubst %,$(O)/guest/%.o,$(GUEST_LIB_SRCS))
 GUEST_APPS := $(notdir $(patsubst %/,%,$(wildcard guest/apps/*/)))
 TEST_APPS := $(notdir $(patsubst %/,%,$(wildcard tests/partitions/*/)))
@@ -178,7 +179,11 @@ $(O)/products/$(1)/bulkhead.elf: $(HYP_OBJS) $(O)/products/$(1)/manifest_tables.
 	$(Q)$(PYTHON) tools/board/symtab.py --cc $(CC) --nm $(CROSS_COMPILE)nm --work $(O)/products/$(1) -o $$@ -- \
 		$(HYP_CFLAGS) -nostdlib -static -Wl,-L,$(O)/products/$(1) -Wl,-T,arch/aarch64/bulkhead.ld \
 		-Wl,-Map,$$@.map -Wl,--build-id=none $(HYP_OBJS) $(O)/products/$(1)/manifest_tables.o -lgcc
-$(O)/products/$(1)/bulkhead.img: $(O)/products/$(1)/bulkhead.elf tools/pack_image.py
+# layout.json (and the device trees beside it) come with the tables; they
+# change without them when only a blob's bytes do
+$(O)/products/$(1)/layout.json: $(O)/products/$(1)/manifest_tables.c ;
+$(O)/products/$(1)/bulkhead.img: $(O)/products/$(1)/bulkhead.elf $(O)/products/$(1)/layout.json \
+		tools/pack_image.py
 	@echo "  IMAGE   $$@"
 	$(Q)$(PYTHON) tools/pack_image.py --elf $$< --layout $(O)/products/$(1)/layout.json \
 		-I $(IMAGE_DIR) --objcopy $(OBJCOPY) -o $$@

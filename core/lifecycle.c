@@ -86,7 +86,17 @@ static uint8_t *region_va(const struct manifest_partition *m, uint32_t i)
 	return partition_va(ipa_init(m->mem[i].base));
 }
 
-/* Clears the partition's RAM and copies its image in (first boot). */
+/* Where the payload is: the manifest's payload region, read in place, or
+ * the hypervisor image's own payload area. */
+static const uint8_t *payload(void)
+{
+	if (bulkhead_manifest.payload_base != 0) {
+		return va_from_pa(pa_init(bulkhead_manifest.payload_base));
+	}
+	return payload_base;
+}
+
+/* Clears the partition's RAM and copies its blobs in (first boot). */
 static void load_image(struct partition *p)
 {
 	const struct manifest_partition *m = p->m;
@@ -94,9 +104,32 @@ static void load_image(struct partition *p)
 	for (uint32_t i = 0; i < m->mem_count; i++) {
 		memset(region_va(m, i), 0, m->mem[i].size);
 	}
-	memcpy(region_va(m, 0), payload_base + m->image_offset, m->image_size);
+	for (uint32_t i = 0; i < m->load_count; i++) {
+		const struct manifest_load *l = &m->loads[i];
+
+		memcpy(partition_va(ipa_init(l->ipa)),
+		       payload() + l->payload_offset, l->size);
+	}
 	for (uint32_t i = 0; i < m->mem_count; i++) {
 		arch_sync_memory_for_guest(region_va(m, i), m->mem[i].size);
+	}
+}
+
+/* Copies into the page at `page` (`va`) the parts of the partition's blobs
+ * that fall in it. */
+static void copy_blobs_into_page(const struct manifest_partition *m,
+				 uint64_t page, uint8_t *va)
+{
+	for (uint32_t i = 0; i < m->load_count; i++) {
+		const struct manifest_load *l = &m->loads[i];
+		uint64_t begin = MAX(page, l->ipa);
+		uint64_t end = MIN(page + PAGE_SIZE, l->ipa + l->size);
+
+		if (begin < end) {
+			memcpy(va + (begin - page),
+			       payload() + l->payload_offset + (begin - l->ipa),
+			       end - begin);
+		}
 	}
 }
 
@@ -115,9 +148,10 @@ static bool owned_alone(struct partition *p, uint64_t page)
 
 /*
  * SYSTEM_RESET: like load_image, but page by page, skipping pages of the
- * manifest's RAM that are lent, shared or donated away at the moment. An
- * image page that cannot be written is reported; the partition boots
- * anyway (it gave that memory away itself).
+ * manifest's RAM that are lent, shared or donated away at the moment. A
+ * blob page that cannot be written is reported; the partition boots
+ * anyway (it gave that memory away itself). The blobs come from the
+ * payload again, which nobody writes: the pristine copy.
  */
 static void reload_image(struct partition *p)
 {
@@ -134,10 +168,7 @@ static void reload_image(struct partition *p)
 				continue;
 			}
 			memset(va, 0, PAGE_SIZE);
-			if (i == 0 && off < m->image_size) {
-				memcpy(va, payload_base + m->image_offset + off,
-				       MIN(PAGE_SIZE, m->image_size - off));
-			}
+			copy_blobs_into_page(m, page, va);
 			arch_sync_memory_for_guest(va, PAGE_SIZE);
 		}
 	}
@@ -158,7 +189,7 @@ static void boot_partition(struct partition_locked locked)
 	vconsole_reset(locked);
 	ffa_partition_boot(locked);
 	p->vcpus[0].start_pc = p->m->entry;
-	p->vcpus[0].start_arg = 0;
+	p->vcpus[0].start_arg = p->m->boot_arg;
 	p->vcpus[0].state = VCPU_ON_PENDING;
 }
 

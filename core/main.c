@@ -60,6 +60,9 @@ static void print_banner(uint64_t dtb)
 		INFO("  %3u  %-16s %5u  %-8s %#lx-%#lx %s", p->id, p->name,
 		     p->vcpu_count, cpu_list, p->mem[0].base,
 		     p->mem[0].base + p->mem[0].size, console);
+		INFO("  %3s  %-16s entry %#lx, x0 %#lx (device tree), %u "
+		     "blob(s)",
+		     "", "", p->entry, p->boot_arg, p->load_count);
 		for (uint32_t d = 0; d < p->device_count; d++) {
 			if (p->devices[d].dma_unrestricted) {
 				WARN("  %s: device %#lx has unrestricted DMA "
@@ -67,6 +70,19 @@ static void print_banner(uint64_t dtb)
 				     p->name, p->devices[d].base);
 			}
 		}
+	}
+}
+
+static void print_payload(void)
+{
+	const struct manifest *m = &bulkhead_manifest;
+
+	if (m->payload_base != 0) {
+		INFO("  payload: %#lx bytes in its region at %#lx",
+		     m->payload_size, m->payload_base);
+	} else {
+		INFO("  payload: %#lx bytes in the hypervisor image at %#lx",
+		     m->payload_size, (uint64_t)(uintptr_t)__payload_start);
 	}
 }
 
@@ -93,6 +109,7 @@ _Noreturn void boot_primary(uint64_t dtb)
 		      arch_cpu_mpidr());
 	}
 	print_banner(dtb);
+	print_payload();
 	boardcheck_run(dtb); /* stops here if the board is not the manifest's */
 	irqchip_init(plat->gicd_base, plat->gicr_base, plat->gicr_size);
 	irqchip_init_cpu(plat->cpu_mpidr[self]);
