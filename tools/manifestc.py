@@ -8,9 +8,11 @@ writes, into --out-dir:
   hyp.ld              linker symbols (hypervisor base/size, payload size)
   layout.json         where each partition image sits in the flashable image
   memmap.txt / memmap.json / memmap.svg   the machine's memory map
-  manifest.d          make dependencies (written only when it changes)
-On any error nothing is written and earlier outputs are removed, so a later
-make cannot pick up a stale table.
+Each output is rewritten only when its text changes. On any error nothing
+is written and earlier outputs are removed, so a later make cannot pick up
+a stale table.
+(make learns what a product is built from earlier, from
+tools/manifest_deps.py.)
 """
 import argparse
 import os
@@ -65,7 +67,7 @@ def check_tree(tree: source.SourceTree, path: str, limits: Limits,
 
 
 def outputs_of(m, product: str) -> dict[str, str]:
-    """Every output file's text (manifest.d aside)."""
+    """Every output file's text."""
     return {
         "manifest_tables.c": emit.c_tables(m, product),
         "manifest_gen.h": emit.c_header(m),
@@ -96,7 +98,7 @@ def _write_if_changed(path: str, text: str) -> None:
 
 
 def _remove_outputs(out_dir: str) -> None:
-    for name in OUTPUTS + ["manifest.d"]:
+    for name in OUTPUTS:
         try:
             os.remove(os.path.join(out_dir, name))
         except FileNotFoundError:
@@ -143,9 +145,6 @@ def main(argv: list[str]) -> int:
         os.makedirs(args.out_dir, exist_ok=True)
         for name, text in outputs.items():
             _write_if_changed(os.path.join(args.out_dir, name), text)
-        target = os.path.join(args.out_dir, "manifest_tables.c")
-        _write_if_changed(os.path.join(args.out_dir, "manifest.d"),
-                          emit.dep_fragment(m, target))
     if args.stats:
         ms = (time.perf_counter() - start) * 1000
         print(f"manifestc: {len(m.partitions)} partitions compiled in {ms:.1f} ms")

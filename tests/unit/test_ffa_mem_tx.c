@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <core/arch.h>
 #include <core/arch_mm.h>
 #include <core/ffa.h>
 
