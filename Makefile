@@ -240,6 +240,9 @@ ifeq ($(READ_GENERATED),yes)
 endif
 endef
 
+# The test scenarios are products of every build; `SCENARIOS=` on the
+# command line leaves them out of a build of one product (the matrix, the
+# benchmark), which then does not read their dependency files either.
 SCENARIOS := $(basename $(notdir $(wildcard tests/scenarios/*.dts)))
 ifneq ($(MANIFEST),)
 $(eval $(call product_rules,$(PRODUCT),$(MANIFEST)))
@@ -316,7 +319,7 @@ J ?= $(shell nproc 2>/dev/null || echo 1)
 TEST_RESULTS := $(O)/test-results.xml
 test: ensure-deps
 	$(Q)$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(J)) \
-		all demos scenarios unit-tests board-test-images
+		all demos scenarios unit-tests board-test-images config-matrix
 	$(Q)BULKHEAD_BUILD=$(O) PYTHON=$(PYTHON) $(PYTHON) -m pytest -q -rfE tests \
 		--boot-jobs $(J) --junitxml=$(TEST_RESULTS) -o junit_family=xunit2 \
 		-o junit_suite_name=bulkhead $(PYTEST_ARGS)
@@ -329,7 +332,7 @@ bench-manifest: ensure-deps $(KCONFIG_CONFIG)
 BENCH_O := $(O)/bench/build
 bench-ffa: ensure-deps
 	$(Q)$(MAKE) --no-print-directory O=$(BENCH_O) DEFCONFIG=qemu_virt_bench_defconfig \
-		MANIFEST=tests/bench/ffa-bench.dts all
+		MANIFEST=tests/bench/ffa-bench.dts SCENARIOS= all
 	$(Q)$(PYTHON) tests/bench_ffa.py --image $(BENCH_O)/bulkhead.img --out $(O)/bench \
 		--qemu $(QEMU) --config qemu_virt_bench_defconfig
 
