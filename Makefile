@@ -135,6 +135,8 @@ $(FLAGS_DIR):
 $(FLAGS_DIR)/%: FORCE | $(FLAGS_DIR)
 	$(file >$@.new,$(FLAGS_$*))
 	$(Q)if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+# (kept even when only pattern rules name them)
+.PRECIOUS: $(FLAGS_DIR)/%
 
 # ---------------------------------------------------------------------------
 # Guest SDK and partition images (position independent: one image runs
@@ -319,7 +321,7 @@ J ?= $(shell nproc 2>/dev/null || echo 1)
 TEST_RESULTS := $(O)/test-results.xml
 test: ensure-deps
 	$(Q)$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(J)) \
-		all demos scenarios unit-tests board-test-images config-matrix
+		all demos scenarios unit-tests board-test-images config-matrix layer-objects
 	$(Q)BULKHEAD_BUILD=$(O) PYTHON=$(PYTHON) $(PYTHON) -m pytest -q -rfE tests \
 		--boot-jobs $(J) --junitxml=$(TEST_RESULTS) -o junit_family=xunit2 \
 		-o junit_suite_name=bulkhead $(PYTEST_ARGS)
@@ -342,13 +344,10 @@ bench: bench-manifest bench-ffa
 include $(sort $(wildcard mk/*.mk))
 
 # ---------------------------------------------------------------------------
-.PHONY: format clean distclean help
-format:
-	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
-
+.PHONY: clean distclean help
 clean:
 	$(Q)rm -rf $(O)/hyp $(O)/guest $(O)/apps $(O)/images $(O)/products $(O)/unit \
-		$(O)/bulkhead.elf $(O)/bulkhead.img $(O)/bench
+		$(O)/bulkhead.elf $(O)/bulkhead.img $(O)/bench $(O)/flags $(O)/layers $(O)/matrix
 
 distclean:
 	$(Q)rm -rf $(O)
@@ -374,6 +373,8 @@ help:
 	@echo "  make savedefconfig  write a minimal config to $(O)/defconfig"
 	@echo "  make scenarios      build the test scenarios' images"
 	@echo "  make format         clang-format the C sources"
+	@echo "  make lint           check formatting, Python (flake8) and the layers"
+	@echo "  make config-matrix  build the configuration matrix (configs/matrix)"
 	@echo "  make clean / distclean"
 	@echo "Variables: O=dir (build dir), MANIFEST=path (override the product"
 	@echo "  manifest), V=1 (verbose), PYTEST_ARGS=... (e.g. -k boot)"
@@ -381,6 +382,6 @@ help:
 # Header dependencies (-MMD) of every object: hypervisor, guest, unit
 # tests and each product's tables.
 ifeq ($(READ_GENERATED),yes)
--include $(shell find $(O)/hyp $(O)/guest $(O)/unit $(O)/products -name '*.d' \
+-include $(shell find $(O)/hyp $(O)/guest $(O)/unit $(O)/products $(O)/layers -name '*.d' \
 	! -name manifest.d 2>/dev/null)
 endif
