@@ -170,3 +170,27 @@ def test_console_without_prefixes_boots_the_demo():
     assert "all partitions are off; powering off" in out
     prefixed = [l for l in out if re.match(r"\[(bulkhead|control|sensor|logger)\]", l)]
     assert prefixed == []
+
+
+def _without_comments(text: str) -> str:
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    return re.sub(r"//[^\n]*", " ", text)
+
+
+def test_options_are_kconfig_symbols_tested_in_c_not_the_preprocessor():
+    files = subprocess.run(["git", "-C", ROOT, "ls-files", "--cached", "--others",
+                            "--exclude-standard", "*.c", "*.h", "*.S", "*.inc", "*.ld"],
+                           capture_output=True, text=True, check=True).stdout.split()
+    symbols = set(kconfig().syms)
+    invented = []
+    conditional = []
+    for rel in files:
+        with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
+            text = _without_comments(f.read())
+        for name in sorted(set(re.findall(r"\bCONFIG_(\w+)", text)) - symbols):
+            invented.append(f"{rel}: CONFIG_{name}")
+        for line in text.splitlines():
+            if re.match(r"\s*#\s*(if|ifdef|ifndef|elif)\b.*\bCONFIG_", line):
+                conditional.append(f"{rel}: {line.strip()}")
+    assert invented == []  # every option is declared in Kconfig
+    assert conditional == []  # IS_ENABLED(CONFIG_...) in C instead
