@@ -5,6 +5,10 @@ VERSION := 0.1.0
 PYTHON ?= /usr/bin/python3
 CROSS_COMPILE ?= aarch64-linux-gnu-
 O ?= build
+# One spelling of the build directory (relative to the tree when it is
+# inside it): the same directory always gets the same command lines, which
+# objects depend on (build/flags/).
+override O := $(patsubst $(CURDIR)/%,%,$(abspath $(O)))
 DEFCONFIG ?= qemu_virt_defconfig
 QEMU ?= qemu-system-aarch64
 QEMU_SMP ?= 4
