@@ -99,8 +99,7 @@ static void info_update(pte_t *slot, uint8_t level, uint64_t addr, pte_t old,
 	if (ti->addressed) {
 		base += addr & (entry_size(level) * MM_PTE_PER_TABLE - 1);
 	}
-	ti->differ += (uint16_t)(new_pte != base);
-	ti->differ -= (uint16_t)(old != base);
+	ti->differ = (uint16_t)(ti->differ + (new_pte != base) - (old != base));
 }
 
 bool mm_ptable_init(struct mm_ptable *t, uint16_t vmid, struct mpool *pool)

@@ -39,6 +39,10 @@ static void mmu_enable(void)
 			 : "memory");
 }
 
+/* Entered from start.S. */
+void guest_boot(void);
+void guest_secondary_boot(uint64_t vcpu);
+
 static void cpu_setup(void)
 {
 	__asm__ volatile("msr vbar_el1, %0; isb" ::"r"(guest_vectors));
@@ -198,6 +202,9 @@ enum probe_mode { PROBE_NONE, PROBE_SKIP, PROBE_RETURN };
 
 static volatile enum probe_mode probe_armed[CONFIG_MAX_CPUS];
 static struct guest_abort probe_result[CONFIG_MAX_CPUS];
+
+/* Entered from vectors.S. */
+void guest_exception(struct exception_frame *f);
 
 void guest_exception(struct exception_frame *f)
 {

@@ -28,7 +28,7 @@ LINUX_IMAGES := $(IMAGE_DIR)/linux/Image $(IMAGE_DIR)/linux/initramfs.cpio.gz
 $(IMAGE_DIR)/linux/%: $(LINUX_DIR)/%
 	$(Q)mkdir -p $(@D)
 	$(Q)cp -f $< $@
-$(foreach p,$(LINUX_PRODUCTS),$(eval $(O)/products/$(p)/manifest_tables.c: $(LINUX_IMAGES)))
+$(foreach p,$(LINUX_PRODUCTS),$(eval $(O)/products/$(p)/manifest.stamp: $(LINUX_IMAGES)))
 
 # fetch.py rewrites packages.json only when the selection changes, so a
 # re-run (new fetch.py, refresh finding nothing new) rebuilds nothing.

@@ -10,9 +10,11 @@ writes, into --out-dir:
                       sits in the payload of the flashable image
   <partition>.dts/.dtb  each partition's device tree (checked with dtc)
   memmap.txt / memmap.json / memmap.svg   the machine's memory map
-  manifest.d          make dependencies (written only when it changes)
-On any error nothing is written and earlier outputs are removed, so a later
-make cannot pick up a stale table.
+Each output is rewritten only when its text changes. On any error nothing
+is written and earlier outputs are removed, so a later make cannot pick up
+a stale table.
+(make learns what a product is built from earlier, from
+tools/manifest_deps.py.)
 """
 import argparse
 import json
@@ -72,7 +74,7 @@ def check_tree(tree: source.SourceTree, path: str, limits: Limits,
 
 
 def outputs_of(m, product: str) -> dict[str, str]:
-    """Every text output file (manifest.d aside)."""
+    """Every text output file."""
     out = {
         "manifest_tables.c": emit.c_tables(m, product),
         "manifest_gen.h": emit.c_header(m),
@@ -129,7 +131,7 @@ def _remove(out_dir: str, names: list[str]) -> None:
 
 
 def _remove_outputs(out_dir: str) -> None:
-    _remove(out_dir, _previous_device_trees(out_dir) + OUTPUTS + ["manifest.d"])
+    _remove(out_dir, _previous_device_trees(out_dir) + OUTPUTS)
 
 
 def main(argv: list[str]) -> int:
@@ -175,9 +177,6 @@ def main(argv: list[str]) -> int:
                                if n not in files])
         for name, data in files.items():
             _write_if_changed(os.path.join(args.out_dir, name), data)
-        target = os.path.join(args.out_dir, "manifest_tables.c")
-        _write_if_changed(os.path.join(args.out_dir, "manifest.d"),
-                          emit.dep_fragment(m, target))
     if args.stats:
         ms = (time.perf_counter() - start) * 1000
         print(f"manifestc: {len(m.partitions)} partitions compiled in {ms:.1f} ms")

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <core/arch.h>
 #include <core/arch_mm.h>
 #include <core/ffa.h>
 

@@ -386,14 +386,3 @@ def memmap_svg(m: Manifest, product: str) -> str:
                    f'transform="rotate(30 {x:.1f} {yb})">{b:#x}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
-
-
-def dep_fragment(m: Manifest, target: str) -> str:
-    files = [b.path for p in m.partitions for b in (p.main_blob, p.initrd_blob)
-             if b is not None and b.path]
-    deps = list(dict.fromkeys(m.dependencies + files))
-    lines = [f"{target}: \\"] + [f"  {d} \\" for d in deps[:-1]] + [f"  {deps[-1]}", ""]
-    lines += [f"{d}:" for d in deps] + [""]
-    return "\n".join(lines)
-
-

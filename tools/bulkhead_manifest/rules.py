@@ -2,7 +2,7 @@
 
 Every diagnostic names one of these IDs; reporting any other ID is itself an
 error (RULE-UNKNOWN). Each rule has its own negative test in
-tests/test_manifest.py, and the README lists them all.
+tests/test_manifest.py; the README and docs/manifest.md list them all.
 """
 
 RULES: dict[str, str] = {

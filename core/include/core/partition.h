@@ -92,10 +92,13 @@ static inline bool rx_free(const struct ffa_mailbox *mb)
 	return mailbox_mapped(mb) && mb->rx_owner == FFA_RX_HYPERVISOR;
 }
 
-/* Bytes in each of the two buffers. */
-static inline uint64_t mailbox_size(const struct ffa_mailbox *mb)
+/* Bytes in each of the two buffers: at most CONFIG_FFA_RXTX_MAX_PAGES
+ * pages (FFA_RXTX_MAP refuses more), so the size fits 32 bits. */
+_Static_assert(UINT32_MAX / PAGE_SIZE >= CONFIG_FFA_RXTX_MAX_PAGES,
+	       "an RX/TX buffer's size must fit 32 bits");
+static inline uint32_t mailbox_size(const struct ffa_mailbox *mb)
 {
-	return (uint64_t)mb->page_count * PAGE_SIZE;
+	return mb->page_count * (uint32_t)PAGE_SIZE;
 }
 
 struct partition;
