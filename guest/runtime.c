@@ -40,7 +40,7 @@ static void mmu_enable(void)
 }
 
 /* Entered from start.S. */
-void guest_boot(void);
+void guest_boot(uint64_t dtb);
 void guest_secondary_boot(uint64_t vcpu);
 
 static void cpu_setup(void)
