@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 from bulkhead_manifest.checks import image_footprint  # noqa: E402
 
 MIB = 1 << 20
-DEBIAN_IMAGE_SIZE = 0x2010000  # linux-image-6.1.0-*-arm64 (linux-guest.md)
+DEBIAN_IMAGE_SIZE = 0x2010000  # linux-image-6.1.0-*-arm64
 RTC = ("devices { rtc@9010000 { reg = <0x0 0x09010000 0x0 0x1000>; "
        "interrupts = <0 2 4>; }; };")
 VIRTIO = ("devices { virtio_mmio@a000000 { reg = <0x0 0x0a000000 0x0 0x1000>; "
