@@ -190,7 +190,7 @@ HYP_SRCS := arch/aarch64/head.S arch/aarch64/vectors.S arch/aarch64/mmu.c \
 	arch/aarch64/cpu.c arch/aarch64/fpsimd.S arch/aarch64/pte.c arch/aarch64/tlb.c \
 	drivers/pl011.c drivers/gicv3.c \
 	core/main.c core/cpu.c core/partition.c core/vcpu.c core/lifecycle.c core/call.c \
-	core/ffa.c core/ffa_mem.c core/vconsole.c \
+	core/ffa.c core/ffa_mem.c core/vconsole.c core/vgic.c arch/aarch64/vgic_hw.c \
 	core/log.c core/mm.c core/mpool.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c \
 	core/boardcheck.c core/symbols.c core/debug_calls.c lib/fdt.c \
 	arch/aarch64/backtrace.c arch/aarch64/poweroff.S
@@ -327,7 +327,7 @@ J ?= $(shell nproc 2>/dev/null || echo 1)
 TEST_RESULTS := $(O)/test-results.xml
 test: ensure-deps
 	$(Q)$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(J)) \
-		all demos scenarios unit-tests board-test-images debug-scenarios config-matrix layer-objects
+		all images demos scenarios unit-tests board-test-images debug-scenarios config-matrix layer-objects
 	$(Q)BULKHEAD_BUILD=$(O) PYTHON=$(PYTHON) $(PYTHON) -m pytest -q -rfE tests \
 		--boot-jobs $(J) --junitxml=$(TEST_RESULTS) -o junit_family=xunit2 \
 		-o junit_suite_name=bulkhead $(PYTEST_ARGS)

@@ -187,6 +187,7 @@ static void boot_partition(struct partition_locked locked)
 	p->state = PARTITION_RUNNING;
 	p->boot_count++;
 	vconsole_reset(locked);
+	vgic_partition_reset(locked);
 	ffa_partition_boot(locked);
 	p->vcpus[0].start_pc = p->m->entry;
 	p->vcpus[0].start_arg = p->m->boot_arg;
@@ -203,6 +204,7 @@ void lifecycle_init(struct mpool *pool, const void *payload)
 		struct partition_locked locked;
 
 		ffa_partition_init(p);
+		vgic_init(p);
 		build_stage2(p);
 		if (!partition_take_reserve(p, CONFIG_PARTITION_PT_PAGES)) {
 			panic("page pool too small for partition %s's reserve "
@@ -277,6 +279,7 @@ static bool vcpu_went_off(struct partition_locked *locked, struct vcpu *v)
 		cpu_kick(p->vcpus[0].cpu);
 		return false;
 	}
+	vgic_partition_reset(*locked); /* its devices' interrupts off */
 	p->state = PARTITION_OFF;
 	INFO("partition %s is off", p->m->name);
 	return __atomic_sub_fetch(&partitions_running, 1, __ATOMIC_SEQ_CST) ==
@@ -305,6 +308,7 @@ bool lifecycle_vcpu_ready(struct vcpu *v)
 
 		arch_vcpu_load(&config);
 		arch_vcpu_reset(&v->regs, v->start_pc, v->start_arg);
+		vgic_vcpu_reset(v);
 		v->line_len = 0;
 		v->state = VCPU_ON;
 	}

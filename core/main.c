@@ -2,6 +2,7 @@
 #include <bulkhead/fmt.h>
 #include <core/arch.h>
 #include <core/boardcheck.h>
+#include <core/console.h>
 #include <core/cpu.h>
 #include <core/irqchip.h>
 #include <core/lifecycle.h>
@@ -118,6 +119,7 @@ _Noreturn void boot_primary(uint64_t dtb)
 	mpool_add(&page_pool, pool_pages, sizeof(pool_pages));
 	mm_track_tables(pool_pages, CONFIG_PAGE_POOL_PAGES, pool_info);
 	lifecycle_init(&page_pool, __payload_start);
+	vconsole_init();
 	INFO("page pool: %zu of %u pages free after building stage 2",
 	     partition_pages_free(), CONFIG_PAGE_POOL_PAGES);
 

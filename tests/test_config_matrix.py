@@ -52,6 +52,7 @@ def demo_needs() -> dict[str, int]:
         "MAX_DEVICES": max(sum(len(d.regions) for d in p.devices) for p in m.partitions),
         "MAX_SHARED_REGIONS": len(m.shared),
         "MAX_GRANTS": len(m.grants),
+        "MAX_PARTITION_SPIS": max(len(p.spis) for p in m.partitions),
         # each sender's quota at its least, 1
         "FFA_MEM_MAX_TRANSACTIONS": len(senders),
     }
@@ -118,6 +119,8 @@ LOWERED = {
     "LIMIT-DEVICES": ("CONFIG_MAX_DEVICES=0", None),
     "LIMIT-SHM": ("CONFIG_MAX_SHARED_REGIONS=0", None),
     "LIMIT-GRANTS": ("CONFIG_MAX_GRANTS=1", None),
+    # the sensor has its console's receive interrupt and its device's
+    "LIMIT-SPIS": ("CONFIG_MAX_PARTITION_SPIS=1", None),
     # the table holds 1 transaction: a sender's quota of 2 exceeds it
     "MEM-TX-LIMIT": ("CONFIG_FFA_MEM_PARTITION_TRANSACTIONS=2", None),
     # a pool bigger than the hypervisor's memory

@@ -26,6 +26,7 @@
 #include <bulkhead/manifest.h>
 #include <core/mm.h>
 #include <core/spinlock.h>
+#include <core/vgic.h>
 
 enum vcpu_state {
 	VCPU_OFF,
@@ -119,6 +120,8 @@ struct vcpu {
 	struct vcpu *serving; /* requester whose direct request we handle */
 	uint32_t serving_generation;
 	enum ffa_direct_kind serving_kind;
+	/* its SGIs and PPIs, what its list registers hold (partition lock) */
+	struct vgic_cpu vgic;
 	/* below: touched only by the vCPU's own physical CPU */
 	struct arch_regs regs;
 	uint32_t line_len;
@@ -144,6 +147,7 @@ struct partition {
 				    made; atomic (core/ffa.c) */
 	uint32_t ffa_properties; /* partition information properties */
 	struct ffa_mailbox mailbox;
+	struct vgic vgic; /* its distributor and SPIs */
 	struct vcpu vcpus[CONFIG_MAX_CPUS];
 };
 
