@@ -679,16 +679,23 @@ void vgic_send_sgi(struct vcpu *v, uint64_t value)
 			      i < aff0 + 16 &&
 			      (SGIR_TARGETS(value) & bit(i - aff0));
 		}
-		if (!hit) {
-			continue;
+		if (hit) {
+			vgic_pend_private(t, intid);
 		}
-		if (t->vgic.in_lr & bit(intid)) {
-			t->vgic.repend |= bit(intid);
-		}
-		t->vgic.pending |= bit(intid);
-		touch(t);
 	}
 	partition_unlock(&locked);
+}
+
+void vgic_pend_private(struct vcpu *t, uint32_t intid)
+{
+	if (intid >= VGIC_PRIVATE) {
+		return;
+	}
+	if (t->vgic.in_lr & bit(intid)) {
+		t->vgic.repend |= bit(intid);
+	}
+	t->vgic.pending |= bit(intid);
+	touch(t);
 }
 
 bool vgic_hw_interrupt(struct vcpu *here, uint32_t intid)
@@ -817,8 +824,12 @@ static void fold_lr(struct vcpu *v, unsigned int i, uint32_t intid)
 			return;
 		}
 		b = bit((uint32_t)slot);
-		pend = lr.pending || (g->repend & b) ||
-		       (!(g->edge & b) && !(g->hw & b) && (g->line & b));
+		if (!(g->edge & b) && !(g->hw & b)) {
+			/* an emulated level source: pending while it is high */
+			pend = (g->line & b) != 0;
+		} else {
+			pend = lr.pending || (g->repend & b);
+		}
 		g->pending = pend ? g->pending | b : g->pending & ~b;
 		g->active = lr.active ? g->active | b : g->active & ~b;
 		g->repend &= ~b;

@@ -96,6 +96,11 @@ void vgic_mmio(struct vcpu *v, const struct arch_trap_info *t);
 /* A trapped ICC_SGI1R_EL1 write of `value` by `v`. */
 void vgic_send_sgi(struct vcpu *v, uint64_t value);
 
+/* Makes SGI or PPI `intid` pending for vCPU `t` (its partition locked by
+ * the caller) and kicks its CPU: the hypervisor's own interrupts for a
+ * partition (FF-A's notification pending and schedule receiver SGIs). */
+void vgic_pend_private(struct vcpu *t, uint32_t intid);
+
 /*
  * A physical interrupt the hypervisor took on this CPU (priority dropped,
  * still active): the virtual timer PPI for the vCPU pinned here, or a
