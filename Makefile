@@ -146,7 +146,7 @@ $(FLAGS_DIR)/%: FORCE | $(FLAGS_DIR)
 # Guest SDK and partition images (position independent: one image runs
 # wherever a manifest puts it).
 GUEST_LIB_SRCS := guest/start.S guest/vectors.S guest/call.S guest/runtime.c guest/print.c \
-	guest/test.c guest/ffa.c guest/shpool.c guest/dt.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c \
+	guest/test.c guest/ffa.c guest/shpool.c guest/dt.c guest/irq.c guest/notify.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c \
 	lib/bitalloc.c lib/fdt.c
 GUEST_LIB_OBJS := $(patsubst %,$(O)/guest/%.o,$(GUEST_LIB_SRCS))
 GUEST_APPS := $(notdir $(patsubst %/,%,$(wildcard guest/apps/*/)))
@@ -193,7 +193,8 @@ HYP_SRCS := arch/aarch64/head.S arch/aarch64/vectors.S arch/aarch64/mmu.c \
 	core/ffa.c core/ffa_mem.c core/vconsole.c core/vgic.c arch/aarch64/vgic_hw.c \
 	core/log.c core/mm.c core/mpool.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c \
 	core/boardcheck.c core/symbols.c core/debug_calls.c lib/fdt.c \
-	arch/aarch64/backtrace.c arch/aarch64/poweroff.S
+	arch/aarch64/backtrace.c arch/aarch64/poweroff.S \
+	core/ffa_notify.c arch/aarch64/timer.c
 HYP_OBJS := $(patsubst %,$(O)/hyp/%.o,$(HYP_SRCS))
 
 $(O)/hyp/%.c.o: %.c $(AUTOCONF) $(FLAGS_DIR)/hyp

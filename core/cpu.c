@@ -1,5 +1,6 @@
 /* The loop every physical CPU runs: enter the pinned vCPU, handle its exit. */
 #include <core/arch.h>
+#include <core/arch_timer.h>
 #include <core/call.h>
 #include <core/console.h>
 #include <core/cpu.h>
@@ -31,6 +32,11 @@ static void handle_interrupts(struct vcpu *v)
 			} else {
 				arch_vgic_reset(); /* nothing to keep */
 			}
+		} else if (intid == ARCH_TIMER_HYP_INTID) {
+			/* a waiting vCPU's deadline (core/ffa.c): the loop
+			 * looks again */
+			arch_timer_stop();
+			irqchip_deactivate(intid);
 		} else if (intid < VGIC_SGIS ||
 			   vconsole_input_interrupt(intid) ||
 			   !vgic_hw_interrupt(v, intid)) {

@@ -16,8 +16,13 @@
  */
 #include <bulkhead/ffa.h>
 #include <bulkhead/smccc.h>
+#include <bulkhead/ffa_notify.h>
+#include <core/arch_timer.h>
 #include <core/console.h>
 #include <core/ffa.h>
+#include <core/ffa_notify.h>
+#include <core/irqchip.h>
+#include <core/log.h>
 #include <core/vcpu.h>
 #include <string.h>
 
@@ -119,6 +124,13 @@ static const uint8_t since_32[0x100] = {
     SINCE(FFA_MEM_FRAG_RX, SINCE_1_1),
     SINCE(FFA_MEM_FRAG_TX, SINCE_1_1),
     SINCE(FFA_CONSOLE_LOG_32, SINCE_1_2),
+    /* notifications; BITMAP_CREATE/DESTROY are the hypervisor's calls to
+     * an SPMC, not a partition's: NOT_SUPPORTED */
+    SINCE(FFA_NOTIFICATION_BIND, SINCE_1_1),
+    SINCE(FFA_NOTIFICATION_UNBIND, SINCE_1_1),
+    SINCE(FFA_NOTIFICATION_SET, SINCE_1_1),
+    SINCE(FFA_NOTIFICATION_GET, SINCE_1_1),
+    SINCE(FFA_NOTIFICATION_INFO_GET_32, SINCE_1_1),
 };
 
 static const uint8_t since_64[0x100] = {
@@ -134,6 +146,7 @@ static const uint8_t since_64[0x100] = {
     SINCE(FFA_PARTITION_INFO_GET_REGS, SINCE_1_2),
     SINCE(FFA_MSG_SEND_DIRECT_REQ2, SINCE_1_2),
     SINCE(FFA_MSG_SEND_DIRECT_RESP2, SINCE_1_2),
+    SINCE(FFA_NOTIFICATION_INFO_GET_64, SINCE_1_1),
 };
 
 /* Whether FF-A function `fn` (an ID call_handle routed here: fast call,
@@ -163,6 +176,9 @@ static struct ffa_value call_features(struct vcpu *v, uint32_t version)
 		   ? 2u
 		   : 0u)) != 0) {
 		return ffa_error(FFA_INVALID_PARAMETERS);
+	}
+	if ((id & (1u << 31)) == 0 && version >= FFA_VERSION_1_1) {
+		return ffa_notify_feature(id); /* a feature ID */
 	}
 	if (!ffa_is_function_id(id) || !available(version, id)) {
 		return ffa_error(FFA_NOT_SUPPORTED);
@@ -434,6 +450,213 @@ static struct ffa_value call_mailbox(struct vcpu *v, uint32_t fn)
 	return ret;
 }
 
+/* --- Readiness and interrupted waits -------------------------------------
+ *
+ * A partition in the boot order (manifest `boot-order`) is ready once it
+ * first calls FFA_MSG_WAIT (or is off); its boot vCPU starts only when
+ * every partition before it in the order is ready, or has not become
+ * ready within its own ready-timeout-ms. A direct request or indirect
+ * message to a partition that is not ready waits for it (the caller's
+ * vCPU blocks, its call's registers kept) and is made again once it is;
+ * after the target's ready-timeout-ms it fails with ABORTED. This CPU's
+ * timer (core/arch_timer.h) wakes it then.
+ *
+ * A vCPU in MSG_WAIT or awaiting a direct response that gets a virtual
+ * interrupt it can take returns FFA_INTERRUPT (w1 = its ID << 16 | vCPU);
+ * FFA_RUN naming itself resumes the wait (a response that came meanwhile
+ * is returned then), and so does a new FFA_MSG_WAIT.
+ */
+
+enum ffa_resume {
+	RESUME_NONE,
+	RESUME_MSG_WAIT, /* FFA_INTERRUPT ended a MSG_WAIT */
+	RESUME_RESPONSE, /* FFA_INTERRUPT came while awaiting a response */
+};
+
+/* What a vCPU's wait is beyond enum vcpu_wait (its partition's lock;
+ * `ready_target` is also written with the target's lock held, which its
+ * readers hold). */
+struct wait_state {
+	struct partition *ready_target; /* waiting for it to be ready */
+	uint64_t deadline;		/* ... until then (timer ticks) */
+	enum ffa_resume resume;
+	bool response_ready;	   /* came while interrupted: */
+	struct ffa_value response; /* what FFA_RUN returns */
+};
+
+static struct wait_state waits[CONFIG_MAX_PARTITIONS][CONFIG_MAX_CPUS];
+
+/* Per partition in the boot order: ready (its lock; read without it too),
+ * and given up on (a later partition started without it). */
+static bool ready[CONFIG_MAX_PARTITIONS];
+static bool given_up[CONFIG_MAX_PARTITIONS];
+/* Per partition's boot vCPU, on its own CPU: whom its start waits for,
+ * until when. */
+static const struct partition *hold_for[CONFIG_MAX_PARTITIONS];
+static uint64_t hold_until[CONFIG_MAX_PARTITIONS];
+
+static struct wait_state *wait_state(const struct vcpu *v)
+{
+	return &waits[v->part->index][v->index];
+}
+
+static bool is_ready(const struct partition *p)
+{
+	return p->m->boot_order == 0 ||
+	       __atomic_load_n(&ready[p->index], __ATOMIC_ACQUIRE);
+}
+
+static uint64_t deadline_after_ms(uint32_t ms)
+{
+	return arch_timer_now() + arch_timer_hz() * ms / 1000;
+}
+
+/* Has this CPU woken at `deadline` (its timer's interrupt). */
+static void wake_at(uint64_t deadline)
+{
+	irqchip_enable(ARCH_TIMER_HYP_INTID, arch_cpu_mpidr());
+	arch_timer_wake_at(deadline);
+}
+
+/*
+ * The caller `v` (its and `to`'s partitions locked) made a direct request
+ * or sent an indirect message to `to`, which is not ready: it waits until
+ * `to` is (the call is made again) or the deadline passes (ABORTED).
+ */
+static struct ffa_value wait_until_ready(struct vcpu *v, struct partition *to)
+{
+	struct wait_state *ws = wait_state(v);
+
+	ws->ready_target = to;
+	ws->deadline = deadline_after_ms(to->m->ready_timeout_ms);
+	v->awaiting = NULL;
+	v->wait = VCPU_WAIT_RESPONSE;
+	wake_at(ws->deadline);
+	return ffa_blocked();
+}
+
+/* The locked partition is ready: whoever waits for it looks again, and
+ * so do the boot vCPUs later in the boot order. */
+static void mark_ready(struct partition_locked locked)
+{
+	struct partition *p = locked.p;
+
+	if (p->m->boot_order == 0 || ready[p->index]) {
+		return;
+	}
+	__atomic_store_n(&ready[p->index], true, __ATOMIC_RELEASE);
+	for (uint32_t i = 0; i < partition_count; i++) {
+		struct partition *q = &partitions[i];
+
+		for (uint16_t j = 0; j < q->m->vcpu_count; j++) {
+			if (waits[i][j].ready_target == p) {
+				cpu_kick(q->vcpus[j].cpu);
+			}
+		}
+		if (q->m->boot_order > p->m->boot_order) {
+			cpu_kick(q->vcpus[0].cpu);
+		}
+	}
+}
+
+/* The first partition before `p` in the boot order that is neither ready
+ * nor given up on, or NULL. */
+static const struct partition *not_ready_before(const struct partition *p)
+{
+	const struct partition *first = NULL;
+
+	for (uint32_t i = 0; i < partition_count; i++) {
+		const struct partition *q = &partitions[i];
+
+		if (q->m->boot_order != 0 &&
+		    q->m->boot_order < p->m->boot_order && !is_ready(q) &&
+		    !__atomic_load_n(&given_up[i], __ATOMIC_RELAXED) &&
+		    (first == NULL || q->m->boot_order < first->m->boot_order)) {
+			first = q;
+		}
+	}
+	return first;
+}
+
+bool ffa_vcpu_may_start(struct vcpu *v)
+{
+	struct partition *p = v->part;
+	const struct partition *first;
+
+	if (v->index != 0 || p->m->boot_order == 0) {
+		return true;
+	}
+	while ((first = not_ready_before(p)) != NULL) {
+		if (hold_for[p->index] != first) {
+			hold_for[p->index] = first;
+			hold_until[p->index] =
+			    deadline_after_ms(first->m->ready_timeout_ms);
+			wake_at(hold_until[p->index]);
+		}
+		if (arch_timer_now() < hold_until[p->index]) {
+			return false;
+		}
+		WARN("partition %s not ready after %u ms: the boot order goes "
+		     "on without it",
+		     first->m->name, first->m->ready_timeout_ms);
+		__atomic_store_n(&given_up[first->index], true,
+				 __ATOMIC_RELAXED);
+	}
+	hold_for[p->index] = NULL;
+	return true;
+}
+
+/* Forward: a ready wait ends by making the call again. */
+void ffa_handle(struct vcpu *v);
+
+/* On `v`'s own CPU, in a ready wait: the call again once its target is
+ * ready, ABORTED once the deadline has passed. */
+static void check_ready_wait(struct vcpu *v, struct wait_state *ws)
+{
+	bool now_ready = is_ready(ws->ready_target);
+	struct partition_locked locked;
+
+	if (!now_ready && arch_timer_now() < ws->deadline) {
+		return;
+	}
+	arch_timer_stop();
+	locked = partition_lock(v->part);
+	ws->ready_target = NULL;
+	v->wait = VCPU_RUNNABLE;
+	partition_unlock(&locked);
+	if (now_ready) {
+		ffa_handle(v);
+	} else {
+		struct ffa_value r = ffa_error(FFA_ABORTED);
+
+		ffa_value_write(&v->regs, (uint32_t)v->regs.x[0], &r);
+	}
+}
+
+/* On `v`'s own CPU, in MSG_WAIT or awaiting a response: a virtual
+ * interrupt it can take ends the wait with FFA_INTERRUPT. */
+static void check_interrupt(struct vcpu *v)
+{
+	struct wait_state *ws = wait_state(v);
+	struct partition_locked locked;
+
+	vgic_sync(v); /* what is pending, as the guest's interface has it */
+	locked = partition_lock(v->part);
+	if ((v->wait == VCPU_WAIT_MESSAGE ||
+	     (v->wait == VCPU_WAIT_RESPONSE && v->awaiting != NULL)) &&
+	    vgic_deliverable(v)) {
+		struct ffa_value r = ffa_result(
+		    FFA_INTERRUPT, ffa_endpoints(own_id(v), v->index), 0, 0);
+
+		ws->resume = v->wait == VCPU_WAIT_MESSAGE ? RESUME_MSG_WAIT
+							  : RESUME_RESPONSE;
+		ws->response_ready = false;
+		ffa_value_deliver(&v->regs, &r, false);
+		v->wait = VCPU_RUNNABLE;
+	}
+	partition_unlock(&locked);
+}
+
 /* --- Waiting ------------------------------------------------------------- */
 
 static bool may_message(const struct partition *from, uint16_t to)
@@ -495,6 +718,10 @@ static struct ffa_value call_msg_wait(struct vcpu *v, uint32_t version)
 		return ffa_error(FFA_DENIED);
 	}
 	locked = partition_lock(p);
+	wait_state(v)->resume = RESUME_NONE;
+	if (!ready[p->index]) {
+		mark_ready(locked);
+	}
 	if (!p->mailbox.msg_unseen && version >= FFA_VERSION_1_1 &&
 	    !(flags & FFA_MSG_WAIT_RETAIN_RX) &&
 	    p->mailbox.rx_owner == FFA_RX_PARTITION) {
@@ -539,6 +766,28 @@ static void notify_message(struct partition *p)
 			return;
 		}
 	}
+}
+
+/* FFA_RUN naming the caller itself: resumes the wait FFA_INTERRUPT ended
+ * (INVALID_PARAMETERS if none did). */
+static struct ffa_value resume_wait(struct vcpu *v)
+{
+	struct wait_state *ws = wait_state(v);
+	struct partition_locked locked = partition_lock(v->part);
+	struct ffa_value ret = ffa_blocked();
+
+	if (ws->resume == RESUME_MSG_WAIT) {
+		ret = wait_for_message(locked, v);
+	} else if (ws->resume == RESUME_RESPONSE && ws->response_ready) {
+		ffa_value_deliver(&v->regs, &ws->response, true);
+	} else if (ws->resume == RESUME_RESPONSE) {
+		v->wait = VCPU_WAIT_RESPONSE;
+	} else {
+		ret = ffa_error(FFA_INVALID_PARAMETERS);
+	}
+	ws->resume = RESUME_NONE;
+	partition_unlock(&locked);
+	return ret;
 }
 
 /* --- Indirect messages --------------------------------------------------- */
@@ -592,6 +841,7 @@ static struct ffa_value call_msg_send2(struct vcpu *v, uint32_t version)
 	struct partition_locked lt;
 	struct ffa_mailbox mb;
 	struct ffa_msg msg;
+	bool schedule = false;
 	int32_t err;
 
 	if (w(v, 1) != 0 || (w(v, 2) & ~FFA_MSG_SEND2_DELAY_SRI) != 0) {
@@ -613,7 +863,8 @@ static struct ffa_value call_msg_send2(struct vcpu *v, uint32_t version)
 	     memcmp(msg.uuid, to->m->uuid, 16) != 0)) {
 		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
-	if (!may_message(p, msg.receiver)) {
+	if (!may_message(p, msg.receiver) ||
+	    !(p->ffa_properties & to->ffa_properties & FFA_PROP_INDIRECT_MSG)) {
 		return ffa_error(FFA_DENIED);
 	}
 	partition_lock_pair(p, to, &lp, &lt);
@@ -621,13 +872,23 @@ static struct ffa_value call_msg_send2(struct vcpu *v, uint32_t version)
 	    p->mailbox.page_count != mb.page_count) {
 		/* the caller unmapped or replaced its buffers meanwhile */
 		err = FFA_DENIED;
+	} else if (to->state == PARTITION_RUNNING && !is_ready(to)) {
+		struct ffa_value ret = wait_until_ready(v, to);
+
+		partition_unlock(&lt);
+		partition_unlock(&lp);
+		return ret;
 	} else {
 		err = to->state == PARTITION_RUNNING
 			  ? deliver_indirect(p, to, &msg)
 			  : FFA_BUSY;
+		schedule = err == 0 && ffa_notify_rx_full(lt);
 	}
 	partition_unlock(&lt);
 	partition_unlock(&lp);
+	if (schedule) {
+		ffa_notify_schedule(v, to, w(v, 2) & FFA_MSG_SEND2_DELAY_SRI);
+	}
 	return err != 0 ? ffa_error(err) : ffa_success(0, 0);
 }
 
@@ -685,6 +946,8 @@ static struct ffa_value call_direct_req(struct vcpu *v, uint32_t fn)
 	struct partition_locked lp;
 	struct partition_locked lt;
 	struct vcpu *t;
+	uint32_t send;
+	uint32_t recv;
 	int32_t err = 0;
 
 	if (ffa_sender(endpoints) != own_id(v) ||
@@ -703,11 +966,22 @@ static struct ffa_value call_direct_req(struct vcpu *v, uint32_t fn)
 			return ffa_error(FFA_INVALID_PARAMETERS);
 		}
 	}
-	if (!may_message(p, to->m->id)) {
+	send = is_req2(fn) ? FFA_PROP_DIRECT_REQ2_SEND : FFA_PROP_DIRECT_REQ_SEND;
+	recv = is_req2(fn) ? FFA_PROP_DIRECT_REQ2_RECV : FFA_PROP_DIRECT_REQ_RECV;
+	if (!may_message(p, to->m->id) || !(p->ffa_properties & send) ||
+	    !(to->ffa_properties & recv)) {
 		return ffa_error(FFA_DENIED);
 	}
 	partition_lock_pair(p, to, &lp, &lt);
+	wait_state(v)->resume = RESUME_NONE;
 	t = to->state == PARTITION_RUNNING ? waiting_vcpu(to) : NULL;
+	if (to->state == PARTITION_RUNNING && !is_ready(to)) {
+		struct ffa_value ret = wait_until_ready(v, to);
+
+		partition_unlock(&lt);
+		partition_unlock(&lp);
+		return ret;
+	}
 	if (t == NULL) {
 		err = FFA_BUSY;
 	} else if (is_req2(fn) && partition_ffa_version(to) < FFA_VERSION_1_2) {
@@ -759,13 +1033,20 @@ static struct ffa_value call_direct_resp(struct vcpu *v, uint32_t fn)
 	}
 	partition_lock_pair(p, req->part, &lp, &lr);
 	/* A requester that went off meanwhile gets nothing. */
-	if (req->generation == v->serving_generation &&
-	    req->wait == VCPU_WAIT_RESPONSE && req->awaiting == v) {
+	if (req->generation == v->serving_generation && req->awaiting == v) {
 		struct ffa_value msg = message_value(v, fn, endpoints);
+		struct wait_state *ws = wait_state(req);
 
-		ffa_value_deliver(&req->regs, &msg, true);
-		req->awaiting = NULL;
-		vcpu_resume(req);
+		if (req->wait == VCPU_WAIT_RESPONSE) {
+			ffa_value_deliver(&req->regs, &msg, true);
+			req->awaiting = NULL;
+			vcpu_resume(req);
+		} else if (ws->resume == RESUME_RESPONSE) {
+			/* interrupted: FFA_RUN returns it */
+			ws->response = msg;
+			ws->response_ready = true;
+			req->awaiting = NULL;
+		}
 	}
 	v->serving = NULL;
 	v->serving_kind = FFA_DIRECT_NONE;
@@ -775,7 +1056,9 @@ static struct ffa_value call_direct_resp(struct vcpu *v, uint32_t fn)
 	return ret;
 }
 
-void ffa_vcpu_check_aborted(struct vcpu *v)
+/* For a vCPU awaiting a direct response: FFA_ERROR(ABORTED) if the
+ * receiver went off. */
+static void check_aborted(struct vcpu *v)
 {
 	struct partition_locked lv;
 	struct partition_locked lt;
@@ -795,6 +1078,22 @@ void ffa_vcpu_check_aborted(struct vcpu *v)
 	}
 	partition_unlock(&lt);
 	partition_unlock(&lv);
+}
+
+void ffa_vcpu_check_wait(struct vcpu *v)
+{
+	struct wait_state *ws = wait_state(v);
+
+	if (ws->ready_target != NULL) {
+		check_ready_wait(v, ws);
+		return;
+	}
+	if (__atomic_load_n(&v->wait, __ATOMIC_ACQUIRE) == VCPU_WAIT_RESPONSE) {
+		check_aborted(v);
+	}
+	if (__atomic_load_n(&v->wait, __ATOMIC_ACQUIRE) != VCPU_RUNNABLE) {
+		check_interrupt(v);
+	}
 }
 
 /* --- YIELD, RUN, console ------------------------------------------------- */
@@ -817,8 +1116,10 @@ static struct ffa_value call_run(struct vcpu *v)
 	struct ffa_value ret;
 	struct vcpu *t;
 
-	if (to == NULL || ffa_receiver(target) >= to->m->vcpu_count ||
-	    (to == v->part && ffa_receiver(target) == v->index)) {
+	if (to == v->part && ffa_receiver(target) == v->index) {
+		return resume_wait(v);
+	}
+	if (to == NULL || ffa_receiver(target) >= to->m->vcpu_count) {
 		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	if (to != v->part && !may_message(v->part, to->m->id)) {
@@ -865,44 +1166,33 @@ static struct ffa_value call_console_log(struct vcpu *v, uint32_t fn)
 
 /* --- Life cycle ---------------------------------------------------------- */
 
-/* FF-A properties of a partition: it sends (direct and indirect) when its
- * manifest lists messaging targets, receives when another lists it. */
-static uint32_t ffa_properties(const struct partition *p)
-{
-	uint32_t props = FFA_PROP_AARCH64;
-
-	if (p->m->messaging_count > 0) {
-		props |= FFA_PROP_DIRECT_REQ_SEND | FFA_PROP_DIRECT_REQ2_SEND |
-			 FFA_PROP_INDIRECT_MSG;
-	}
-	for (uint32_t i = 0; i < bulkhead_manifest.partition_count; i++) {
-		const struct manifest_partition *o =
-		    &bulkhead_manifest.partitions[i];
-
-		for (uint32_t j = 0; j < o->messaging_count; j++) {
-			if (o->messaging[j] == p->m->id) {
-				props |= FFA_PROP_DIRECT_REQ_RECV |
-					 FFA_PROP_DIRECT_REQ2_RECV |
-					 FFA_PROP_INDIRECT_MSG;
-			}
-		}
-	}
-	return props;
-}
-
+/* FF-A properties of a partition: what its manifest declares
+ * (`messaging-method`, checked by the compiler against the `messaging`
+ * permissions); every partition is AArch64. */
 void ffa_partition_init(struct partition *p)
 {
-	p->ffa_properties = ffa_properties(p);
+	p->ffa_properties = FFA_PROP_AARCH64 | p->m->ffa_properties;
 }
 
 void ffa_partition_boot(struct partition_locked locked)
 {
-	locked.p->ffa_version = FFA_VERSION_IMPLEMENTED;
-	locked.p->mailbox = (struct ffa_mailbox){0};
+	struct partition *p = locked.p;
+
+	p->ffa_version = FFA_VERSION_IMPLEMENTED;
+	p->mailbox = (struct ffa_mailbox){0};
+	__atomic_store_n(&ready[p->index], false, __ATOMIC_RELEASE);
+	__atomic_store_n(&given_up[p->index], false, __ATOMIC_RELAXED);
+	hold_for[p->index] = NULL;
+	ffa_notify_partition_boot(locked);
 }
 
 void ffa_vcpu_stopped(struct vcpu *v)
 {
+	struct wait_state *ws = wait_state(v);
+
+	ws->ready_target = NULL;
+	ws->resume = RESUME_NONE;
+	ws->response_ready = false;
 	v->awaiting = NULL;
 	if (v->serving != NULL) {
 		/* its requester finds the request aborted */
@@ -914,6 +1204,10 @@ void ffa_vcpu_stopped(struct vcpu *v)
 
 void ffa_partition_stopped(struct vcpu *last)
 {
+	struct partition_locked locked = partition_lock(last->part);
+
+	mark_ready(locked); /* off counts as ready: its waiters look again */
+	partition_unlock(&locked);
 	ffa_mem_partition_stopped(last);
 }
 
@@ -991,21 +1285,33 @@ void ffa_handle(struct vcpu *v)
 		finish(v, fn, call_msg_send2(v, version));
 		break;
 	case FFA_MSG_WAIT:
+		ffa_notify_flush(v);
 		finish(v, fn, call_msg_wait(v, version));
 		break;
 	case FFA_MSG_SEND_DIRECT_REQ_32:
 	case FFA_MSG_SEND_DIRECT_REQ_64:
 	case FFA_MSG_SEND_DIRECT_REQ2:
+		ffa_notify_flush(v);
 		finish(v, fn, call_direct_req(v, fn));
 		break;
 	case FFA_MSG_SEND_DIRECT_RESP_32:
 	case FFA_MSG_SEND_DIRECT_RESP_64:
 	case FFA_MSG_SEND_DIRECT_RESP2:
+		ffa_notify_flush(v);
 		finish(v, fn, call_direct_resp(v, fn));
 		break;
 	case FFA_YIELD:
 		/* The vCPU keeps its CPU: nothing else would run there. */
+		ffa_notify_flush(v);
 		finish(v, fn, ffa_success(0, 0));
+		break;
+	case FFA_NOTIFICATION_BIND:
+	case FFA_NOTIFICATION_UNBIND:
+	case FFA_NOTIFICATION_SET:
+	case FFA_NOTIFICATION_GET:
+	case FFA_NOTIFICATION_INFO_GET_32:
+	case FFA_NOTIFICATION_INFO_GET_64:
+		finish(v, fn, ffa_notify_handle(v, fn));
 		break;
 	case FFA_RUN:
 		finish(v, fn, call_run(v));

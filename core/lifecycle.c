@@ -299,7 +299,7 @@ bool lifecycle_vcpu_ready(struct vcpu *v)
 		vcpu_set_off(v);
 		last = vcpu_went_off(&locked, v);
 	}
-	if (v->state == VCPU_ON_PENDING) {
+	if (v->state == VCPU_ON_PENDING && ffa_vcpu_may_start(v)) {
 		struct arch_vcpu_config config = {
 		    .stage2_root = p->ptable.root,
 		    .vmid = p->ptable.vmid,
@@ -317,8 +317,9 @@ bool lifecycle_vcpu_ready(struct vcpu *v)
 	if (last) {
 		power_off_machine();
 	}
-	if (!run && v->wait == VCPU_WAIT_RESPONSE) {
-		ffa_vcpu_check_aborted(v);
+	if (!run && (v->wait == VCPU_WAIT_RESPONSE ||
+		     v->wait == VCPU_WAIT_MESSAGE)) {
+		ffa_vcpu_check_wait(v);
 		run = vcpu_runnable_now(v);
 	}
 	return run;

@@ -1,25 +1,37 @@
-/* EL1 exception vectors: every exception goes to guest_exception(frame),
- * which may change the frame's pc (to skip a probed access) before eret. */
+/* EL1 exception vectors: an IRQ goes to guest_irq() (guest/irq.c), every
+ * other exception to guest_exception(frame), which may change the frame's
+ * pc (to skip a probed access) before eret. */
 #include "asm.inc"
 
 #define FRAME_SIZE (34 * 8)
 
-	.macro ventry
+	.macro ventry target=exception_entry
 	.balign 0x80
-	b	exception_entry
+	b	\target
 	.endm
 
 	.section .text.vectors, "ax"
 	.balign 0x800
 	.global guest_vectors
 guest_vectors:
-	.rept 16
+	.rept 4		/* sync, IRQ, FIQ, SError of each of the four groups */
+	ventry
+	ventry	irq_entry
+	ventry
 	ventry
 	.endr
+
+irq_entry:
+	sub	sp, sp, #FRAME_SIZE
+	stp	x0, x1, [sp, #0]
+	adr	x1, guest_irq
+	b	save_rest
 
 exception_entry:
 	sub	sp, sp, #FRAME_SIZE
 	stp	x0, x1, [sp, #0]
+	adr	x1, guest_exception
+save_rest:			/* x0, x1 saved; x1 = the C function */
 	stp	x2, x3, [sp, #16]
 	stp	x4, x5, [sp, #32]
 	stp	x6, x7, [sp, #48]
@@ -35,11 +47,12 @@ exception_entry:
 	stp	x26, x27, [sp, #208]
 	stp	x28, x29, [sp, #224]
 	str	x30, [sp, #240]
+	mov	x16, x1
 	mrs	x1, elr_el1
 	mrs	x2, spsr_el1
 	stp	x1, x2, [sp, #248]
 	mov	x0, sp
-	bl	guest_exception
+	blr	x16
 	ldp	x1, x2, [sp, #248]
 	msr	elr_el1, x1
 	msr	spsr_el1, x2

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define MANIFEST_MAGIC		  0x424b4844u /* "BKHD" */
-#define MANIFEST_ABI_REVISION	  3
+#define MANIFEST_ABI_REVISION	  4
 #define MANIFEST_NAME_MAX	  32
 #define MANIFEST_DEVICE_IRQS_MAX  4
 #define MANIFEST_GRANT_RANGES_MAX 4
@@ -97,6 +97,19 @@ struct manifest_partition {
 	 * if it has no grant as a sender. The quotas of all partitions add up
 	 * to at most CONFIG_FFA_MEM_MAX_TRANSACTIONS. */
 	uint32_t mem_transactions;
+	/* FF-A partition information properties it declares
+	 * (`messaging-method`; without one, what its permissions imply) */
+	uint32_t ffa_properties;
+	/* Partitions it may signal notifications to (`notify`), by ID. */
+	uint32_t notify_count;
+	uint16_t notify[CONFIG_MAX_PARTITIONS];
+	/* ID of the partition that gets its schedule receiver interrupt and
+	 * lists its pending notifications (itself unless `scheduler`). */
+	uint16_t scheduler;
+	/* `boot-order` + 1 (0: not in the boot order), and how long a sender
+	 * waits for it to be ready (`ready-timeout-ms`). */
+	uint32_t boot_order;
+	uint32_t ready_timeout_ms;
 };
 
 struct manifest_shared_member {

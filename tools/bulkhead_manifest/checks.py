@@ -3,7 +3,7 @@ board. Each rule has an ID (listed in RULES) and its own negative test."""
 import hashlib
 from typing import Optional
 
-from . import arch, boot, devicetree, kernel, overlay, paths
+from . import arch, boot, devicetree, kernel, messaging, overlay, paths
 from .board import hypervisor_ram
 from .diag import Reporter
 from .model import (DEVICE_IRQS_MAX, GRANT_RANGES_MAX, NAME_MAX, PAGE_SIZE,
@@ -543,6 +543,7 @@ def check(m: Manifest, limits: Limits, image_dirs: list[str],
     _check_spis(m, limits, rep)
     _check_overlays(m, rep)
     _check_messaging(m, rep)
+    messaging.check(m, rep)
     _check_shared(m, rep)
     _check_grants(m, rep)
     _check_mem_transactions(m, limits, rep)

@@ -6,11 +6,12 @@ import hashlib
 import json
 from xml.sax.saxutils import escape as _xml
 
+from . import messaging
 from .boot import payload_offset
 from .diag import Diagnostic
 from .model import PAGE_SIZE, Manifest, Partition
 
-ABI_REVISION = 3
+ABI_REVISION = 4
 MAGIC = 0x424B4844  # "BKHD"
 OP_NAMES = {1: "share", 2: "lend", 4: "donate"}
 ACCESS_NAMES = {1: "ro", 3: "rw", 5: "rx", 7: "rwx"}
@@ -125,6 +126,7 @@ def c_tables(m: Manifest, product: str) -> str:
             "\t\t\t.messaging = {" + (", ".join(
                 str(t.id) for t in p.messaging) or "0") + "},",
             f"\t\t\t.mem_transactions = {p.mem_quota},",
+            *messaging.table_fields(p),
             "\t\t},",
         ]
     out += ["\t},", f"\t.shared_count = {len(m.shared)},", "\t.shared = {"]

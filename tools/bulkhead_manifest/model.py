@@ -159,6 +159,16 @@ class Partition:
     prop_locs: dict[str, Location] = field(default_factory=dict)
     mem_transactions: Optional[int] = None  # as written in the manifest
     mem_quota: int = 0  # effective quota, set by the checks
+    # FF-A: what it declares (`messaging-method`, as partition information
+    # property bits; None when absent) and what it gets (set by the checks)
+    messaging_methods: Optional[int] = None
+    ffa_properties: int = 0
+    notify: list["Partition"] = field(default_factory=list)
+    notify_refs: list[int] = field(default_factory=list)
+    scheduler: Optional["Partition"] = None  # None: itself
+    scheduler_refs: list[int] = field(default_factory=list)
+    boot_order: Optional[int] = None
+    ready_timeout_ms: Optional[int] = None
 
     def where(self, prop: str) -> Optional[Location]:
         """Source location of one of this partition's properties."""

@@ -6,6 +6,7 @@ rules that relate parts of the manifest to each other are in checks.py.
 import re
 from typing import Optional
 
+from . import messaging
 from .board import parse_platform
 from .diag import Reporter
 from .model import (ACCESS_WORDS, IRQ_EDGE_RISING, IRQ_LEVEL_HIGH,
@@ -24,7 +25,9 @@ MANIFEST_PROPS = {"compatible"}
 HYPERVISOR_PROPS = {"memory", "console-input", "payload"}
 PARTITION_PROPS = {"id", "label", "uuid", "cpus", "memory", "image", "entry",
                    "console", "messaging", "mem-transactions", "phandle",
-                   "kernel", "initrd", "bootargs", "psci-conduit"}
+                   "kernel", "initrd", "bootargs", "psci-conduit",
+                   "messaging-method", "notify", "scheduler", "boot-order",
+                   "ready-timeout-ms"}
 PARTITION_CHILDREN = ("devices", "device-tree")
 DEVICE_PROPS = {"reg", "interrupts", "compatible", "dma-unrestricted",
                 "dma-coherent"}
@@ -94,6 +97,7 @@ def parse_partition(tree: SourceTree, node: Node, rep: Reporter) -> Optional[Par
     entry = r.u64("entry", required=False)
     console = r.u64("console", required=False)
     mem_transactions = r.u32("mem-transactions", required=False)
+    methods = messaging.parse_methods(r, node, rep)
     conduit = r.string("psci-conduit", required=False)
     if conduit is not None and conduit not in PSCI_CONDUITS:
         rep.error("PSCI-CONDUIT", r.loc("psci-conduit"), node.path,
@@ -139,7 +143,12 @@ def parse_partition(tree: SourceTree, node: Node, rep: Reporter) -> Optional[Par
                      messaging_refs=r.cells("messaging", required=False) or [],
                      prop_locs={k: v for k in node.props
                                 if (v := tree.loc(node.path, k)) is not None},
-                     mem_transactions=mem_transactions)
+                     mem_transactions=mem_transactions,
+                     messaging_methods=methods,
+                     notify_refs=r.cells("notify", required=False) or [],
+                     scheduler_refs=r.cells("scheduler", required=False) or [],
+                     boot_order=r.u32("boot-order", required=False),
+                     ready_timeout_ms=r.u32("ready-timeout-ms", required=False))
 
 
 def parse_device(tree: SourceTree, node: Node, rep: Reporter) -> Device:
@@ -236,6 +245,7 @@ def parse(tree: SourceTree, rep: Reporter, source: str,
                           f"'messaging' refers to {desc}, which is not a partition")
             else:
                 p.messaging.append(target)
+    messaging.resolve_refs(tree, partitions, by_phandle, rep)
 
     hyp_node = bh.child("hypervisor")
     hypervisor = None

@@ -151,15 +151,22 @@ struct ffa_value ffa_mem_handle(struct vcpu *v, uint32_t fn, uint32_t version);
  * it touches). Memory transactions involving the partition end (see
  * core/ffa_mem.c).
  *
- * ffa_vcpu_check_aborted: for a vCPU waiting for a direct response, ends
- * the wait with FFA_ERROR(ABORTED) if the receiver went off. Takes the
- * locks itself.
+ * ffa_vcpu_check_wait: on the CPU of a vCPU in MSG_WAIT or awaiting a
+ * direct response that was woken: ends the wait with FFA_ERROR(ABORTED)
+ * if the receiver went off, FFA_INTERRUPT if a virtual interrupt it can
+ * take is pending; a wait for a partition to be ready (boot order) makes
+ * its call again once it is, or fails ABORTED after the deadline. Takes
+ * the locks itself.
+ *
+ * ffa_vcpu_may_start: vCPU `v` (its partition locked) is about to start:
+ * false while it is a boot vCPU that the boot order holds back (core/ffa.c).
  */
 void ffa_partition_init(struct partition *p);
 void ffa_partition_boot(struct partition_locked locked);
 void ffa_vcpu_stopped(struct vcpu *v);
 void ffa_partition_stopped(struct vcpu *last);
-void ffa_vcpu_check_aborted(struct vcpu *v);
+void ffa_vcpu_check_wait(struct vcpu *v);
+bool ffa_vcpu_may_start(struct vcpu *v);
 
 /* Memory-transaction slots in use (sending or live), for the vendor call
  * BULKHEAD_POOL_INFO. */

@@ -1,0 +1,60 @@
+/*
+ * FF-A notifications between partitions, managed by the hypervisor alone
+ * (no SPMC): core/ffa_notify.c. Each partition that declares
+ * "notification" in its manifest's messaging-method has its bitmaps from
+ * boot (FFA_NOTIFICATION_BITMAP_CREATE/DESTROY are not for partitions and
+ * answer NOT_SUPPORTED); `notify` lists say who may signal whom; the
+ * receiver learns of pending notifications through the notification
+ * pending interrupt (a virtual SGI), and a scheduler partition named by
+ * `scheduler` through the schedule receiver interrupt.
+ *
+ * Locks: every function takes what it needs, one partition at a time;
+ * none is called with a lock held, except where a `partition_locked`
+ * says so.
+ */
+#pragma once
+
+#include <core/ffa.h>
+
+/* BIND, UNBIND, SET, GET, INFO_GET_32/64 of vCPU `v` (fn one of them). */
+struct ffa_value ffa_notify_handle(struct vcpu *v, uint32_t fn);
+
+/* FFA_FEATURES of a feature ID (w1 bit 31 clear): the interrupt IDs of
+ * the notification pending and schedule receiver interrupts. */
+struct ffa_value ffa_notify_feature(uint32_t id);
+
+/*
+ * An indirect message was written to the RX buffer of the locked
+ * partition `to`: if it declares notifications, the framework
+ * notification "RX buffer full" is pending for it and its notification
+ * pending interrupt raised. True when its scheduler (another partition)
+ * is to be told: call ffa_notify_schedule after unlocking.
+ */
+bool ffa_notify_rx_full(struct partition_locked to);
+
+/* Raises the schedule receiver interrupt at `to`'s scheduler, or with
+ * `delay` (FFA_MSG_SEND2 / SET flag) leaves it for when `sender` next
+ * gives its CPU back (ffa_notify_flush). */
+void ffa_notify_schedule(struct vcpu *sender, struct partition *to,
+			 bool delay);
+
+/* `v` gives its CPU back (MSG_WAIT, YIELD, a direct request or
+ * response): the schedule receiver interrupts its calls delayed are
+ * raised now. */
+static inline void ffa_notify_flush(struct vcpu *v);
+
+/* The locked partition boots: no bindings, nothing pending. */
+void ffa_notify_partition_boot(struct partition_locked locked);
+
+/* Per vCPU: whether it delayed a schedule receiver interrupt (touched on
+ * its own CPU only). */
+extern bool ffa_notify_sri_owed[CONFIG_MAX_PARTITIONS][CONFIG_MAX_CPUS];
+
+void ffa_notify_flush_owed(struct vcpu *v);
+
+static inline void ffa_notify_flush(struct vcpu *v)
+{
+	if (ffa_notify_sri_owed[v->part->index][v->index]) {
+		ffa_notify_flush_owed(v);
+	}
+}
