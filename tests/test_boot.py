@@ -25,6 +25,8 @@ SCENARIOS = {
     "shpool": {"poolowner": ("shpool-test", ["shpool"])},
     "traps": {"trapper": ("trapper", ["traps"])},
     "send2-race": {"racer": ("send2-race", ["race"])},
+    "notify": {"nsend": ("notify-test", ["notify"]),
+               "nsched": ("notify-test", ["interrupt"])},
     # again with the memory checker (configs/qemu_virt_debug_defconfig)
     "debug/ffa-mem": {"memowner": ("ffa-mem", ["mem"])},
     "ffa-mem-stress": {"ms1": ("ffa-mem-stress", ["memstress", "memstress_final"]),
@@ -162,6 +164,14 @@ def test_ffa_services_stop_and_machine_powers_off(boots):
                for l in b.lines)
     for name in ("tester", "echo", "relay", "bystander"):
         assert f"[bulkhead] partition {name} is off" in b.lines
+
+
+@pytest.mark.scenario("notify")
+def test_notify_receiver_never_polled_and_got_each_once(boots):
+    out = boots("notify").lines
+    assert any(re.fullmatch(r"\[nrecv\] nrecv: 100000 notifications, 1 RX full, "
+                            r"\d+ empty GETs, \d+ interrupts on vCPU 0", l)
+               for l in out), [l for l in out if l.startswith("[nrecv]")]
 
 
 @pytest.mark.scenario("ffa-stress")
