@@ -25,6 +25,7 @@ SCENARIOS = {
     "shpool": {"poolowner": ("shpool-test", ["shpool"])},
     "traps": {"trapper": ("trapper", ["traps"])},
     "send2-race": {"racer": ("send2-race", ["race"])},
+    "boot-order": {"early": ("boot-order", ["bootorder"])},
     "notify": {"nsend": ("notify-test", ["notify"]),
                "nsched": ("notify-test", ["interrupt"])},
     # again with the memory checker (configs/qemu_virt_debug_defconfig)
@@ -164,6 +165,15 @@ def test_ffa_services_stop_and_machine_powers_off(boots):
                for l in b.lines)
     for name in ("tester", "echo", "relay", "bystander"):
         assert f"[bulkhead] partition {name} is off" in b.lines
+
+
+@pytest.mark.scenario("boot-order")
+def test_boot_order_holds_a_later_partition_until_the_earlier_is_ready(boots):
+    out = boots("boot-order").lines
+    assert "[slow] slow: ready after 500 ms, late started: 0" in out
+    assert "[late] late: started, slow ready: 1" in out
+    assert out.index("[late] late: started, slow ready: 1") > out.index(
+        "[slow] slow: ready after 500 ms, late started: 0")
 
 
 @pytest.mark.scenario("notify")
