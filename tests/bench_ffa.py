@@ -20,7 +20,9 @@ TARGETS = {"ffa_version": 150, "ffa_id_get": None, "msg_send2_64b": 2500,
            "mem_lend_cycle_1p": None, "mem_share_cycle_16x1p": None,
            "mem_share_cycle_2m": None, "mem_share_cycle_1g": None,
            # a warm pool allocation must not enter the hypervisor at all
-           "pool_alloc_free_warm": 0, "pool_refill": None}
+           "pool_alloc_free_warm": 0, "pool_refill": None,
+           # a SET and the other partition's GET, woken by its interrupt
+           "notification_set_get": 2000}
 # name -> (base, factor): EL2 instructions at most factor x base's
 RELATIVE = {"mem_share_cycle_16x1p": ("mem_share_cycle_1p", 6),
             "mem_share_cycle_1g": ("mem_share_cycle_1p", 4)}

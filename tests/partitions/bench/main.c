@@ -12,6 +12,8 @@
  */
 #include <bulkhead/hypercall.h>
 #include <guest/ffa.h>
+#include <guest/ffa_notify.h>
+#include <guest/irq.h>
 #include <guest/shpool.h>
 #include <string.h>
 
@@ -282,6 +284,72 @@ static void bench_pool_refill(void)
 	       peer);
 }
 
+/* --- notification_set_get ---------------------------------------------
+ * bench-a SETs notification 0 to bench-b, which waits in MSG_WAIT: the
+ * pending interrupt ends the wait (FFA_INTERRUPT), its handler GETs and
+ * SETs one back, and bench-a, in WFI, takes its own pending interrupt and
+ * GETs. One round is two SET + GET pairs. */
+#define GICR_BASE 0x080a0000ull
+#define NOTIFY_ROUNDS (ITERATIONS / 2)
+
+static volatile uint32_t notified;
+static bool is_driver;
+
+static void notify_irq(uint32_t intid)
+{
+	struct ffa_notifications n;
+
+	if (intid != FFA_NOTIFY_NPI_INTID ||
+	    ffa_notification_get(mb.self, 0, FFA_NOTIFY_GET_VM, &n) != 0 ||
+	    n.from_vm == 0) {
+		return;
+	}
+	if (is_driver) {
+		notified++;
+	} else {
+		ffa_notification_set(mb.self, (uint16_t)(3 - mb.self), 0, 1);
+	}
+}
+
+static void notify_setup(void)
+{
+	ffa_notification_bind((uint16_t)(3 - mb.self), mb.self, 0, 1);
+	guest_irq_init(GICR_BASE);
+	guest_irq_set_handler(notify_irq);
+	guest_irq_enable(FFA_NOTIFY_NPI_INTID);
+	guest_irq_unmask();
+}
+
+static void bench_notify(void)
+{
+	struct sample a;
+	struct sample b;
+	int32_t err = 0;
+
+	is_driver = true;
+	notify_setup();
+	peer_el1();
+	a = sample();
+	for (uint32_t i = 0; i < NOTIFY_ROUNDS && err == 0; i++) {
+		err = ffa_notification_set(mb.self, PEER, 0, 1);
+		/* masked while looking, so the interrupt cannot come between
+		 * the look and the WFI (which wakes for it masked or not) */
+		guest_irq_mask();
+		while (notified != i + 1 && err == 0) {
+			__asm__ volatile("wfi");
+			guest_irq_unmask();
+			guest_irq_mask();
+		}
+		guest_irq_unmask();
+	}
+	b = sample();
+	if (err != 0) {
+		guest_printf("BENCH notification_set_get failed: %d\n", err);
+		return;
+	}
+	report("notification_set_get", 2 * NOTIFY_ROUNDS, a, b, peer_el1());
+}
+
 static void driver(void)
 {
 	uint64_t words[5] = {0};
@@ -298,6 +366,7 @@ static void driver(void)
 	bench_memory();
 	bench_pool_warm();
 	bench_pool_refill();
+	bench_notify();
 	ffa_msg_send(&mb, PEER, "quit", 4);
 	guest_printf("BENCH done\n");
 }
@@ -309,6 +378,7 @@ static void server(void)
 	struct ffa_value r;
 
 	shpool_peer_init(&pool_peer, &mb);
+	notify_setup();
 	r = ffa_msg_wait(0);
 	uint64_t base = count_el1();
 
@@ -353,6 +423,9 @@ static void server(void)
 			}
 			ffa_rx_release();
 			ffa_msg_send(&mb, msg.sender, data, msg.size);
+			r = ffa_msg_wait(0);
+		} else if (ffa_value_is(&r, FFA_INTERRUPT)) {
+			/* notify_irq ran: back to waiting */
 			r = ffa_msg_wait(0);
 		} else {
 			guest_printf("unexpected %#lx\n", r.x[0]);

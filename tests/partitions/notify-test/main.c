@@ -114,11 +114,14 @@ static void recv_sleep(void)
 {
 	guest_irq_init(GICR_BASE);
 	guest_irq_enable(FFA_NOTIFY_NPI_INTID);
-	guest_irq_unmask();
+	/* masked while looking, so the interrupt cannot come between the
+	 * look and the WFI (which wakes for it masked or not) */
+	guest_irq_mask();
 	while (!quit) {
 		__asm__ volatile("wfi");
+		guest_irq_unmask();
+		guest_irq_mask();
 	}
-	guest_irq_mask();
 }
 
 void secondary_main(unsigned int vcpu)
