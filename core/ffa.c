@@ -571,7 +571,8 @@ static const struct partition *not_ready_before(const struct partition *p)
 		if (q->m->boot_order != 0 &&
 		    q->m->boot_order < p->m->boot_order && !is_ready(q) &&
 		    !__atomic_load_n(&given_up[i], __ATOMIC_RELAXED) &&
-		    (first == NULL || q->m->boot_order < first->m->boot_order)) {
+		    (first == NULL ||
+		     q->m->boot_order < first->m->boot_order)) {
 			first = q;
 		}
 	}
@@ -633,6 +634,20 @@ static void check_ready_wait(struct vcpu *v, struct wait_state *ws)
 	}
 }
 
+/* Whether `v` (on its own CPU) may have a virtual interrupt to take: read
+ * without the lock, a hint; whoever makes one pending later marks the
+ * vCPU dirty and kicks its CPU, which looks again. */
+static bool interrupt_possible(const struct vcpu *v)
+{
+	const struct vgic_cpu *c = &v->vgic;
+
+	return __atomic_load_n(&c->dirty, __ATOMIC_RELAXED) ||
+	       (__atomic_load_n(&c->pending, __ATOMIC_RELAXED) & c->enabled) ||
+	       c->in_lr != 0 || c->spi_in_lr != 0 ||
+	       (__atomic_load_n(&v->part->vgic.pending, __ATOMIC_RELAXED) &
+		c->spi_mine) != 0;
+}
+
 /* On `v`'s own CPU, in MSG_WAIT or awaiting a response: a virtual
  * interrupt it can take ends the wait with FFA_INTERRUPT. */
 static void check_interrupt(struct vcpu *v)
@@ -640,6 +655,9 @@ static void check_interrupt(struct vcpu *v)
 	struct wait_state *ws = wait_state(v);
 	struct partition_locked locked;
 
+	if (!interrupt_possible(v)) {
+		return;
+	}
 	vgic_sync(v); /* what is pending, as the guest's interface has it */
 	locked = partition_lock(v->part);
 	if ((v->wait == VCPU_WAIT_MESSAGE ||
@@ -719,7 +737,7 @@ static struct ffa_value call_msg_wait(struct vcpu *v, uint32_t version)
 	}
 	locked = partition_lock(p);
 	wait_state(v)->resume = RESUME_NONE;
-	if (!ready[p->index]) {
+	if (p->m->boot_order != 0 && !ready[p->index]) {
 		mark_ready(locked);
 	}
 	if (!p->mailbox.msg_unseen && version >= FFA_VERSION_1_1 &&
@@ -746,8 +764,8 @@ static struct vcpu *waiting_vcpu(struct partition *p)
 }
 
 /* Tells a locked partition that a message is in its RX buffer: a vCPU in
- * MSG_WAIT returns, else one idling in WFI wakes. */
-static void notify_message(struct partition *p)
+ * MSG_WAIT returns (true), else one idling in WFI wakes. */
+static bool notify_message(struct partition *p)
 {
 	struct vcpu *t = waiting_vcpu(p);
 
@@ -757,15 +775,16 @@ static void notify_message(struct partition *p)
 		/* the wait was a MSG_WAIT or a direct response: x0..x7 */
 		FFA_COPY_REGS(t->regs.x, r.x, 0, 8);
 		vcpu_resume(t);
-		return;
+		return true;
 	}
 	p->mailbox.msg_unseen = true;
 	for (uint16_t i = 0; i < p->m->vcpu_count; i++) {
 		if (p->vcpus[i].wait == VCPU_WAIT_IDLE) {
 			vcpu_resume(&p->vcpus[i]);
-			return;
+			break;
 		}
 	}
+	return false;
 }
 
 /* FFA_RUN naming the caller itself: resumes the wait FFA_INTERRUPT ended
@@ -796,11 +815,15 @@ static struct ffa_value resume_wait(struct vcpu *v)
  * Copies the payload of the message in the sender's TX into the
  * receiver's RX (both locked) and writes the header in the receiver's
  * layout. `msg` is the one copy of the sender's header that was checked;
- * TX is not read for it again.
+ * TX is not read for it again. The receiver learns of it (notify_message,
+ * and the framework notification "RX buffer full"); true in *schedule
+ * when its scheduler is to be told (ffa_notify_schedule).
  */
-static int32_t deliver_indirect(struct partition *from, struct partition *to,
-				const struct ffa_msg *msg)
+static int32_t deliver_indirect(struct partition_locked locked_to,
+				struct partition *from,
+				const struct ffa_msg *msg, bool *schedule)
 {
+	struct partition *to = locked_to.p;
 	const uint8_t *tx = partition_va(from->mailbox.tx);
 	uint32_t version;
 	uint32_t offset;
@@ -822,7 +845,8 @@ static int32_t deliver_indirect(struct partition *from, struct partition *to,
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	ffa_msg_header_write(rx, msg, version);
 	to->mailbox.rx_owner = FFA_RX_PARTITION;
-	notify_message(to);
+	/* a vCPU in MSG_WAIT learns of it from FFA_RUN: no pending interrupt */
+	*schedule = ffa_notify_rx_full(locked_to, !notify_message(to));
 	return 0;
 }
 
@@ -880,9 +904,8 @@ static struct ffa_value call_msg_send2(struct vcpu *v, uint32_t version)
 		return ret;
 	} else {
 		err = to->state == PARTITION_RUNNING
-			  ? deliver_indirect(p, to, &msg)
+			  ? deliver_indirect(lt, p, &msg, &schedule)
 			  : FFA_BUSY;
-		schedule = err == 0 && ffa_notify_rx_full(lt);
 	}
 	partition_unlock(&lt);
 	partition_unlock(&lp);
@@ -966,8 +989,10 @@ static struct ffa_value call_direct_req(struct vcpu *v, uint32_t fn)
 			return ffa_error(FFA_INVALID_PARAMETERS);
 		}
 	}
-	send = is_req2(fn) ? FFA_PROP_DIRECT_REQ2_SEND : FFA_PROP_DIRECT_REQ_SEND;
-	recv = is_req2(fn) ? FFA_PROP_DIRECT_REQ2_RECV : FFA_PROP_DIRECT_REQ_RECV;
+	send =
+	    is_req2(fn) ? FFA_PROP_DIRECT_REQ2_SEND : FFA_PROP_DIRECT_REQ_SEND;
+	recv =
+	    is_req2(fn) ? FFA_PROP_DIRECT_REQ2_RECV : FFA_PROP_DIRECT_REQ_RECV;
 	if (!may_message(p, to->m->id) || !(p->ffa_properties & send) ||
 	    !(to->ffa_properties & recv)) {
 		return ffa_error(FFA_DENIED);

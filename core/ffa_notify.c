@@ -205,7 +205,7 @@ static struct ffa_value call_set(struct vcpu *v)
 	return ffa_success(0, 0);
 }
 
-bool ffa_notify_rx_full(struct partition_locked locked)
+bool ffa_notify_rx_full(struct partition_locked locked, bool interrupt)
 {
 	struct partition *to = locked.p;
 	struct notify_part *n = state(to);
@@ -215,12 +215,13 @@ bool ffa_notify_rx_full(struct partition_locked locked)
 	}
 	n->framework |= FFA_FRAMEWORK_RX_FULL;
 	n->unreported = true;
-	vgic_pend_private(any_vcpu(to), FFA_NOTIFY_NPI_INTID);
+	if (interrupt) {
+		vgic_pend_private(any_vcpu(to), FFA_NOTIFY_NPI_INTID);
+	}
 	return to->m->scheduler != to->m->id;
 }
 
-void ffa_notify_schedule(struct vcpu *sender, struct partition *to,
-			 bool delay)
+void ffa_notify_schedule(struct vcpu *sender, struct partition *to, bool delay)
 {
 	struct partition *sched = partition_find(to->m->scheduler);
 	struct partition_locked locked;
@@ -357,7 +358,8 @@ static void info_partition(struct info_list *l, struct partition *p)
 		if (!last && n->vcpus[i].unreported) {
 			vcpus[count++] = i;
 		}
-		if (count == FFA_NOTIFY_INFO_LIST_VCPUS || (last && count > 0)) {
+		if (count == FFA_NOTIFY_INFO_LIST_VCPUS ||
+		    (last && count > 0)) {
 			if (!info_add(l, p->m->id, vcpus, count)) {
 				return;
 			}
@@ -403,7 +405,8 @@ static struct ffa_value call_info_get(struct vcpu *v, uint32_t fn)
 		return ffa_error(FFA_NO_DATA);
 	}
 	r = ffa_result(wide ? FFA_SUCCESS_64 : FFA_SUCCESS_32, 0,
-		       l.sizes | (uint64_t)l.lists << FFA_NOTIFY_INFO_LISTS_SHIFT |
+		       l.sizes |
+			   (uint64_t)l.lists << FFA_NOTIFY_INFO_LISTS_SHIFT |
 			   (l.more ? FFA_NOTIFY_INFO_MORE : 0),
 		       0);
 	for (uint32_t i = 0; i < l.id_count; i++) {

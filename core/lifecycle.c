@@ -317,8 +317,8 @@ bool lifecycle_vcpu_ready(struct vcpu *v)
 	if (last) {
 		power_off_machine();
 	}
-	if (!run && (v->wait == VCPU_WAIT_RESPONSE ||
-		     v->wait == VCPU_WAIT_MESSAGE)) {
+	if (!run &&
+	    (v->wait == VCPU_WAIT_RESPONSE || v->wait == VCPU_WAIT_MESSAGE)) {
 		ffa_vcpu_check_wait(v);
 		run = vcpu_runnable_now(v);
 	}

@@ -17,7 +17,10 @@
 
 #define SYSREG_WRITE(reg, value) SYSREG_WRITE_(reg, value)
 #define SYSREG_WRITE_(reg, value)                                              \
-	__asm__ volatile("msr " #reg ", %0" ::"r"((uint64_t)(value)) : "memory")
+	do {                                                                   \
+		uint64_t v_ = (uint64_t)(value);                               \
+		__asm__ volatile("msr " #reg ", %0" ::"r"(v_) : "memory");     \
+	} while (0)
 #define SYSREG_READ(reg) SYSREG_READ_(reg)
 #define SYSREG_READ_(reg)                                                      \
 	({                                                                     \
@@ -53,8 +56,9 @@ void guest_irq_set_handler(guest_irq_handler fn)
 
 static void write_bank(uint32_t offset, uint32_t intid)
 {
-	volatile uint32_t *reg = (volatile uint32_t *)(uintptr_t)(
-	    frames[guest_vcpu_index()] + GICR_SGI_BASE + offset);
+	volatile uint32_t *reg =
+	    (volatile uint32_t *)(uintptr_t)(frames[guest_vcpu_index()] +
+					     GICR_SGI_BASE + offset);
 
 	*reg = 1u << (intid & 31);
 	__asm__ volatile("dsb sy" ::: "memory");

@@ -1,8 +1,8 @@
 /* FF-A notification calls (guest/include/guest/ffa_notify.h). */
 #include <guest/ffa_notify.h>
 
-static struct ffa_value call(uint32_t fn, uint64_t a1, uint64_t a2,
-			     uint64_t a3, uint64_t a4)
+static struct ffa_value call(uint32_t fn, uint64_t a1, uint64_t a2, uint64_t a3,
+			     uint64_t a4)
 {
 	struct ffa_value in = {{fn, a1, a2, a3, a4}};
 
@@ -19,8 +19,7 @@ int32_t ffa_notification_bind(uint16_t sender, uint16_t self, uint32_t flags,
 	return ffa_value_error(&r);
 }
 
-int32_t ffa_notification_unbind(uint16_t sender, uint16_t self,
-				uint64_t bitmap)
+int32_t ffa_notification_unbind(uint16_t sender, uint16_t self, uint64_t bitmap)
 {
 	struct ffa_value r =
 	    call(FFA_NOTIFICATION_UNBIND, ffa_endpoints(sender, self), 0,
@@ -42,8 +41,8 @@ int32_t ffa_notification_set(uint16_t self, uint16_t receiver, uint32_t flags,
 int32_t ffa_notification_get(uint16_t self, uint16_t vcpu, uint32_t flags,
 			     struct ffa_notifications *out)
 {
-	struct ffa_value r = call(FFA_NOTIFICATION_GET,
-				  ffa_endpoints(vcpu, self), flags, 0, 0);
+	struct ffa_value r =
+	    call(FFA_NOTIFICATION_GET, ffa_endpoints(vcpu, self), flags, 0, 0);
 	int32_t err = ffa_value_error(&r);
 
 	if (err == 0 && out != NULL) {

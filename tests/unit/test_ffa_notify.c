@@ -36,13 +36,15 @@ void vgic_pend_private(struct vcpu *t, uint32_t intid)
 static void setup(void)
 {
 	for (uint16_t i = 0; i < NPARTS; i++) {
-		parts[i] = (struct manifest_partition){
-		    .id = (uint16_t)(i + 1), .vcpu_count = 1};
+		parts[i] = (struct manifest_partition){.id = (uint16_t)(i + 1),
+						       .vcpu_count = 1};
 		parts[i].scheduler = parts[i].id;
 		partitions[i] = (struct partition){.m = &parts[i], .index = i};
 		for (uint16_t j = 0; j < CONFIG_MAX_CPUS; j++) {
-			partitions[i].vcpus[j] = (struct vcpu){
-			    .part = &partitions[i], .index = j, .state = VCPU_ON};
+			partitions[i].vcpus[j] =
+			    (struct vcpu){.part = &partitions[i],
+					  .index = j,
+					  .state = VCPU_ON};
 		}
 	}
 	parts[0].vcpu_count = 8;
@@ -91,8 +93,8 @@ static int32_t bind(uint16_t sender, uint16_t receiver, uint32_t flags,
 static int32_t unbind(uint16_t sender, uint16_t receiver, uint64_t bits)
 {
 	return error_of(call(vcpu_of(receiver, 0), FFA_NOTIFICATION_UNBIND,
-			     ffa_endpoints(sender, receiver), 0,
-			     (uint32_t)bits, bits >> 32));
+			     ffa_endpoints(sender, receiver), 0, (uint32_t)bits,
+			     bits >> 32));
 }
 
 static int32_t set(uint16_t sender, uint16_t receiver, uint32_t flags,
@@ -118,10 +120,10 @@ UNIT(notify_bind_errors)
 				ffa_endpoints(2, 4), 0, 1, 0)));
 	EXPECT_EQ(FFA_INVALID_PARAMETERS, bind(1, 1, 0, 1));
 	EXPECT_EQ(FFA_INVALID_PARAMETERS, bind(9, 1, 0, 1));
-	EXPECT_EQ(FFA_INVALID_PARAMETERS, bind(2, 1, 0, 0)); /* no bits */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, bind(2, 1, 0, 0));   /* no bits */
 	EXPECT_EQ(FFA_INVALID_PARAMETERS, bind(2, 1, 0x2, 1)); /* MBZ */
-	EXPECT_EQ(FFA_NOT_SUPPORTED, bind(2, 6, 0, 1)); /* no bitmaps */
-	EXPECT_EQ(FFA_DENIED, bind(3, 4, 0, 1));	/* 3 may not notify 4 */
+	EXPECT_EQ(FFA_NOT_SUPPORTED, bind(2, 6, 0, 1));	       /* no bitmaps */
+	EXPECT_EQ(FFA_DENIED, bind(3, 4, 0, 1)); /* 3 may not notify 4 */
 	EXPECT_EQ(0, bind(2, 1, 0, 0x3));
 	EXPECT_EQ(FFA_DENIED, bind(3, 1, 0, 0x2)); /* bound to 2 */
 	EXPECT_EQ(FFA_DENIED, bind(2, 1, 0, 0x1)); /* already bound */
@@ -154,8 +156,8 @@ UNIT(notify_set_errors)
 	EXPECT_EQ(FFA_INVALID_PARAMETERS, set(2, 1, 1u << 16, 0x10));
 	EXPECT_EQ(FFA_INVALID_PARAMETERS,
 		  set(2, 1, FFA_NOTIFY_FLAG_PER_VCPU | 8u << 16, 1ull << 40));
-	EXPECT_EQ(FFA_DENIED, set(2, 6, 0, 0x10)); /* no bitmaps */
-	EXPECT_EQ(FFA_DENIED, set(6, 1, 0, 0x10)); /* not in 6's notify */
+	EXPECT_EQ(FFA_DENIED, set(2, 6, 0, 0x10));  /* no bitmaps */
+	EXPECT_EQ(FFA_DENIED, set(6, 1, 0, 0x10));  /* not in 6's notify */
 	EXPECT_EQ(FFA_DENIED, set(2, 1, 0, 0x100)); /* unbound */
 	EXPECT_EQ(FFA_DENIED, set(3, 1, 0, 0x10));  /* bound to 2 */
 	/* the binding's kind decides */
@@ -173,7 +175,8 @@ UNIT(notify_set_get_global_and_per_vcpu)
 	EXPECT_EQ(0, bind(2, 1, FFA_NOTIFY_FLAG_PER_VCPU, 0xffull << 32));
 	partitions[0].vcpus[0].state = VCPU_OFF; /* global: first vCPU on */
 	EXPECT_EQ(0, set(2, 1, 0, 0x5));
-	EXPECT_EQ(0, set(2, 1, FFA_NOTIFY_FLAG_PER_VCPU | 6u << 16, 1ull << 33));
+	EXPECT_EQ(0,
+		  set(2, 1, FFA_NOTIFY_FLAG_PER_VCPU | 6u << 16, 1ull << 33));
 	EXPECT_EQ(2, raised_count);
 	EXPECT_EQ(1, raised[0].id);
 	EXPECT_EQ(1, raised[0].vcpu);
@@ -208,10 +211,13 @@ UNIT(notify_rx_full_and_scheduler)
 
 	setup();
 	locked = partition_lock(&partitions[3]);
-	EXPECT_TRUE(ffa_notify_rx_full(locked)); /* 5 schedules 4 */
+	EXPECT_TRUE(ffa_notify_rx_full(locked, true)); /* 5 schedules 4 */
+	EXPECT_EQ(1, raised_count);
+	EXPECT_EQ(FFA_NOTIFY_NPI_INTID, raised[0].intid);
 	partition_unlock(&locked);
 	locked = partition_lock(&partitions[5]);
-	EXPECT_FALSE(ffa_notify_rx_full(locked)); /* 6 has no bitmaps */
+	EXPECT_FALSE(ffa_notify_rx_full(locked, true)); /* 6 has none */
+	EXPECT_EQ(1, raised_count);
 	partition_unlock(&locked);
 	EXPECT_EQ(FFA_FRAMEWORK_RX_FULL, get(4, 0, FFA_NOTIFY_GET_HYP).x[7]);
 	EXPECT_EQ(0, get(4, 0, FFA_NOTIFY_GET_HYP).x[7]);
@@ -252,18 +258,17 @@ UNIT(notify_info_get_lists_and_pages)
 	struct ffa_value r;
 
 	setup();
-	EXPECT_EQ(FFA_NO_DATA,
-		  error_of(call(sched, FFA_NOTIFICATION_INFO_GET_64, 0, 0, 0,
-				0)));
-	EXPECT_EQ(FFA_INVALID_PARAMETERS,
-		  error_of(call(sched, FFA_NOTIFICATION_INFO_GET_64, 1, 0, 0,
-				0)));
+	EXPECT_EQ(
+	    FFA_NO_DATA,
+	    error_of(call(sched, FFA_NOTIFICATION_INFO_GET_64, 0, 0, 0, 0)));
+	EXPECT_EQ(
+	    FFA_INVALID_PARAMETERS,
+	    error_of(call(sched, FFA_NOTIFICATION_INFO_GET_64, 1, 0, 0, 0)));
 	EXPECT_EQ(0, bind(2, 1, 0, 1));
 	EXPECT_EQ(0, bind(2, 1, FFA_NOTIFY_FLAG_PER_VCPU, 2));
 	EXPECT_EQ(0, set(2, 1, 0, 1));
 	for (uint32_t i = 0; i < 8; i++) {
-		EXPECT_EQ(0,
-			  set(2, 1, FFA_NOTIFY_FLAG_PER_VCPU | i << 16, 2));
+		EXPECT_EQ(0, set(2, 1, FFA_NOTIFY_FLAG_PER_VCPU | i << 16, 2));
 	}
 	/* 32-bit: 10 IDs. [1] [1 0 1 2] [1 3 4 5] fit (9), [1 6 7] not */
 	r = call(sched, FFA_NOTIFICATION_INFO_GET_32, 0, 0, 0, 0);
@@ -287,9 +292,9 @@ UNIT(notify_info_get_lists_and_pages)
 	EXPECT_EQ(6, info_id(r, 1, 4));
 	EXPECT_EQ(7, info_id(r, 2, 4));
 	EXPECT_EQ(0, r.x[3] >> 48);
-	EXPECT_EQ(FFA_NO_DATA,
-		  error_of(call(sched, FFA_NOTIFICATION_INFO_GET_64, 0, 0, 0,
-				0)));
+	EXPECT_EQ(
+	    FFA_NO_DATA,
+	    error_of(call(sched, FFA_NOTIFICATION_INFO_GET_64, 0, 0, 0, 0)));
 	/* another SET lists it again; a partition scheduled by another is
 	 * not listed here but there */
 	EXPECT_EQ(0, set(2, 1, 0, 1));
@@ -311,6 +316,7 @@ UNIT(notify_features)
 	EXPECT_EQ(FFA_NOTIFY_NPI_INTID, r.x[2]);
 	r = ffa_notify_feature(FFA_FEATURE_SRI);
 	EXPECT_EQ(FFA_NOTIFY_SRI_INTID, r.x[2]);
-	EXPECT_EQ(FFA_NOT_SUPPORTED, error_of(ffa_notify_feature(FFA_FEATURE_MEI)));
+	EXPECT_EQ(FFA_NOT_SUPPORTED,
+		  error_of(ffa_notify_feature(FFA_FEATURE_MEI)));
 	EXPECT_EQ(FFA_NOT_SUPPORTED, error_of(ffa_notify_feature(0)));
 }

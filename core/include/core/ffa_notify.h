@@ -26,17 +26,17 @@ struct ffa_value ffa_notify_feature(uint32_t id);
 /*
  * An indirect message was written to the RX buffer of the locked
  * partition `to`: if it declares notifications, the framework
- * notification "RX buffer full" is pending for it and its notification
- * pending interrupt raised. True when its scheduler (another partition)
- * is to be told: call ffa_notify_schedule after unlocking.
+ * notification "RX buffer full" is pending for it and, with `interrupt`
+ * (no vCPU of it in FFA_MSG_WAIT learnt of the message by FFA_RUN), its
+ * notification pending interrupt raised. True when its scheduler (another
+ * partition) is to be told: call ffa_notify_schedule after unlocking.
  */
-bool ffa_notify_rx_full(struct partition_locked to);
+bool ffa_notify_rx_full(struct partition_locked to, bool interrupt);
 
 /* Raises the schedule receiver interrupt at `to`'s scheduler, or with
  * `delay` (FFA_MSG_SEND2 / SET flag) leaves it for when `sender` next
  * gives its CPU back (ffa_notify_flush). */
-void ffa_notify_schedule(struct vcpu *sender, struct partition *to,
-			 bool delay);
+void ffa_notify_schedule(struct vcpu *sender, struct partition *to, bool delay);
 
 /* `v` gives its CPU back (MSG_WAIT, YIELD, a direct request or
  * response): the schedule receiver interrupts its calls delayed are

@@ -289,7 +289,7 @@ static void bench_pool_refill(void)
  * pending interrupt ends the wait (FFA_INTERRUPT), its handler GETs and
  * SETs one back, and bench-a, in WFI, takes its own pending interrupt and
  * GETs. One round is two SET + GET pairs. */
-#define GICR_BASE 0x080a0000ull
+#define GICR_BASE     0x080a0000ull
 #define NOTIFY_ROUNDS (ITERATIONS / 2)
 
 static volatile uint32_t notified;

@@ -135,12 +135,16 @@ TEST(features, rxtx_map_properties)
 TEST(features, unsupported_calls_and_features)
 {
 	static const uint32_t ids[] = {
-	    FFA_SPM_ID_GET,    FFA_MSG_SEND,
-	    FFA_MSG_POLL,      0x8400007f /* NOTIFICATION_BIND */,
-	    0x840000f0,	       BULKHEAD_SELF_INFO,
-	    BULKHEAD_CALL_UID, 0x84000000 /* PSCI_VERSION */,
-	    1 /* NPI */,       2 /* SRI */,
-	    3 /* MEI */,       0x7fffffff,
+	    FFA_SPM_ID_GET,
+	    FFA_MSG_SEND,
+	    FFA_MSG_POLL,
+	    0x8400007d /* NOTIFICATION_BITMAP_CREATE: the hypervisor's */,
+	    0x840000f0,
+	    BULKHEAD_SELF_INFO,
+	    BULKHEAD_CALL_UID,
+	    0x84000000 /* PSCI_VERSION */,
+	    3 /* MEI (NPI and SRI: tests/partitions/notify-test) */,
+	    0x7fffffff,
 	};
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {

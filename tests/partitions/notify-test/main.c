@@ -21,27 +21,27 @@
 #define ID_SEND	 2
 #define ID_SCHED 3
 
-#define GICR_BASE   0x080a0000ull
-#define BOARD_ADDR  0x4f000000ull
-#define MANY	    100000u
-#define MANY_BITS   30u /* bits 0..29 carry the 100,000 */
-#define BIT_SRI	    30u /* a SET whose point is nsched's SRI */
-#define BIT_QUIT    31u
-#define BIT_VCPU0   32u /* per-vCPU */
-#define BIT_VCPU1   33u
-#define CMD_INTR    0x494e5452u /* "INTR": nsched's direct request */
-#define RESPONSE    0x1234u
-#define SPIN_LOOPS  2000000u
+#define GICR_BASE  0x080a0000ull
+#define BOARD_ADDR 0x4f000000ull
+#define MANY	   100000u
+#define MANY_BITS  30u /* bits 0..29 carry the 100,000 */
+#define BIT_SRI	   30u /* a SET whose point is nsched's SRI */
+#define BIT_QUIT   31u
+#define BIT_VCPU0  32u /* per-vCPU */
+#define BIT_VCPU1  33u
+#define CMD_INTR   0x494e5452u /* "INTR": nsched's direct request */
+#define RESPONSE   0x1234u
+#define SPIN_LOOPS 2000000u
 
 struct board {
 	volatile uint32_t count[64]; /* nrecv: times each bit arrived */
 	volatile uint32_t vcpu_of[64];
 	volatile uint32_t total;
-	volatile uint32_t rx_full;   /* framework notifications seen */
-	volatile uint32_t rx_ok;     /* with the expected message in RX */
-	volatile uint32_t empty;     /* GETs after an earlier GET took all */
+	volatile uint32_t rx_full; /* framework notifications seen */
+	volatile uint32_t rx_ok;   /* with the expected message in RX */
+	volatile uint32_t empty;   /* GETs after an earlier GET took all */
 	volatile uint32_t recv_ready;
-	volatile uint32_t phase_b;   /* nsend serves nsched now */
+	volatile uint32_t phase_b; /* nsend serves nsched now */
 	volatile uint32_t sched_waiting;
 	volatile uint32_t sched_resumed;
 	volatile uint32_t sched_interrupted;
@@ -182,8 +182,8 @@ TEST(notify, errors)
 	EXPECT_EQ(FFA_DENIED, ffa_notification_set(ID_SEND, ID_SCHED, 0, 1));
 	EXPECT_EQ(FFA_DENIED,
 		  ffa_notification_set(ID_SEND, ID_RECV, 0, 1ull << 40));
-	EXPECT_EQ(FFA_DENIED, ffa_notification_set(ID_SEND, ID_RECV, 0,
-						   1ull << BIT_VCPU0));
+	EXPECT_EQ(FFA_DENIED,
+		  ffa_notification_set(ID_SEND, ID_RECV, 0, 1ull << BIT_VCPU0));
 	EXPECT_EQ(FFA_INVALID_PARAMETERS,
 		  ffa_notification_set(ID_RECV, ID_RECV, 0, 1));
 	EXPECT_EQ(FFA_INVALID_PARAMETERS,
@@ -269,7 +269,8 @@ static void serve_sched(void)
 	ffa_msg_send(&mb, ID_SCHED, "resume", 7);
 	/* 2: a direct request whose requester is interrupted */
 	r = ffa_msg_wait(0);
-	if (ffa_value_is(&r, FFA_MSG_SEND_DIRECT_REQ_64) && r.x[3] == CMD_INTR) {
+	if (ffa_value_is(&r, FFA_MSG_SEND_DIRECT_REQ_64) &&
+	    r.x[3] == CMD_INTR) {
 		ffa_notification_set(ID_SEND, ID_RECV, 0, 1ull << BIT_SRI);
 		wait_for(&board->sched_interrupted, 1);
 		r = ffa_direct_resp(&r, resp);
