@@ -607,9 +607,6 @@ bool ffa_vcpu_may_start(struct vcpu *v)
 	return true;
 }
 
-/* Forward: a ready wait ends by making the call again. */
-void ffa_handle(struct vcpu *v);
-
 /* On `v`'s own CPU, in a ready wait: the call again once its target is
  * ready, ABORTED once the deadline has passed. */
 static void check_ready_wait(struct vcpu *v, struct wait_state *ws)
