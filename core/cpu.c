@@ -24,13 +24,20 @@ static void handle_interrupts(struct vcpu *v)
 	while ((intid = irqchip_ack()) != IRQCHIP_SPURIOUS) {
 		irqchip_eoi(intid); /* priority drop only */
 		if (intid == VGIC_INTID_MAINTENANCE) {
-			irqchip_deactivate(intid);
+			/* level: its cause (an emulated interrupt ended, the
+			 * list registers ran low) goes first */
 			if (v != NULL && v->state == VCPU_ON) {
-				__atomic_store_n(&v->vgic.dirty, true,
-						 __ATOMIC_RELAXED);
+				vcpu_maintenance(v);
 			} else {
 				arch_vgic_reset(); /* nothing to keep */
 			}
+			irqchip_deactivate(intid);
+		} else if (intid == ARCH_HYP_TIMER_PPI) {
+			arch_hyp_timer_stop();
+			if (v != NULL) {
+				vconsole_quiet(v);
+			}
+			irqchip_deactivate(intid);
 		} else if (intid < VGIC_SGIS ||
 			   vconsole_input_interrupt(intid) ||
 			   !vgic_hw_interrupt(v, intid)) {

@@ -32,3 +32,15 @@ void cpu_kick(uint8_t cpu)
 		irqchip_send_sgi(cpus[cpu].mpidr, IRQCHIP_SGI_KICK);
 	}
 }
+
+void vcpu_maintenance(struct vcpu *v)
+{
+	struct partition_locked locked;
+
+	vgic_sync(v);
+	locked = partition_lock(v->part);
+	if (v->wait == VCPU_WAIT_IDLE && vgic_deliverable(v)) {
+		v->wait = VCPU_RUNNABLE;
+	}
+	partition_unlock(&locked);
+}
