@@ -9,6 +9,37 @@
 #include <core/vcpu.h>
 #include <core/vgic.h>
 
+/* A trapped WFI of `v`: it idles unless something is pending for it. */
+static void vcpu_idle(struct vcpu *v)
+{
+	struct partition_locked locked;
+
+	vgic_sync(v); /* what the guest took or ended is known */
+	locked = partition_lock(v->part);
+	if (v->wake_pending || v->part->mailbox.msg_unseen ||
+	    vgic_deliverable(v)) {
+		v->wake_pending = false;
+	} else {
+		v->wait = VCPU_WAIT_IDLE;
+	}
+	partition_unlock(&locked);
+}
+
+/* The virtual CPU interface's maintenance interrupt on `v`'s CPU: its
+ * list registers are folded and filled again (which ends the interrupt's
+ * cause); an idle vCPU with something to take wakes. */
+static void vcpu_maintenance(struct vcpu *v)
+{
+	struct partition_locked locked;
+
+	vgic_sync(v);
+	locked = partition_lock(v->part);
+	if (v->wait == VCPU_WAIT_IDLE && vgic_deliverable(v)) {
+		v->wait = VCPU_RUNNABLE;
+	}
+	partition_unlock(&locked);
+}
+
 /*
  * Takes every interrupt pending at this CPU: the kick (another CPU changed
  * something of `v`: the loop looks again), the maintenance interrupt (its

@@ -11,36 +11,9 @@ void vcpu_resume(struct vcpu *v)
 	cpu_kick(v->cpu);
 }
 
-void vcpu_idle(struct vcpu *v)
-{
-	struct partition_locked locked;
-
-	vgic_sync(v); /* what the guest took or ended is known */
-	locked = partition_lock(v->part);
-	if (v->wake_pending || v->part->mailbox.msg_unseen ||
-	    vgic_deliverable(v)) {
-		v->wake_pending = false;
-	} else {
-		v->wait = VCPU_WAIT_IDLE;
-	}
-	partition_unlock(&locked);
-}
-
 void cpu_kick(uint8_t cpu)
 {
 	if (cpus[cpu].mpidr != arch_cpu_mpidr()) {
 		irqchip_send_sgi(cpus[cpu].mpidr, IRQCHIP_SGI_KICK);
 	}
-}
-
-void vcpu_maintenance(struct vcpu *v)
-{
-	struct partition_locked locked;
-
-	vgic_sync(v);
-	locked = partition_lock(v->part);
-	if (v->wait == VCPU_WAIT_IDLE && vgic_deliverable(v)) {
-		v->wait = VCPU_RUNNABLE;
-	}
-	partition_unlock(&locked);
 }
