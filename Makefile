@@ -190,7 +190,7 @@ HYP_SRCS := arch/aarch64/head.S arch/aarch64/vectors.S arch/aarch64/mmu.c \
 	arch/aarch64/cpu.c arch/aarch64/fpsimd.S arch/aarch64/pte.c arch/aarch64/tlb.c \
 	drivers/pl011.c drivers/gicv3.c \
 	core/main.c core/cpu.c core/partition.c core/vcpu.c core/lifecycle.c core/call.c \
-	core/ffa.c core/ffa_mem.c core/vconsole.c core/vgic.c arch/aarch64/vgic_hw.c \
+	core/ffa.c core/ffa_mem.c core/vconsole.c core/vgic.c core/bench.c arch/aarch64/vgic_hw.c \
 	core/log.c core/mm.c core/mpool.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c \
 	core/boardcheck.c core/symbols.c core/debug_calls.c lib/fdt.c \
 	arch/aarch64/backtrace.c arch/aarch64/poweroff.S
@@ -344,7 +344,7 @@ bench-ffa: ensure-deps
 	$(Q)$(PYTHON) tests/bench_ffa.py --image $(BENCH_O)/bulkhead.img --out $(O)/bench \
 		--qemu $(QEMU) --config qemu_virt_bench_defconfig
 
-bench: bench-manifest bench-ffa
+bench: bench-manifest bench-ffa bench-linux
 
 # Topic makefiles (Linux guests, boards, fuzzing ...) add their own targets.
 include $(sort $(wildcard mk/*.mk))

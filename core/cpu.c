@@ -1,5 +1,6 @@
 /* The loop every physical CPU runs: enter the pinned vCPU, handle its exit. */
 #include <core/arch.h>
+#include <core/bench.h>
 #include <core/call.h>
 #include <core/console.h>
 #include <core/cpu.h>
@@ -219,7 +220,12 @@ _Noreturn void cpu_main(struct cpu *c)
 		if (__atomic_load_n(&v->vgic.dirty, __ATOMIC_RELAXED)) {
 			vgic_sync(v);
 		}
-		switch (arch_vcpu_enter(&v->regs)) {
+		enum arch_exit_kind exit = arch_vcpu_enter(&v->regs);
+
+		if (IS_ENABLED(CONFIG_BENCH_BOOT_COUNT)) {
+			bench_boot_sample(c);
+		}
+		switch (exit) {
 		case ARCH_EXIT_SYNC:
 			handle_sync(v);
 			break;

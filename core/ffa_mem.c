@@ -354,8 +354,7 @@ static void zero_pages(struct mem_table_locked *table,
 		void *va = partition_va(ipa_init(c->address));
 		size_t size = (size_t)c->page_count * FFA_PAGE_SIZE;
 
-		memset(va, 0, size);
-		arch_sync_memory_for_guest(va, size);
+		arch_zero_for_guest(va, size);
 	}
 	*table = mem_table_lock();
 }

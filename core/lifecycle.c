@@ -102,7 +102,7 @@ static void load_image(struct partition *p)
 	const struct manifest_partition *m = p->m;
 
 	for (uint32_t i = 0; i < m->mem_count; i++) {
-		memset(region_va(m, i), 0, m->mem[i].size);
+		arch_zero_for_guest(region_va(m, i), m->mem[i].size);
 	}
 	for (uint32_t i = 0; i < m->load_count; i++) {
 		const struct manifest_load *l = &m->loads[i];

@@ -8,6 +8,7 @@
  * board UART's INTID, is high while the ring holds something and the
  * partition unmasked it (IMSC).
  */
+#include <core/bench.h>
 #include <core/console.h>
 #include <core/irqchip.h>
 #include <core/log.h>
@@ -75,6 +76,9 @@ void vconsole_quiet(struct vcpu *v)
 void vconsole_flush(struct vcpu *v)
 {
 	if (v->line_len > 0) {
+		if (IS_ENABLED(CONFIG_BENCH_BOOT_COUNT)) {
+			bench_boot_line(v, v->line, v->line_len);
+		}
 		console_write_line(v->part->m->name, v->line, v->line_len);
 		v->line_len = 0;
 	}

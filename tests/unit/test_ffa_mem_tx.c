@@ -81,6 +81,11 @@ void arch_sync_memory_for_guest(void *va, size_t size)
 	(void)size;
 }
 
+void arch_zero_for_guest(void *va, size_t size)
+{
+	memset(va, 0, size);
+}
+
 static void setup(void)
 {
 	void *ram =

@@ -174,6 +174,12 @@ struct cpu {
 	uint8_t index;
 	uint64_t mpidr;
 	struct vcpu *vcpu; /* pinned vCPU, or NULL */
+	/* CONFIG_BENCH_BOOT_COUNT: instructions at EL2 and EL1/EL0 until
+	 * its last exit, and the raw counters then (bench_boot_sample) */
+	uint64_t count_el2;
+	uint64_t count_guest;
+	uint32_t raw_el2;
+	uint32_t raw_guest;
 };
 
 extern struct partition partitions[CONFIG_MAX_PARTITIONS];
