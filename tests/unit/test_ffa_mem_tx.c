@@ -1117,3 +1117,64 @@ UNIT(memory_checker_catches_what_the_table_does_not_say)
 	EXPECT_TRUE(dies_with(map_a_page_twice, "owned by both"));
 	EXPECT_TRUE(dies_with(keep_a_lent_page, "maps 0x44100000 wrongly"));
 }
+
+/* Read-only memory (a manifest's read-only-memory): the owner may lend,
+ * share or donate it read-only only; DEN0077: the sender cannot grant what
+ * it does not have, the zero flags need write access (DENIED). */
+UNIT(read_only_memory_is_sent_read_only)
+{
+	uint64_t h = 0;
+	struct ffa_mem_transaction t = {.receiver_count = 1};
+	struct arch_regs r;
+
+	setup();
+	EXPECT_TRUE(mm_identity_map(&partitions[0].ptable,
+				    ipa_init(PAGE(0, 40)), ipa_init(PAGE(0, 42)),
+				    MM_MODE_R | MM_MODE_X, &pool));
+	t.receivers[0] = (struct ffa_mem_receiver){
+	    .id = 2, .permissions = FFA_MEM_DATA_RW};
+	r = send_one(0, FFA_MEM_LEND_64, 40, &t, &h);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	t.attributes = FFA_MEM_ATTR_NORMAL_WB_IS;
+	r = send_one(0, FFA_MEM_SHARE_64, 40, &t, &h);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	t.attributes = 0;
+	t.receivers[0].permissions = FFA_MEM_DATA_RO;
+	t.flags = FFA_MEM_SEND_ZERO;
+	r = send_one(0, FFA_MEM_LEND_64, 40, &t, &h);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	EXPECT_EQ(MM_MODE_R | MM_MODE_X, mode_in(0, PAGE(0, 40)));
+	t.flags = 0;
+	r = send_one(0, FFA_MEM_LEND_64, 40, &t, &h);
+	EXPECT_EQ(0, status(&r));
+	EXPECT_EQ(MM_MODE_R | MM_MODE_X | MM_MODE_INVALID,
+		  mode_in(0, PAGE(0, 40)));
+	r = retrieve_as(1, h, FFA_MEM_DATA_RW, 0, 0);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	r = retrieve_as(1, h, FFA_MEM_DATA_RO | FFA_MEM_INSTR_X, 0, 0);
+	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
+	EXPECT_EQ(MM_MODE_R | MM_MODE_X | MM_MODE_UNOWNED,
+		  mode_in(1, PAGE(0, 40)));
+	release_rx(1);
+	r = relinquish_as(1, h, FFA_MEM_RELINQUISH_ZERO);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	r = relinquish_as(1, h, 0);
+	EXPECT_EQ(0, status(&r));
+	r = call(0, FFA_MEM_RECLAIM, (uint32_t)h, h >> 32,
+		 FFA_MEM_RECLAIM_ZERO, 0);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	r = owner_reclaims(&h);
+	EXPECT_EQ(0, status(&r));
+	EXPECT_EQ(MM_MODE_R | MM_MODE_X, mode_in(0, PAGE(0, 40)));
+	/* donated, it stays read-only with its new owner */
+	t.receivers[0].permissions = 0;
+	r = send_one(0, FFA_MEM_DONATE_64, 41, &t, &h);
+	EXPECT_EQ(0, status(&r));
+	r = retrieve_as(1, h, FFA_MEM_DATA_RW, 0, 0);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	r = retrieve_as(1, h, FFA_MEM_DATA_RO, 0, 0);
+	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
+	EXPECT_EQ(MM_MODE_R, mode_in(1, PAGE(0, 41)));
+	EXPECT_EQ(MM_MODE_ABSENT, mode_in(0, PAGE(0, 41)));
+	teardown();
+}
