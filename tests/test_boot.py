@@ -21,6 +21,7 @@ SCENARIOS = {
                   "v10": ("ffa-test", ["v10"])},
     "ffa-msg": {"tester": ("ffa-test", ["indirect", "direct"])},
     "ffa-mem": {"memowner": ("ffa-mem", ["mem"])},
+    "ffa-compat": {"old": ("ffa-compat", ["compat"])},
     "ffa-stress": {name: ("ffa-stress", ["stress"]) for name in ("s1", "s2", "s3")},
     "shpool": {"poolowner": ("shpool-test", ["shpool"])},
     "traps": {"trapper": ("trapper", ["traps"])},
