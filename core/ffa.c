@@ -172,8 +172,8 @@ static bool available(uint32_t version, uint32_t fn)
 static struct ffa_value features_of_function(struct vcpu *v, uint32_t id,
 					     uint32_t input, uint32_t version)
 {
-	bool retrieve = id == FFA_MEM_RETRIEVE_REQ_32 ||
-			id == FFA_MEM_RETRIEVE_REQ_64;
+	bool retrieve =
+	    id == FFA_MEM_RETRIEVE_REQ_32 || id == FFA_MEM_RETRIEVE_REQ_64;
 
 	if ((input & ~(retrieve ? FFA_FEATURES_MEM_RETRIEVE_NS : 0u)) != 0) {
 		return ffa_error(FFA_INVALID_PARAMETERS);
@@ -184,11 +184,12 @@ static struct ffa_value features_of_function(struct vcpu *v, uint32_t id,
 	switch (id) {
 	case FFA_RXTX_MAP_32:
 	case FFA_RXTX_MAP_64:
-		return ffa_success(version >= FFA_VERSION_1_2
-				       ? (uint32_t)CONFIG_FFA_RXTX_MAX_PAGES
-					     << FFA_FEATURES_RXTX_MAX_PAGES_SHIFT
-				       : 0,
-				   0);
+		return ffa_success(
+		    version >= FFA_VERSION_1_2
+			? (uint32_t)CONFIG_FFA_RXTX_MAX_PAGES
+			      << FFA_FEATURES_RXTX_MAX_PAGES_SHIFT
+			: 0,
+		    0);
 	case FFA_MEM_RETRIEVE_REQ_32:
 	case FFA_MEM_RETRIEVE_REQ_64:
 		if (version == FFA_VERSION_1_0) {

@@ -842,12 +842,11 @@ static int32_t check_retrieve_flags(const struct mem_transaction *tx,
 {
 	uint32_t type =
 	    (flags & FFA_MEM_RETRIEVE_TYPE_MASK) >> FFA_MEM_RETRIEVE_TYPE_SHIFT;
-	uint32_t known = FFA_MEM_RETRIEVE_ZERO_BEFORE |
-			 FFA_MEM_RETRIEVE_ZERO_AFTER |
-			 FFA_MEM_RETRIEVE_TYPE_MASK |
-			 (version >= FFA_VERSION_1_1
-			      ? FFA_MEM_RETRIEVE_BYPASS_MULTI_CHECK
-			      : 0);
+	uint32_t known =
+	    FFA_MEM_RETRIEVE_ZERO_BEFORE | FFA_MEM_RETRIEVE_ZERO_AFTER |
+	    FFA_MEM_RETRIEVE_TYPE_MASK |
+	    (version >= FFA_VERSION_1_1 ? FFA_MEM_RETRIEVE_BYPASS_MULTI_CHECK
+					: 0);
 
 	if ((flags & ~known) != 0 || (type != 0 && type != tx->type)) {
 		return FFA_INVALID_PARAMETERS;
@@ -990,9 +989,9 @@ static uint32_t write_response(const struct mem_transaction *tx,
 		d.attributes |= FFA_MEM_ATTR_NS;
 	}
 	/* bit 0: the sender had it zeroed before anyone retrieved it */
-	d.flags = (uint32_t)tx->type << FFA_MEM_RETRIEVE_TYPE_SHIFT |
-		  (tx->flags & FFA_MEM_SEND_ZERO ? FFA_MEM_RETRIEVE_ZERO_BEFORE
-						 : 0);
+	d.flags =
+	    (uint32_t)tx->type << FFA_MEM_RETRIEVE_TYPE_SHIFT |
+	    (tx->flags & FFA_MEM_SEND_ZERO ? FFA_MEM_RETRIEVE_ZERO_BEFORE : 0);
 	d.handle = handle_of(tx);
 	d.tag = tx->tag;
 	d.receiver_count = tx->borrower_count;
@@ -1102,7 +1101,8 @@ static int32_t check_retrieve(const struct vcpu *v,
 		return attr_err;
 	}
 	if ((*granted & FFA_MEM_INSTR_MASK) == FFA_MEM_INSTR_X &&
-	    (*attributes & FFA_MEM_ATTR_TYPE_MASK) == FFA_MEM_ATTR_TYPE_DEVICE) {
+	    (*attributes & FFA_MEM_ATTR_TYPE_MASK) ==
+		FFA_MEM_ATTR_TYPE_DEVICE) {
 		return FFA_DENIED; /* no execution from device memory */
 	}
 	if ((d->flags &

@@ -45,7 +45,8 @@ static void build_stage2(struct partition *p)
 {
 	const struct manifest_partition *m = p->m;
 	struct mpool *pool = partition_pool(p);
-	struct mm_change changes[2 * CONFIG_MAX_MEM_REGIONS + CONFIG_MAX_DEVICES +
+	struct mm_change changes[2 * CONFIG_MAX_MEM_REGIONS +
+				 CONFIG_MAX_DEVICES +
 				 CONFIG_MAX_SHARED_REGIONS];
 	size_t n = 0;
 

@@ -106,12 +106,12 @@ UNIT(ffa_mem_layout_v10)
 
 	/* 32 + 2 x 16 = 64, composite at 64, 2 constituents */
 	EXPECT_EQ(64 + 16 + 32, len);
-	EXPECT_EQ(0x002f0001u, u32_at(0)); /* sender 1, attributes, +3 0 */
-	EXPECT_EQ(0, u32_at(4));	   /* flags */
-	EXPECT_EQ(0, u32_at(8));	   /* handle */
-	EXPECT_EQ(0x1234, u32_at(16));	   /* tag */
-	EXPECT_EQ(0, u32_at(24));	   /* reserved */
-	EXPECT_EQ(2, u32_at(28));	   /* endpoint count */
+	EXPECT_EQ(0x002f0001u, u32_at(0));  /* sender 1, attributes, +3 0 */
+	EXPECT_EQ(0, u32_at(4));	    /* flags */
+	EXPECT_EQ(0, u32_at(8));	    /* handle */
+	EXPECT_EQ(0x1234, u32_at(16));	    /* tag */
+	EXPECT_EQ(0, u32_at(24));	    /* reserved */
+	EXPECT_EQ(2, u32_at(28));	    /* endpoint count */
 	EXPECT_EQ(0x00020002u, u32_at(32)); /* receiver 2, RW */
 	EXPECT_EQ(64, u32_at(36));	    /* composite offset */
 	EXPECT_EQ(0, u32_at(40));	    /* reserved */
@@ -139,15 +139,15 @@ UNIT(ffa_mem_v10_linux_descriptor_parses)
 	struct ffa_mem_constituent k;
 
 	memset(buf, 0, sizeof(buf));
-	put_u32(0, 0x002f0001u);	  /* sender 1, normal WB IS */
-	put_u64(16, 0x77);		  /* tag */
-	put_u32(28, 1);			  /* ep_count */
-	put_u32(32, 0x00020002u);	  /* receiver 2, RW, flag 0 */
-	put_u32(36, 48);		  /* composite_off */
-	put_u32(48, 3);			  /* total_pg_cnt */
-	put_u32(52, 2);			  /* addr_range_cnt */
-	put_u64(64, 0x44000000);	  /* address */
-	put_u32(72, 2);			  /* pg_cnt */
+	put_u32(0, 0x002f0001u);  /* sender 1, normal WB IS */
+	put_u64(16, 0x77);	  /* tag */
+	put_u32(28, 1);		  /* ep_count */
+	put_u32(32, 0x00020002u); /* receiver 2, RW, flag 0 */
+	put_u32(36, 48);	  /* composite_off */
+	put_u32(48, 3);		  /* total_pg_cnt */
+	put_u32(52, 2);		  /* addr_range_cnt */
+	put_u64(64, 0x44000000);  /* address */
+	put_u32(72, 2);		  /* pg_cnt */
 	put_u64(80, 0x44100000);
 	put_u32(88, 1);
 	EXPECT_EQ(0, ffa_mem_parse(buf, 96, FFA_VERSION_1_0, true, &t));
@@ -209,8 +209,8 @@ UNIT(ffa_mem_v10_retrieve_request_and_fragments)
 				     &t, two, 0, &total);
 	EXPECT_EQ(80, len);
 	EXPECT_EQ(96, total);
-	EXPECT_EQ(0, ffa_mem_parse_first(buf, len, total, FFA_VERSION_1_0,
-					 &got));
+	EXPECT_EQ(0,
+		  ffa_mem_parse_first(buf, len, total, FFA_VERSION_1_0, &got));
 	EXPECT_EQ(1, got.constituents_here);
 	len = ffa_mem_build_fragment(buf, 4096, FFA_VERSION_1_0, &t, two, 80,
 				     &total);

@@ -402,7 +402,8 @@ static uint32_t put_desc(int caller, struct ffa_mem_transaction *t,
 /* `caller` sends page `page` of its RAM by `fn` to the receivers of `t`
  * (sender and constituent filled in); returns the registers. */
 static struct arch_regs send_one(int caller, uint32_t fn, int page,
-				 struct ffa_mem_transaction *t, uint64_t *handle)
+				 struct ffa_mem_transaction *t,
+				 uint64_t *handle)
 {
 	struct ffa_mem_constituent c = {PAGE(caller, page), 1, 0};
 	uint32_t len;
@@ -421,7 +422,8 @@ static uint64_t send_to(uint32_t fn, int page, uint16_t to, uint8_t perms,
 			uint32_t flags)
 {
 	struct ffa_mem_transaction t = {
-	    .attributes = fn == FFA_MEM_SHARE_64 ? FFA_MEM_ATTR_NORMAL_WB_IS : 0,
+	    .attributes =
+		fn == FFA_MEM_SHARE_64 ? FFA_MEM_ATTR_NORMAL_WB_IS : 0,
 	    .flags = flags,
 	    .receiver_count = 1,
 	};
@@ -646,12 +648,10 @@ UNIT(spec_relinquish_flag_overrides_zero_after)
 	r = owner_reclaims(&h);
 	EXPECT_EQ(0, status(&r));
 	/* lent to two: zeroed when the last lets go */
-	t.receivers[0] = (struct ffa_mem_receiver){.id = 2,
-						   .permissions =
-						       FFA_MEM_DATA_RW};
-	t.receivers[1] = (struct ffa_mem_receiver){.id = 3,
-						   .permissions =
-						       FFA_MEM_DATA_RW};
+	t.receivers[0] =
+	    (struct ffa_mem_receiver){.id = 2, .permissions = FFA_MEM_DATA_RW};
+	t.receivers[1] =
+	    (struct ffa_mem_receiver){.id = 3, .permissions = FFA_MEM_DATA_RW};
 	r = send_one(0, FFA_MEM_LEND_64, 0, &t, &h);
 	EXPECT_EQ(0, status(&r));
 	r = retrieve_as(1, h, 0, 0, 0);
@@ -702,10 +702,10 @@ UNIT(spec_instruction_access_unspecified_for_several_borrowers)
 	struct arch_regs r;
 
 	setup();
-	t.receivers[0] = (struct ffa_mem_receiver){
-	    .id = 2, .permissions = FFA_MEM_DATA_RO};
-	t.receivers[1] = (struct ffa_mem_receiver){
-	    .id = 3, .permissions = FFA_MEM_DATA_RO};
+	t.receivers[0] =
+	    (struct ffa_mem_receiver){.id = 2, .permissions = FFA_MEM_DATA_RO};
+	t.receivers[1] =
+	    (struct ffa_mem_receiver){.id = 3, .permissions = FFA_MEM_DATA_RO};
 	r = send_one(0, FFA_MEM_LEND_64, 0, &t, &h);
 	EXPECT_EQ(0, status(&r));
 	r = retrieve_as(1, h, FFA_MEM_DATA_RO | FFA_MEM_INSTR_NX, 0, 0);
@@ -770,8 +770,8 @@ UNIT(v10_and_v12_partitions_share_through_the_core)
 	setup();
 	caller_version[0] = FFA_VERSION_1_0;
 	caller_version[2] = FFA_VERSION_1_0;
-	t.receivers[0] = (struct ffa_mem_receiver){
-	    .id = 2, .permissions = FFA_MEM_DATA_RW};
+	t.receivers[0] =
+	    (struct ffa_mem_receiver){.id = 2, .permissions = FFA_MEM_DATA_RW};
 	r = send_one(0, FFA_MEM_SHARE_64, 0, &t, &h);
 	EXPECT_EQ(0, status(&r));
 	/* the v1.2 borrower asks in v1.2 and gets a v1.2 response */
@@ -789,8 +789,8 @@ UNIT(v10_and_v12_partitions_share_through_the_core)
 	r = owner_reclaims(&h);
 	EXPECT_EQ(0, status(&r));
 	/* the v1.0 sender lends to the v1.0 borrower (partition 3) */
-	t.receivers[0] = (struct ffa_mem_receiver){
-	    .id = 3, .permissions = FFA_MEM_DATA_RW};
+	t.receivers[0] =
+	    (struct ffa_mem_receiver){.id = 3, .permissions = FFA_MEM_DATA_RW};
 	t.attributes = 0;
 	r = send_one(0, FFA_MEM_LEND_64, 0, &t, &h);
 	EXPECT_EQ(0, status(&r));
@@ -798,7 +798,7 @@ UNIT(v10_and_v12_partitions_share_through_the_core)
 	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
 	/* 32-byte header, access descriptor at 32, composite at 48 */
 	EXPECT_EQ(32 + 16 + 16 + 16, r.x[1]);
-	EXPECT_EQ(1, rx_u32(2, 0) & 0xffff);  /* sender */
+	EXPECT_EQ(1, rx_u32(2, 0) & 0xffff); /* sender */
 	EXPECT_EQ(FFA_MEM_ATTR_NORMAL_WB_IS, rx_of(2)[2]);
 	EXPECT_EQ(h, *(uint64_t *)(rx_of(2) + 8));
 	EXPECT_EQ(0, *(uint64_t *)(rx_of(2) + 16)); /* tag */
@@ -1128,11 +1128,11 @@ UNIT(read_only_memory_is_sent_read_only)
 	struct arch_regs r;
 
 	setup();
-	EXPECT_TRUE(mm_identity_map(&partitions[0].ptable,
-				    ipa_init(PAGE(0, 40)), ipa_init(PAGE(0, 42)),
-				    MM_MODE_R | MM_MODE_X, &pool));
-	t.receivers[0] = (struct ffa_mem_receiver){
-	    .id = 2, .permissions = FFA_MEM_DATA_RW};
+	EXPECT_TRUE(mm_identity_map(
+	    &partitions[0].ptable, ipa_init(PAGE(0, 40)), ipa_init(PAGE(0, 42)),
+	    MM_MODE_R | MM_MODE_X, &pool));
+	t.receivers[0] =
+	    (struct ffa_mem_receiver){.id = 2, .permissions = FFA_MEM_DATA_RW};
 	r = send_one(0, FFA_MEM_LEND_64, 40, &t, &h);
 	EXPECT_EQ(FFA_DENIED, status(&r));
 	t.attributes = FFA_MEM_ATTR_NORMAL_WB_IS;
@@ -1160,8 +1160,8 @@ UNIT(read_only_memory_is_sent_read_only)
 	EXPECT_EQ(FFA_DENIED, status(&r));
 	r = relinquish_as(1, h, 0);
 	EXPECT_EQ(0, status(&r));
-	r = call(0, FFA_MEM_RECLAIM, (uint32_t)h, h >> 32,
-		 FFA_MEM_RECLAIM_ZERO, 0);
+	r = call(0, FFA_MEM_RECLAIM, (uint32_t)h, h >> 32, FFA_MEM_RECLAIM_ZERO,
+		 0);
 	EXPECT_EQ(FFA_DENIED, status(&r));
 	r = owner_reclaims(&h);
 	EXPECT_EQ(0, status(&r));

@@ -16,8 +16,8 @@
 /* Direct requests to "new": x3 = command, x4.. arguments; the response
  * x3 = FF-A status, x4.. results. */
 enum new_cmd {
-	N_RETRIEVE = 0x4e450001, /* x4 handle, x5 perms -> x4 address,
-				    x5 attributes, x6 flags */
+	N_RETRIEVE = 0x4e450001,  /* x4 handle, x5 perms -> x4 address,
+				     x5 attributes, x6 flags */
 	N_SAME_AS_OWN_FIRST_PAGE, /* x4 address -> x4 differing bytes */
 	N_WRITE,		  /* x4 address, x5 byte -> x4 aborted */
 	N_READ,			  /* x4 address -> x4 byte */
@@ -200,8 +200,8 @@ TEST(compat, v12_lends_to_v10)
 	ASSERT_EQ(0, status_of(r));
 	h = r.x[4];
 	/* the v1.0 request and response layouts; no NS bit unless asked */
-	ASSERT_EQ(0, ffa_mem_retrieve(&mb, h, ID_NEW, 0, 0, 0, 0, &t, &range,
-				      1));
+	ASSERT_EQ(0,
+		  ffa_mem_retrieve(&mb, h, ID_NEW, 0, 0, 0, 0, &t, &range, 1));
 	EXPECT_EQ(ID_NEW, t.sender);
 	EXPECT_EQ(FFA_MEM_ATTR_NORMAL_WB_IS, t.attributes);
 	EXPECT_EQ(1, t.receiver_count);
@@ -221,8 +221,8 @@ TEST(compat, v12_lends_to_v10)
 		w2 = (uint32_t)f.x[2];
 	}
 	EXPECT_EQ(FFA_FEATURES_MEM_RETRIEVE_NS, w2);
-	ASSERT_EQ(0, ffa_mem_retrieve(&mb, h, ID_NEW, 0, 0, 0, 0, &t, &range,
-				      1));
+	ASSERT_EQ(0,
+		  ffa_mem_retrieve(&mb, h, ID_NEW, 0, 0, 0, 0, &t, &range, 1));
 	EXPECT_EQ(FFA_MEM_ATTR_NORMAL_WB_IS | FFA_MEM_ATTR_NS, t.attributes);
 	ASSERT_EQ(0, ffa_mem_relinquish(&mb, h, 0));
 	EXPECT_EQ(0, status_of(cmd(N_RECLAIM, h, 0)));

@@ -160,11 +160,16 @@ TEST(features, mem_retrieve_req_properties)
 TEST(features, unsupported_calls_and_features)
 {
 	static const uint32_t ids[] = {
-	    FFA_SPM_ID_GET,    FFA_MSG_SEND,
-	    FFA_MSG_POLL,      0x8400007f /* NOTIFICATION_BIND */,
-	    0x840000f0,	       BULKHEAD_SELF_INFO,
-	    BULKHEAD_CALL_UID, 0x84000000 /* PSCI_VERSION */,
-	    3 /* MEI */,       0x7fffffff,
+	    FFA_SPM_ID_GET,
+	    FFA_MSG_SEND,
+	    FFA_MSG_POLL,
+	    0x8400007f /* NOTIFICATION_BIND */,
+	    0x840000f0,
+	    BULKHEAD_SELF_INFO,
+	    BULKHEAD_CALL_UID,
+	    0x84000000 /* PSCI_VERSION */,
+	    3 /* MEI */,
+	    0x7fffffff,
 	    0x84000078 /* MEM_OP_PAUSE */,
 	    0x84000084 /* RX_ACQUIRE */,
 	    0xc4000087 /* SECONDARY_EP_REGISTER */,
@@ -640,9 +645,9 @@ TEST(v10, indirect_messages_not_supported)
 TEST(v10, memory_calls_and_ns_bit_choice)
 {
 	static const uint32_t ids[] = {
-	    FFA_MEM_SHARE_32,	   FFA_MEM_SHARE_64,	FFA_MEM_LEND_32,
-	    FFA_MEM_LEND_64,	   FFA_MEM_DONATE_32,	FFA_MEM_DONATE_64,
-	    FFA_MEM_RETRIEVE_RESP, FFA_MEM_RELINQUISH,	FFA_MEM_RECLAIM,
+	    FFA_MEM_SHARE_32,	   FFA_MEM_SHARE_64,   FFA_MEM_LEND_32,
+	    FFA_MEM_LEND_64,	   FFA_MEM_DONATE_32,  FFA_MEM_DONATE_64,
+	    FFA_MEM_RETRIEVE_RESP, FFA_MEM_RELINQUISH, FFA_MEM_RECLAIM,
 	    FFA_MEM_FRAG_RX,	   FFA_MEM_FRAG_TX,
 	};
 	struct ffa_value r;
