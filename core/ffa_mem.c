@@ -56,7 +56,7 @@ struct mem_borrower {
 	struct partition *part;
 	uint8_t permissions; /* as sent */
 	uint8_t flags;
-	uint8_t impdef[16]; /* as sent (v1.2 descriptors) */
+	uint32_t impdef[4]; /* as sent (v1.2 descriptors) */
 	bool retrieved;
 	uint8_t granted;      /* permissions retrieved */
 	uint16_t attributes;  /* memory attributes retrieved */
@@ -254,6 +254,25 @@ static uint32_t perms_to_mode(uint8_t perms)
 		mode |= MM_MODE_X;
 	}
 	return mode;
+}
+
+/* A receiver's implementation-defined value (4-byte aligned in struct
+ * ffa_mem_receiver): copied and compared as words, not bytes. */
+#define IMPDEF(r) __builtin_assume_aligned((r)->impdef, 4)
+
+static void impdef_get(uint32_t words[4], const struct ffa_mem_receiver *r)
+{
+	memcpy(words, IMPDEF(r), 4 * sizeof(uint32_t));
+}
+
+static bool impdef_equal(const uint32_t words[4],
+			 const struct ffa_mem_receiver *r)
+{
+	uint32_t w[4];
+
+	impdef_get(w, r);
+	return ((w[0] ^ words[0]) | (w[1] ^ words[1]) | (w[2] ^ words[2]) |
+		(w[3] ^ words[3])) == 0;
 }
 
 /* The grant from `owner` to `borrower`, or NULL (then nothing may be
@@ -505,7 +524,7 @@ static int32_t check_receivers(enum mem_type type,
 		    .flags = r->flags,
 		    .grant = g,
 		};
-		memcpy(tx->borrowers[i].impdef, r->impdef, sizeof(r->impdef));
+		impdef_get(tx->borrowers[i].impdef, r);
 	}
 	tx->borrower_count = d->receiver_count;
 	return 0;
@@ -1003,7 +1022,7 @@ static uint32_t write_response(const struct mem_transaction *tx,
 		d.receivers[i].permissions =
 		    o == b ? b->granted : o->permissions;
 		d.receivers[i].flags = o->flags;
-		memcpy(d.receivers[i].impdef, o->impdef, sizeof(o->impdef));
+		memcpy(IMPDEF(&d.receivers[i]), o->impdef, sizeof(o->impdef));
 	}
 	return ffa_mem_build_fragment(partition_va(p->mailbox.rx),
 				      mailbox_size(&p->mailbox), version, &d,
@@ -1078,8 +1097,7 @@ static int32_t check_retrieve(const struct vcpu *v,
 
 		if (o == NULL ||
 		    (version >= FFA_VERSION_1_2 && tx->impdef_sent &&
-		     memcmp(o->impdef, d->receivers[i].impdef,
-			    sizeof(o->impdef)) != 0)) {
+		     !impdef_equal(o->impdef, &d->receivers[i]))) {
 			return FFA_INVALID_PARAMETERS;
 		}
 		if (d->receivers[i].id == p->m->id) {
