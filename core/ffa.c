@@ -53,8 +53,12 @@ static bool version_supported(uint32_t requested)
 	       (requested & 0xffff) <= (FFA_VERSION_IMPLEMENTED & 0xffff);
 }
 
+/* FFA_VERSION's NOT_SUPPORTED: -1 as the 32-bit value it is (DEN0077: an
+ * SMC32 call's results are 32 bits, the upper halves zero). */
+#define FFA_VERSION_NOT_SUPPORTED 0xffffffffull
+
 /*
- * FFA_VERSION: w0 = the implemented version, or NOT_SUPPORTED (x0 = -1,
+ * FFA_VERSION: w0 = the implemented version, or NOT_SUPPORTED (w0 = -1,
  * not wrapped in FFA_ERROR). The requested version sets the layouts the
  * partition gets, until it makes any other FF-A call; after that only the
  * version already in force is accepted. The version word changes only by
@@ -68,7 +72,7 @@ static struct ffa_value call_version(struct vcpu *v)
 	uint32_t word = __atomic_load_n(&p->ffa_version, __ATOMIC_ACQUIRE);
 
 	if (!version_supported(requested)) {
-		return ffa_result((uint64_t)-1, 0, 0, 0);
+		return ffa_result(FFA_VERSION_NOT_SUPPORTED, 0, 0, 0);
 	}
 	while (!(word & FFA_VERSION_FIXED)) {
 		if (__atomic_compare_exchange_n(
@@ -78,7 +82,7 @@ static struct ffa_value call_version(struct vcpu *v)
 		}
 	}
 	if ((word & ~FFA_VERSION_FIXED) != requested) {
-		return ffa_result((uint64_t)-1, 0, 0, 0);
+		return ffa_result(FFA_VERSION_NOT_SUPPORTED, 0, 0, 0);
 	}
 	return ffa_result(FFA_VERSION_IMPLEMENTED, 0, 0, 0);
 }
@@ -108,16 +112,16 @@ static const uint8_t since_32[0x100] = {
     SINCE(FFA_MSG_SEND_DIRECT_REQ_32, FFA_VERSION_1_0),
     SINCE(FFA_MSG_SEND_DIRECT_RESP_32, FFA_VERSION_1_0),
     SINCE(FFA_MSG_SEND2, SINCE_1_1),
-    /* memory transactions: v1.0 descriptor layouts are not supported */
-    SINCE(FFA_MEM_SHARE_32, SINCE_1_1),
-    SINCE(FFA_MEM_LEND_32, SINCE_1_1),
-    SINCE(FFA_MEM_DONATE_32, SINCE_1_1),
-    SINCE(FFA_MEM_RETRIEVE_REQ_32, SINCE_1_1),
-    SINCE(FFA_MEM_RETRIEVE_RESP, SINCE_1_1),
-    SINCE(FFA_MEM_RELINQUISH, SINCE_1_1),
-    SINCE(FFA_MEM_RECLAIM, SINCE_1_1),
-    SINCE(FFA_MEM_FRAG_RX, SINCE_1_1),
-    SINCE(FFA_MEM_FRAG_TX, SINCE_1_1),
+    /* memory transactions: descriptors in the caller's version's layout */
+    SINCE(FFA_MEM_SHARE_32, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_LEND_32, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_DONATE_32, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_RETRIEVE_REQ_32, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_RETRIEVE_RESP, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_RELINQUISH, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_RECLAIM, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_FRAG_RX, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_FRAG_TX, FFA_VERSION_1_0),
     SINCE(FFA_CONSOLE_LOG_32, SINCE_1_2),
 };
 
@@ -126,10 +130,10 @@ static const uint8_t since_64[0x100] = {
     SINCE(FFA_RXTX_MAP_64, FFA_VERSION_1_0),
     SINCE(FFA_MSG_SEND_DIRECT_REQ_64, FFA_VERSION_1_0),
     SINCE(FFA_MSG_SEND_DIRECT_RESP_64, FFA_VERSION_1_0),
-    SINCE(FFA_MEM_SHARE_64, SINCE_1_1),
-    SINCE(FFA_MEM_LEND_64, SINCE_1_1),
-    SINCE(FFA_MEM_DONATE_64, SINCE_1_1),
-    SINCE(FFA_MEM_RETRIEVE_REQ_64, SINCE_1_1),
+    SINCE(FFA_MEM_SHARE_64, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_LEND_64, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_DONATE_64, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_RETRIEVE_REQ_64, FFA_VERSION_1_0),
     SINCE(FFA_CONSOLE_LOG_64, SINCE_1_2),
     SINCE(FFA_PARTITION_INFO_GET_REGS, SINCE_1_2),
     SINCE(FFA_MSG_SEND_DIRECT_REQ2, SINCE_1_2),
@@ -147,32 +151,95 @@ static bool available(uint32_t version, uint32_t fn)
 }
 
 /*
- * FFA_FEATURES: SUCCESS with the properties clients read for every call
- * that works for this partition's version; NOT_SUPPORTED for everything
- * else, feature IDs included (no notifications, no managed exits). The
- * input properties (w2) must be zero.
+ * FFA_FEATURES, function IDs (w1 bit 31 set): SUCCESS for every call that
+ * works at the caller's version, with the properties DEN0077 defines for
+ * it in w2/w3 (input properties in w2 only where DEN0077 defines them);
+ * NOT_SUPPORTED for every other ID.
+ *
+ * - RXTX_MAP: w2[1:0] = 0 (4 KiB minimum buffer and alignment), from
+ *   v1.2 w2[31:16] = the most pages of each buffer.
+ * - MEM_DONATE/LEND/SHARE: w2 bit 0 = 0 (descriptors in the TX buffer
+ *   only, no buffer of the caller's own).
+ * - MEM_RETRIEVE_REQ: input w2 bit 1 = the caller handles the NS bit of
+ *   retrieve responses (a v1.0 caller chooses whether it gets it; from
+ *   v1.1 it always does, so a caller that cannot is NOT_SUPPORTED).
+ *   Output w2 bit 0 = 0 (no buffer of its own), bit 1 = 1 (NS bit set in
+ *   responses), bit 2 = 0 (no retrieval by a hypervisor: there is none
+ *   above Bulkhead); w3[7:0] = 0: a borrower holds one retrieval of a
+ *   handle at a time (2^(0+1) - 1).
+ * - Everything else: w2 = w3 = 0.
  */
+static struct ffa_value features_of_function(struct vcpu *v, uint32_t id,
+					     uint32_t input, uint32_t version)
+{
+	bool retrieve =
+	    id == FFA_MEM_RETRIEVE_REQ_32 || id == FFA_MEM_RETRIEVE_REQ_64;
+
+	if ((input & ~(retrieve ? FFA_FEATURES_MEM_RETRIEVE_NS : 0u)) != 0) {
+		return ffa_error(FFA_INVALID_PARAMETERS);
+	}
+	if (!available(version, id)) {
+		return ffa_error(FFA_NOT_SUPPORTED);
+	}
+	switch (id) {
+	case FFA_RXTX_MAP_32:
+	case FFA_RXTX_MAP_64:
+		return ffa_success(
+		    version >= FFA_VERSION_1_2
+			? (uint32_t)CONFIG_FFA_RXTX_MAX_PAGES
+			      << FFA_FEATURES_RXTX_MAX_PAGES_SHIFT
+			: 0,
+		    0);
+	case FFA_MEM_RETRIEVE_REQ_32:
+	case FFA_MEM_RETRIEVE_REQ_64:
+		if (version == FFA_VERSION_1_0) {
+			/* the partition's lock orders this against its
+			 * retrieves */
+			struct partition_locked locked =
+			    partition_lock(v->part);
+
+			v->part->ffa_mem_ns =
+			    (input & FFA_FEATURES_MEM_RETRIEVE_NS) != 0;
+			partition_unlock(&locked);
+			return ffa_success(input & FFA_FEATURES_MEM_RETRIEVE_NS,
+					   0);
+		}
+		if (!(input & FFA_FEATURES_MEM_RETRIEVE_NS)) {
+			return ffa_error(FFA_NOT_SUPPORTED);
+		}
+		return ffa_success(FFA_FEATURES_MEM_RETRIEVE_NS, 0);
+	default:
+		return ffa_success(0, 0);
+	}
+}
+
+/*
+ * FFA_FEATURES, feature IDs (w1 bit 31 clear: bits [7:0] the ID, bits
+ * [30:8] MBZ): SUCCESS with the feature's properties, or NOT_SUPPORTED.
+ * One case per feature Bulkhead supports; none so far: the managed exit
+ * interrupt (3) is for secure partitions, and the notification interrupts
+ * (1, 2) come with notifications.
+ */
+static struct ffa_value features_of_feature(uint32_t id, uint32_t input)
+{
+	(void)id;
+	(void)input;
+	return ffa_error(FFA_NOT_SUPPORTED);
+}
+
+/* FFA_FEATURES: w1 = a function or feature ID, w2 = input properties. */
 static struct ffa_value call_features(struct vcpu *v, uint32_t version)
 {
 	uint32_t id = w(v, 1);
-	uint32_t props = 0;
+	uint32_t input = w(v, 2);
 
-	/* input properties: only MEM_RETRIEVE_REQ has one (bit 1, NS) */
-	if ((w(v, 2) &
-	     ~((id == FFA_MEM_RETRIEVE_REQ_32 || id == FFA_MEM_RETRIEVE_REQ_64)
-		   ? 2u
-		   : 0u)) != 0) {
-		return ffa_error(FFA_INVALID_PARAMETERS);
+	if (!(id & FFA_FEATURES_FUNCTION)) {
+		return features_of_feature(id, input);
 	}
-	if (!ffa_is_function_id(id) || !available(version, id)) {
+	if (!ffa_is_function_id(id)) {
 		return ffa_error(FFA_NOT_SUPPORTED);
 	}
-	if ((id == FFA_RXTX_MAP_32 || id == FFA_RXTX_MAP_64) &&
-	    version >= FFA_VERSION_1_2) {
-		props = (uint32_t)CONFIG_FFA_RXTX_MAX_PAGES
-			<< FFA_FEATURES_RXTX_MAX_PAGES_SHIFT;
-	}
-	return ffa_success(props, 0);
+	return features_of_function(v, id, input, version);
 }
 
 /* --- Discovery ----------------------------------------------------------- */
@@ -335,15 +402,14 @@ static bool ranges_overlap(uint64_t a, uint64_t b, uint64_t size)
 	return a < b + size && b < a + size;
 }
 
-/* Whether [addr, addr + size) is the partition's own RAM, mapped for it
- * alone, readable and writable, normal memory. */
+/* Whether [addr, addr + size) of the partition's own RAM is mapped for
+ * it alone, readable and writable, normal memory. */
 static bool exclusively_owned(struct partition_locked locked, uint64_t addr,
 			      uint64_t size)
 {
 	uint32_t mode;
 
-	if (!partition_in_ram(locked.p, ipa_init(addr), size) ||
-	    !mm_get_mode(&locked.p->ptable, ipa_init(addr),
+	if (!mm_get_mode(&locked.p->ptable, ipa_init(addr),
 			 ipa_init(addr + size), &mode)) {
 		return false;
 	}
@@ -355,8 +421,10 @@ static bool exclusively_owned(struct partition_locked locked, uint64_t addr,
 /*
  * FFA_RXTX_MAP: x1 = TX, x2 = RX, w3[5:0] = pages of each. Errors:
  * INVALID_PARAMETERS for bad addresses or counts (unaligned, zero, above
- * CONFIG_FFA_RXTX_MAX_PAGES, TX and RX overlapping), DENIED when a pair is
- * already mapped or the memory is not the caller's own exclusive RAM.
+ * CONFIG_FFA_RXTX_MAX_PAGES, TX and RX overlapping) and for buffers not
+ * wholly inside the caller's RAM (its manifest `memory`); DENIED when a
+ * pair is already mapped or the RAM is not the caller's alone, readable
+ * and writable (lent, shared, donated away, read-only).
  */
 static struct ffa_value call_rxtx_map(struct vcpu *v, uint32_t fn)
 {
@@ -371,7 +439,9 @@ static struct ffa_value call_rxtx_map(struct vcpu *v, uint32_t fn)
 	if ((pages & ~FFA_RXTX_PAGE_COUNT_MASK) != 0 || pages == 0 ||
 	    pages > CONFIG_FFA_RXTX_MAX_PAGES || !is_aligned(tx, PAGE_SIZE) ||
 	    !is_aligned(rx, PAGE_SIZE) || tx == 0 || rx == 0 ||
-	    ranges_overlap(tx, rx, size)) {
+	    ranges_overlap(tx, rx, size) ||
+	    !partition_in_ram(p, ipa_init(tx), size) ||
+	    !partition_in_ram(p, ipa_init(rx), size)) {
 		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	locked = partition_lock(p);
@@ -898,6 +968,7 @@ void ffa_partition_init(struct partition *p)
 void ffa_partition_boot(struct partition_locked locked)
 {
 	locked.p->ffa_version = FFA_VERSION_IMPLEMENTED;
+	locked.p->ffa_mem_ns = false;
 	locked.p->mailbox = (struct ffa_mailbox){0};
 }
 

@@ -45,7 +45,8 @@ static void build_stage2(struct partition *p)
 {
 	const struct manifest_partition *m = p->m;
 	struct mpool *pool = partition_pool(p);
-	struct mm_change changes[CONFIG_MAX_MEM_REGIONS + CONFIG_MAX_DEVICES +
+	struct mm_change changes[2 * CONFIG_MAX_MEM_REGIONS +
+				 CONFIG_MAX_DEVICES +
 				 CONFIG_MAX_SHARED_REGIONS];
 	size_t n = 0;
 
@@ -53,6 +54,13 @@ static void build_stage2(struct partition *p)
 		changes[n++] = (struct mm_change){
 		    ipa_init(m->mem[i].base),
 		    ipa_init(m->mem[i].base + m->mem[i].size), MM_MODE_RWX};
+	}
+	/* read-only-memory: pages of the RAM above, applied after it */
+	for (uint32_t i = 0; i < m->read_only_count; i++) {
+		changes[n++] = (struct mm_change){
+		    ipa_init(m->read_only[i].base),
+		    ipa_init(m->read_only[i].base + m->read_only[i].size),
+		    MM_MODE_R | MM_MODE_X};
 	}
 	for (uint32_t i = 0; i < m->device_count; i++) {
 		changes[n++] = (struct mm_change){

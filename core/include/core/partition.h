@@ -147,6 +147,10 @@ struct partition {
 				    FFA_VERSION_FIXED once another call was
 				    made; atomic (core/ffa.c) */
 	uint32_t ffa_properties; /* partition information properties */
+	/* a v1.0 partition asked (FFA_FEATURES of FFA_MEM_RETRIEVE_REQ,
+	 * input bit 1) for the NS bit in retrieve responses; later versions
+	 * always get it */
+	bool ffa_mem_ns;
 	struct ffa_mailbox mailbox;
 	struct vgic vgic; /* its distributor and SPIs */
 	struct vcpu vcpus[CONFIG_MAX_CPUS];
