@@ -84,10 +84,10 @@ $(LINUX_FFA_MODULE): $(LINUX_FFA_MOD_FILES) $(LINUX_FFA_DIR)/Image
 # The initramfs: busybox (from the Linux payloads' package, mk/linux.mk),
 # our /init and the module, packed by tools/linux/mkinitramfs.py.
 LINUX_FFA_ROOTFS := guest/linux/linux-ffa-rootfs
-$(LINUX_FFA_DIR)/initramfs.cpio.gz: $(LINUX_FFA_MODULE) $(LINUX_DIR)/kernel.json \
+$(LINUX_FFA_DIR)/initramfs.cpio.gz: $(LINUX_FFA_MODULE) $(O)/linux/kernel.json \
 		$(shell find $(LINUX_FFA_ROOTFS) -type f) tools/linux/mkinitramfs.py tools/linux/newc.py
 	$(Q)rm -rf $(LINUX_FFA_DIR)/initramfs && mkdir -p $(LINUX_FFA_DIR)/initramfs
-	$(Q)cp $(LINUX_DIR)/busybox $(LINUX_FFA_DIR)/initramfs/busybox
+	$(Q)cp $(O)/linux/busybox $(LINUX_FFA_DIR)/initramfs/busybox
 	$(Q)echo '{"modules": []}' >$(LINUX_FFA_DIR)/initramfs/kernel.json
 	$(Q)$(PYTHON) tools/linux/mkinitramfs.py --kernel-dir $(LINUX_FFA_DIR)/initramfs \
 		--rootfs $(LINUX_FFA_ROOTFS) --out $@ \

@@ -36,7 +36,7 @@ DEVICES = {1: NIL, 2: SERVICE_UUID, 3: NIL}
 PROBE_CASES = ["version", "discovery", "info-by-uuid", "direct-echo",
                "direct-unknown-command", "direct-refused", "share", "lend",
                "lend-no-grant", "share-caller-buffer", "lend-over-grant",
-               "hostile-lend-not-owned", "hostile-retrieve-as-other",
+               "hostile-lend-not-owned", "hostile-retrieve-by-owner", "hostile-retrieve-as-other",
                "hostile-share-as-other", "hostile-share-still-intact", "hold"]
 UNLOAD_CASES = ["unload-while-shared"]
 
@@ -54,7 +54,7 @@ STAGES = [
     Stage("the arm_ffa driver found Bulkhead", "ARM FF-A: Firmware version"),
     Stage("the module bound to the service partition", "BULKHEAD-FFA-BOUND arm-ffa-"),
     Stage("the module's probe finished", f"{MODULE}: SUMMARY "),
-    Stage("init slept a second (timer interrupts)", "BULKHEAD-FFA-SLEPT "),
+    Stage("init watched the timer for a second", "BULKHEAD-FFA-WAITED "),
     Stage("the module unloaded", "BULKHEAD-FFA-RMMOD ok"),
     Stage("the machine powered off", POWER_OFF),
 ]
@@ -130,16 +130,27 @@ def test_sysfs_lists_every_partition_of_the_manifest(run):
         f"{SERVICE_UUID}" in kernel_lines(run)
 
 
+def irq_counts(lines: list[str], when: str, name: str) -> list[int]:
+    """Per-CPU counts of the /proc/interrupts line ending in `name`."""
+    for line in lines:
+        if line.startswith(f"BULKHEAD-FFA-IRQ {when} ") and line.endswith(name):
+            words = line.split()[3:]
+            return [int(w) for w in words[:2]]
+    raise AssertionError(f"no {name} line {when} the wait")
+
+
 def test_init_sees_two_cpus_and_a_working_timer(run):
-    need(run, "init slept a second (timer interrupts)")
+    need(run, "init watched the timer for a second")
     lines = kernel_lines(run)
     init = next(l for l in lines if l.startswith("BULKHEAD-FFA-INIT "))
-    slept = next(l for l in lines if l.startswith("BULKHEAD-FFA-SLEPT "))
     assert re.fullmatch(r"BULKHEAD-FFA-INIT uptime=\d+\.\d+ cpus=2 kernel=6\.1\.\d+-bulkhead-ffa",
                         init), init
-    t0 = float(init.split("uptime=")[1].split()[0])
-    t1 = float(slept.split("uptime=")[1])
-    assert t1 - t0 >= 1.0
+    before = irq_counts(lines, "before", "arch_timer")
+    after = irq_counts(lines, "after", "arch_timer")
+    # a second busy on one CPU at HZ=250: far more than 100 ticks there
+    # (the virtual timer's PPI 27 must be delivered again and again)
+    assert sum(after) - sum(before) >= 100, \
+        f"arch_timer interrupts per CPU before a busy second {before}, after {after}"
 
 
 @pytest.mark.parametrize("case", PROBE_CASES + UNLOAD_CASES)
@@ -148,7 +159,11 @@ def test_self_test_case(run, case):
     got = cases(run)
     assert case in got, f"the module printed no line for case {case}"
     verdict, detail = got[case]
-    assert verdict == "PASS", f"{case}: {detail}"
+    hint = ""
+    if verdict != "PASS" and re.search(r"(share|lend)[^:]*: -95\b", detail):
+        hint = ("\n(-95 = NOT_SUPPORTED from FFA_MEM_SHARE/LEND: Bulkhead does not take "
+                "the FF-A v1.0 memory descriptors the 6.1 driver writes)")
+    assert verdict == "PASS", f"{case}: {detail}{hint}"
 
 
 def test_self_test_runs_exactly_these_cases(run):
@@ -178,6 +193,8 @@ def test_service_partition_sees_the_same_exchange(run):
     assert f"[service] HOLD share handle {held} from partition 1: retrieve 0, 2 pages held" \
         in lines
     assert f"[service] RELEASE handle {held}: relinquish 0" in lines
+    assert any(re.fullmatch(r"\[service\] RETRIEVE_AS handle 0x[0-9a-f]+ of partition 1 naming "
+                            r"partition 1 as the receiver: -2", l) for l in lines)
     assert any(re.fullmatch(r"\[service\] QUIT from partition 1 after \d+ requests; told "
                             r"partition 3: 0", l) for l in lines)
     assert '[isolated] quit from partition 2; "bye" sent: 0' in lines
@@ -193,10 +210,12 @@ def test_hostile_variants_are_refused_and_leave_nothing_behind(run):
     assert got["hostile-lend-not-owned"] == (
         "PASS", "lend of a page at a physical address outside our RAM (DENIED): -13 "
         "(expected -13)")
+    assert got["hostile-retrieve-by-owner"][1].endswith(
+        "w2 -2 (expected FFA_ERROR, INVALID_PARAMETERS -2)")
     assert got["hostile-retrieve-as-other"][1].endswith(
-        "w2 -2 (expected FFA_ERROR INVALID_PARAMETERS -2)")
+        "naming partition 0x0001 as the receiver: 0/-2 (expected INVALID_PARAMETERS -2)")
     assert got["hostile-share-as-other"][1].endswith(
-        "w2 -2 (expected FFA_ERROR INVALID_PARAMETERS -2)")
+        "w2 -2 (expected FFA_ERROR, INVALID_PARAMETERS -2)")
     assert re.fullmatch(r"handle 0x[0-9a-f]+: reclaim while held -13 \(expected -13, DENIED\), "
                         r"service told to relinquish: 0/0, reclaim 0; pages freed",
                         got["unload-while-shared"][1])

@@ -33,8 +33,8 @@ static enum ffa_service_action on_message(struct ffa_service *s,
 	memcpy(text, payload, len);
 	text[len] = '\0';
 	if (strcmp(text, "quit") != 0) {
-		guest_printf("message from partition %u: \"%s\"\n",
-			     msg->sender, text);
+		guest_printf("message from partition %u: \"%s\"\n", msg->sender,
+			     text);
 		return FFA_SERVICE_CONTINUE;
 	}
 	for (int tries = 0; err == FFA_BUSY && tries < 1000; tries++) {

@@ -17,8 +17,8 @@
 static uint8_t tx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
 static uint8_t rx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
 static struct ffa_mailbox mb;
-static uint16_t peer;		/* the partition "isolated" */
-static uint64_t held;		/* handle retrieved by HOLD, 0 if none */
+static uint16_t peer; /* the partition "isolated" */
+static uint64_t held; /* handle retrieved by HOLD, 0 if none */
 static uint32_t requests;
 
 /* isolated: 9c4e21b7-3d58-4a06-b1f2-6e7d8c9a0b13, as FF-A carries it */
@@ -51,13 +51,16 @@ static struct check check_and_answer(const struct ffa_mem_constituent *r,
 
 	for (uint32_t i = 0; i < count; i++) {
 		for (uint32_t pg = 0; pg < r[i].page_count; pg++) {
-			uint64_t base = r[i].address + (uint64_t)pg * FFA_PAGE_SIZE;
-			volatile uint8_t *p = (volatile uint8_t *)(uintptr_t)base;
+			uint64_t base =
+			    r[i].address + (uint64_t)pg * FFA_PAGE_SIZE;
+			volatile uint8_t *p =
+			    (volatile uint8_t *)(uintptr_t)base;
 
 			c.sum += page_fnv(p);
 			for (uint32_t b = 0; b < FFA_PAGE_SIZE; b++) {
 				c.bad += p[b] != bft_pattern(seed, base + b);
-				p[b] = bft_pattern(seed ^ BFT_ANSWER_XOR, base + b);
+				p[b] = bft_pattern(seed ^ BFT_ANSWER_XOR,
+						   base + b);
 			}
 			c.pages++;
 		}
@@ -116,8 +119,8 @@ static void hold(uint16_t owner, const struct ffa_value *req, uint64_t *resp)
 		resp[0] = (uint64_t)(int64_t)FFA_BUSY;
 		return;
 	}
-	err = ffa_mem_retrieve(&mb, req->x[4], owner, req->x[5], type, 0, 0,
-			       &t, ranges, MAX_RANGES);
+	err = ffa_mem_retrieve(&mb, req->x[4], owner, req->x[5], type, 0, 0, &t,
+			       ranges, MAX_RANGES);
 	guest_printf("HOLD %s handle %#lx from partition %u: retrieve %d, %u "
 		     "pages held\n",
 		     type_name(type), req->x[4], owner, err,
@@ -139,6 +142,43 @@ static void release(const struct ffa_value *req, uint64_t *resp)
 	if (err == 0) {
 		held = 0;
 	}
+	resp[0] = (uint64_t)(int64_t)err;
+}
+
+/* A retrieve request naming partition `other` as the receiver (the
+ * service's own ID nowhere in it); relinquished should it succeed. */
+static void retrieve_as(uint16_t owner, const struct ffa_value *req,
+			uint64_t *resp)
+{
+	uint32_t type = (uint32_t)(req->x[6] >> BFT_TYPE_SHIFT);
+	uint16_t other = (uint16_t)req->x[7];
+	struct ffa_mem_transaction t = {
+	    .sender = owner,
+	    .flags = type << FFA_MEM_RETRIEVE_TYPE_SHIFT,
+	    .handle = req->x[4],
+	    .tag = req->x[5],
+	    .receiver_count = 1,
+	};
+	struct ffa_value args = {{0}};
+	struct ffa_value r;
+	int32_t err;
+
+	t.receivers[0].id = other;
+	t.receivers[0].permissions = FFA_MEM_DATA_RW;
+	args.x[0] = FFA_MEM_RETRIEVE_REQ_64;
+	args.x[1] = ffa_mem_build(mb.tx, mb.size, mb.version, &t, NULL);
+	args.x[2] = args.x[1];
+	r = ffa_call(&args);
+	err = ffa_value_is(&r, FFA_MEM_RETRIEVE_RESP) ? 0
+	      : ffa_value_error(&r) != 0	      ? ffa_value_error(&r)
+						      : FFA_INVALID_PARAMETERS;
+	if (err == 0) {
+		ffa_rx_release();
+		ffa_mem_relinquish(&mb, req->x[4], 0);
+	}
+	guest_printf("RETRIEVE_AS handle %#lx of partition %u naming partition "
+		     "%u as the receiver: %d\n",
+		     req->x[4], owner, other, err);
 	resp[0] = (uint64_t)(int64_t)err;
 }
 
@@ -181,6 +221,9 @@ static void answer(struct ffa_service *s, const struct ffa_value *req,
 	case BFT_CMD_RELEASE:
 		release(req, resp);
 		break;
+	case BFT_CMD_RETRIEVE_AS:
+		retrieve_as(from, req, resp);
+		break;
 	case BFT_CMD_QUIT:
 		quit(from, resp);
 		break;
@@ -192,9 +235,8 @@ static void answer(struct ffa_service *s, const struct ffa_value *req,
 	}
 }
 
-static enum ffa_service_action bye(struct ffa_service *s,
-				   const struct ffa_msg *msg,
-				   const void *payload)
+static enum ffa_service_action
+bye(struct ffa_service *s, const struct ffa_msg *msg, const void *payload)
 {
 	char text[17];
 	uint32_t len = msg->size < 16 ? msg->size : 16;

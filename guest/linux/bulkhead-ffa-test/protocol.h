@@ -21,17 +21,23 @@
  *   HOLD     x4 = handle, x5 = tag,       -> retrieve and keep it mapped
  *            x6 = pages | type << 32         (x6 = pages retrieved)
  *   RELEASE  x4 = handle                  -> relinquish what HOLD kept
+ *   RETRIEVE_AS x4 = handle, x5 = tag,    -> a retrieve request naming
+ *            x6 = pages | type << 32,        partition x7 as the receiver
+ *            x7 = another endpoint's ID      instead of the service (a
+ *                                            hostile borrower): x3 = its
+ *                                            FF-A status
  *   QUIT                                  -> the service ends after the
  *                                            response (and tells its peer)
  */
 #ifndef BULKHEAD_FFA_TEST_PROTOCOL_H
 #define BULKHEAD_FFA_TEST_PROTOCOL_H
 
-#define BFT_CMD_ECHO	0xB0EC0001u
-#define BFT_CMD_CHECK	0xB0EC0002u
-#define BFT_CMD_HOLD	0xB0EC0003u
-#define BFT_CMD_RELEASE 0xB0EC0004u
-#define BFT_CMD_QUIT	0xB0EC0005u
+#define BFT_CMD_ECHO	    0xB0EC0001u
+#define BFT_CMD_CHECK	    0xB0EC0002u
+#define BFT_CMD_HOLD	    0xB0EC0003u
+#define BFT_CMD_RELEASE	    0xB0EC0004u
+#define BFT_CMD_QUIT	    0xB0EC0005u
+#define BFT_CMD_RETRIEVE_AS 0xB0EC0006u
 
 /* a status the service answers an unknown command with */
 #define BFT_STATUS_UNKNOWN 0xB0ECBADCu
