@@ -327,7 +327,8 @@ J ?= $(shell nproc 2>/dev/null || echo 1)
 TEST_RESULTS := $(O)/test-results.xml
 test: ensure-deps
 	$(Q)$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(J)) \
-		all images demos scenarios linux-product unit-tests board-test-images debug-scenarios config-matrix layer-objects
+		all images demos scenarios linux-product unit-tests board-test-images debug-scenarios config-matrix layer-objects \
+		linux-ffa-product
 	$(Q)BULKHEAD_BUILD=$(O) PYTHON=$(PYTHON) $(PYTHON) -m pytest -q -rfE tests \
 		--boot-jobs $(J) --junitxml=$(TEST_RESULTS) -o junit_family=xunit2 \
 		-o junit_suite_name=bulkhead $(PYTEST_ARGS)
