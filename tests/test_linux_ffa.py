@@ -210,12 +210,11 @@ def test_hostile_variants_are_refused_and_leave_nothing_behind(run):
     assert got["hostile-lend-not-owned"] == (
         "PASS", "lend of a page at a physical address outside our RAM (DENIED): -13 "
         "(expected -13)")
-    assert got["hostile-retrieve-by-owner"][1].endswith(
-        "w2 -2 (expected FFA_ERROR, INVALID_PARAMETERS -2)")
-    assert got["hostile-retrieve-as-other"][1].endswith(
-        "naming partition 0x0001 as the receiver: 0/-2 (expected INVALID_PARAMETERS -2)")
-    assert got["hostile-share-as-other"][1].endswith(
-        "w2 -2 (expected FFA_ERROR, INVALID_PARAMETERS -2)")
+    # the module's PASS for these means the exact FF-A error code (its
+    # detail lines are longer than one console line, so only the verdict)
+    for case in ("hostile-retrieve-by-owner", "hostile-retrieve-as-other",
+                 "hostile-share-as-other"):
+        assert got[case][0] == "PASS", (case, got[case])
     assert re.fullmatch(r"handle 0x[0-9a-f]+: reclaim while held -13 \(expected -13, DENIED\), "
                         r"service told to relinquish: 0/0, reclaim 0; pages freed",
                         got["unload-while-shared"][1])

@@ -13,9 +13,9 @@
 #define VECTOR_CURRENT_SPX 0x200
 #define VECTOR_LOWER_A64   0x400
 
-#define PMCR_P		(1ull << 1) /* reset the event counters */
-#define PMCR_C		(1ull << 2) /* reset the cycle counter */
-#define PMCR_N(pmcr)	(((pmcr) >> 11) & 0x1f)
+#define PMCR_P		   (1ull << 1) /* reset the event counters */
+#define PMCR_C		   (1ull << 2) /* reset the cycle counter */
+#define PMCR_N(pmcr)	   (((pmcr) >> 11) & 0x1f)
 #define PMEVT_INST_RETIRED 0x08
 #define PMEVT_EXCLUDE_EL1  (1ull << 31)
 #define PMEVT_EXCLUDE_EL0  (1ull << 30)
@@ -143,11 +143,11 @@ void arch_vcpu_load(const struct arch_vcpu_config *config)
 	 * (HPMD, HCCD) unless the benchmark configuration asks for it. The
 	 * debug ROM address (no external debugger belongs to a partition)
 	 * traps and is undefined to it. */
-	write_sysreg(mdcr_el2,
-		     guest_counters() | MDCR_TDRA |
-			 (IS_ENABLED(CONFIG_PMU_COUNT_EL2) ? 0
-							   : MDCR_HPMD | MDCR_HCCD) |
-			 (BOOT_COUNTERS ? MDCR_HPME | MDCR_HLP : 0));
+	write_sysreg(
+	    mdcr_el2,
+	    guest_counters() | MDCR_TDRA |
+		(IS_ENABLED(CONFIG_PMU_COUNT_EL2) ? 0 : MDCR_HPMD | MDCR_HCCD) |
+		(BOOT_COUNTERS ? MDCR_HPME | MDCR_HLP : 0));
 	if (BOOT_COUNTERS) {
 		boot_count_start();
 	}

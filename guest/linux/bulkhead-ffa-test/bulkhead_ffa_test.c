@@ -592,12 +592,12 @@ static void case_forged(struct bft *t)
 	tx->range.pg_cnt = 1;
 	arm_smccc_1_1_invoke(FFA_MEM_SHARE_64, sizeof(*tx), sizeof(*tx), 0, 0,
 			     0, 0, 0, &res);
+	/* a sender ID that is not the caller's: DENIED (FF-A's rule) */
 	report(t, "hostile-share-as-other",
-	       res.a0 == FFA_ERROR_FN &&
-		   (int)res.a2 == FFA_RET_INVALID_PARAMETERS,
+	       res.a0 == FFA_ERROR_FN && (int)res.a2 == FFA_RET_DENIED,
 	       "MEM_SHARE by us, to us, in the name of partition 0x%04x: x0 "
-	       "%#lx, w2 %d (expected FFA_ERROR, INVALID_PARAMETERS %d)",
-	       t->dev->vm_id, res.a0, (int)res.a2, FFA_RET_INVALID_PARAMETERS);
+	       "%#lx, w2 %d (expected FFA_ERROR, DENIED %d)",
+	       t->dev->vm_id, res.a0, (int)res.a2, FFA_RET_DENIED);
 
 	/* The real borrower still gets the share, intact. */
 	d = (struct ffa_send_direct_data){
