@@ -108,13 +108,15 @@ run-linux: ensure-deps
 		-drive if=none,file=$(LINUX_DIR)/disk.img,format=raw,id=vd0 \
 		-device virtio-blk-device,drive=vd0,bus=virtio-mmio-bus.0
 
-# linux_boot (make bench): the Linux product built with
+# linux_boot (make bench): the stock kernel alone on one vCPU
+# (tests/bench/linux-bench.dts) built with
 # configs/qemu_virt_bench_linux_defconfig (CONFIG_BENCH_BOOT_COUNT) in its
 # own build directory, booted under -icount until Linux runs /init.
 BENCH_LINUX_O := $(O)/bench/linux
 .PHONY: bench-linux
 bench-linux: ensure-deps $(LINUX_PAYLOADS)
 	$(Q)$(MAKE) --no-print-directory O=$(BENCH_LINUX_O) DEFCONFIG=qemu_virt_bench_linux_defconfig \
-		MANIFEST=manifests/qemu-virt-linux.dts SCENARIOS= LINUX_DIR=$(abspath $(LINUX_DIR)) all
+		MANIFEST=tests/bench/linux-bench.dts SCENARIOS= LINUX_DIR=$(abspath $(LINUX_DIR)) \
+		LINUX_PRODUCTS=linux-bench all
 	$(Q)$(PYTHON) tests/bench_linux.py --image $(BENCH_LINUX_O)/bulkhead.img \
-		--disk $(LINUX_DIR)/disk.img --out $(O)/bench --qemu $(QEMU)
+		--out $(O)/bench --qemu $(QEMU)
