@@ -61,7 +61,11 @@ class LinuxShell:
         text = self.console.output[start:m.start()]
         lines = [ln[len("[linux] "):] for ln in text.splitlines() if ln.startswith("[linux] ")]
         self.console.expect(PROMPT, timeout)
-        return "\n".join(lines[1:]), int(m.group(1))  # lines[0]: the echo
+        # the echo of what was typed ends at the marker's text; typed
+        # slowly, it may come in several console lines
+        typed_end = f'"__END_""{self.count}__ $?"'
+        echo_end = next((i for i, ln in enumerate(lines) if ln.endswith(typed_end)), 0)
+        return "\n".join(lines[echo_end + 1:]), int(m.group(1))
 
 
 def interrupt_counts(text: str, name: str) -> list[int]:
