@@ -178,7 +178,7 @@ $(O)/products/$(1)/bulkhead.elf: $(HYP_OBJS) $(O)/products/$(1)/manifest_tables.
 	$(Q)$(PYTHON) tools/board/symtab.py --cc $(CC) --nm $(CROSS_COMPILE)nm --work $(O)/products/$(1) -o $$@ -- \
 		$(HYP_CFLAGS) -nostdlib -static -Wl,-L,$(O)/products/$(1) -Wl,-T,arch/aarch64/bulkhead.ld \
 		-Wl,-Map,$$@.map -Wl,--build-id=none $(HYP_OBJS) $(O)/products/$(1)/manifest_tables.o -lgcc
-$(O)/products/$(1)/bulkhead.img: $(O)/products/$(1)/bulkhead.elf tools/pack_image.py
+$(O)/products/$(1)/bulkhead.img: $(O)/products/$(1)/bulkhead.elf tools/pack_image.py $(APP_IMAGES)
 	@echo "  IMAGE   $$@"
 	$(Q)$(PYTHON) tools/pack_image.py --elf $$< --layout $(O)/products/$(1)/layout.json \
 		-I $(IMAGE_DIR) --objcopy $(OBJCOPY) -o $$@
