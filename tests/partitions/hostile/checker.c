@@ -22,12 +22,12 @@
 #include <guest/test.h>
 #include <string.h>
 
-#define MILESTONE	1000 /* fuzzer calls per honest round */
-#define OFFER_TAG	0x6f66666572ull
-#define OFFER_ROUNDS	3 /* an offer stays at least this many rounds */
-#define ERRORS_SHOWN	12
-#define SETTLE_SECONDS	20 /* for the fuzzer's transactions to end */
-#define RX_TRIES	100
+#define MILESTONE      1000 /* fuzzer calls per honest round */
+#define OFFER_TAG      0x6f66666572ull
+#define OFFER_ROUNDS   3 /* an offer stays at least this many rounds */
+#define ERRORS_SHOWN   12
+#define SETTLE_SECONDS 20 /* for the fuzzer's transactions to end */
+#define RX_TRIES       100
 
 static uint8_t tx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
 static uint8_t rx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
@@ -38,10 +38,10 @@ static struct {
 	struct pool_info boot;
 	struct pool_info end;
 	uint64_t rounds;
-	uint64_t shares;   /* to the victim, retrieved and returned */
-	uint64_t holds;	   /* kept by the victim a while */
-	uint64_t taken;	   /* the victim's pattern, retrieved here */
-	uint64_t offers;   /* to the fuzzer */
+	uint64_t shares; /* to the victim, retrieved and returned */
+	uint64_t holds;	 /* kept by the victim a while */
+	uint64_t taken;	 /* the victim's pattern, retrieved here */
+	uint64_t offers; /* to the fuzzer */
 	uint64_t big_offers;
 	uint64_t doorbells;
 	uint64_t messages; /* from the fuzzer, dropped */
@@ -125,9 +125,9 @@ static void drop_messages(void)
 static void fill(uint64_t address, uint32_t pages)
 {
 	for (uint32_t p = 0; p < pages; p++) {
-		uint64_t *w = (uint64_t *)(uintptr_t)(address +
-						       (uint64_t)p *
-							   FFA_PAGE_SIZE);
+		uint64_t *w =
+		    (uint64_t *)(uintptr_t)(address +
+					    (uint64_t)p * FFA_PAGE_SIZE);
 		uint64_t *last = w + FFA_PAGE_SIZE / 8 - 1;
 
 		*w = pattern_word((uintptr_t)w, KEY_CHECKER);
@@ -244,7 +244,8 @@ static void hold_round(void)
  * relinquish, and have it reclaim them. */
 static void take_round(void)
 {
-	uint32_t first = (uint32_t)(run.rounds * 7 % (VICTIM_PATTERN_PAGES - 4));
+	uint32_t first =
+	    (uint32_t)(run.rounds * 7 % (VICTIM_PATTERN_PAGES - 4));
 	uint32_t pages = 1 + (uint32_t)(run.rounds % 3);
 	struct ffa_mem_transaction t;
 	struct ffa_mem_constituent ranges[4];
@@ -267,7 +268,8 @@ static void take_round(void)
 	if (err != 0) {
 		error("retrieve of the victim's share", err, handle);
 	} else {
-		const uint64_t *w = (const uint64_t *)(uintptr_t)ranges[0].address;
+		const uint64_t *w =
+		    (const uint64_t *)(uintptr_t)ranges[0].address;
 
 		if (t.page_count != pages ||
 		    ranges[0].address !=
@@ -328,11 +330,10 @@ static void offer_round(void)
 			    CHECKER_OFFER + (2ull * k + 1) * FFA_PAGE_SIZE, 1,
 			    0};
 		}
-		err = ffa_mem_send(&mb, lend ? FFA_MEM_LEND_64
-					     : FFA_MEM_SHARE_64,
-				   is_big ? big : &one,
-				   is_big ? BIG_OFFER_PAGES : 1, &to, 1, 0,
-				   OFFER_TAG, &handle);
+		err = ffa_mem_send(
+		    &mb, lend ? FFA_MEM_LEND_64 : FFA_MEM_SHARE_64,
+		    is_big ? big : &one, is_big ? BIG_OFFER_PAGES : 1, &to, 1,
+		    0, OFFER_TAG, &handle);
 		if (err != 0) {
 			error("offer to the fuzzer", err, i);
 			continue;
@@ -485,7 +486,8 @@ int checker_main(void)
 
 	memset(st, 0, sizeof(*st));
 	ffa_mailbox_init(&mb, tx, rx, 1, FFA_VERSION_1_2);
-	while (!__atomic_load_n(&sync_state()->victim_ready, __ATOMIC_ACQUIRE)) {
+	while (
+	    !__atomic_load_n(&sync_state()->victim_ready, __ATOMIC_ACQUIRE)) {
 		guest_cpu_relax();
 	}
 	run.boot = pool_info();

@@ -31,10 +31,12 @@
  * (buffers, constituents); its image, data and stacks stay below. */
 #define ARENA	    (FUZZER_RAM + 0x200000ull)
 #define ARENA_PAGES 512u
+#define ARENA_SIZE  (ARENA_PAGES * 4096ull)
 
 /* The victim's pattern: 2 MiB of its RAM, checked at the end. */
 #define VICTIM_PATTERN	     (VICTIM_RAM + 0x100000ull)
 #define VICTIM_PATTERN_PAGES 512u
+#define VICTIM_PATTERN_SIZE  (VICTIM_PATTERN_PAGES * 4096ull)
 
 /* The checker's pages to share with the victim, and those it offers the
  * fuzzer: one page, or BIG_OFFER_PAGES separate pages (every other one),
@@ -43,6 +45,7 @@
 #define CHECKER_SHARE_PAGES 256u
 #define CHECKER_OFFER	    (CHECKER_RAM + 0x200000ull)
 #define CHECKER_OFFER_PAGES 512u
+#define CHECKER_OFFER_SIZE  (CHECKER_OFFER_PAGES * 4096ull)
 #define BIG_OFFER_PAGES	    256u
 
 #define FUZZSTATE 0x4f000000ull
@@ -188,11 +191,11 @@ struct fuzz_state {
 	uint64_t frequency;   /* CNTFRQ */
 	uint64_t sends_ok;    /* memory sends that succeeded */
 	uint64_t retrieves_ok;
-	uint64_t fragments;   /* MEM_FRAG_TX calls */
-	uint64_t direct_ok;   /* direct requests the victim answered */
-	uint32_t go;	      /* checker: start */
-	uint32_t final;	      /* fuzzer: done, about to power off */
-	uint32_t doorbell;    /* fuzzer: sequence number of its request */
+	uint64_t fragments; /* MEM_FRAG_TX calls */
+	uint64_t direct_ok; /* direct requests the victim answered */
+	uint32_t go;	    /* checker: start */
+	uint32_t final;	    /* fuzzer: done, about to power off */
+	uint32_t doorbell;  /* fuzzer: sequence number of its request */
 	uint32_t doorbell_kind;
 	uint32_t doorbell_done; /* checker: the last request it served */
 	uint32_t pad;
@@ -211,25 +214,26 @@ static inline struct fuzz_state *fuzz_state(void)
 	return (struct fuzz_state *)FUZZSTATE;
 }
 
-/* --- victim <-> checker ------------------------------------------------- */
+/* --- victim <-> checker --------------------------------------------------- */
 
 /* Direct requests from the checker to the victim: x3 = command; the
  * response's x3 = FF-A status (0 = done), x4.. results. Requests from
  * anyone else are echoed (victim.c). */
 enum victim_cmd {
-	V_PING = 0x56430001,  /* x4 n -> x4 n + 1 */
-	V_RETRIEVE,	      /* x4 handle, x5 type, x6 pages: retrieve,
-				 check the checker's pattern, write its own
-				 when lent read-write, then relinquish */
-	V_HOLD,		      /* x4 handle, x5 type: retrieve and keep */
-	V_RELEASE,	      /* x4 handle: relinquish what V_HOLD kept */
-	V_SHARE,	      /* x4 first pattern page index, x5 pages:
-				 share them read-only with the checker
-				 -> x4 handle */
-	V_RECLAIM,	      /* x4 handle */
-	V_VERIFY,	      /* -> x4 pattern pages intact (of 512), x5 image
-				 intact (1/0), x6 requests from the fuzzer,
-				 x7 anomalies seen */
+	V_PING = 0x56430001, /* x4 n -> x4 n + 1 */
+	V_RETRIEVE,	     /* x4 handle, x5 type: retrieve, check the
+				checker's pattern, write its own when lent
+				read-write, relinquish -> x3 pages whose
+				pattern was wrong (or an error), x4 pages */
+	V_HOLD,		     /* x4 handle, x5 type: retrieve and keep */
+	V_RELEASE,	     /* x4 handle: relinquish what V_HOLD kept */
+	V_SHARE,	     /* x4 first pattern page index, x5 pages:
+				share them read-only with the checker
+				-> x4 handle */
+	V_RECLAIM,	     /* x4 handle */
+	V_VERIFY,	     /* -> x4 pattern pages intact (of 512), x5 image
+				intact (1/0), x6 requests from the fuzzer,
+				x7 anomalies seen */
 };
 
 /* The victim's echo of a request from anyone but the checker: x3 (REQ2:

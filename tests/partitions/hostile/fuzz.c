@@ -5,8 +5,9 @@
  *
  * The run is reproducible from the seed as far as vCPU 0's choices go
  * (its PRNG state lives in fuzz_state, so a reset continues the same
- * sequence); vCPU 1's bursts, seeded from the seed and the burst number,
- * interleave with it as the machine schedules them.
+ * sequence); each of vCPU 1's bursts follows from the seed and the
+ * context ID vCPU 0 drew for its CPU_ON, and interleaves with vCPU 0 as
+ * the machine schedules them.
  */
 #include "fuzz.h"
 
@@ -33,6 +34,8 @@ static volatile uint32_t reset_requested; /* vCPU 1: reset now */
 volatile uint32_t fz_last_step[2];
 struct ffa_value fz_last_call[2];
 
+/* The context IDs of the last CPU_ONs that may start vCPU 1 (see
+ * fz_cpu_on_before). */
 #define CONTEXTS 8
 static volatile uint32_t contexts[CONTEXTS];
 static uint32_t context_next;
@@ -47,7 +50,7 @@ static bool expected_context(uint32_t context)
 	return false;
 }
 
-/* --- random choices ------------------------------------------------------ */
+/* --- random choices ------------------------------------------------------- */
 
 static uint64_t splitmix(uint64_t x)
 {
@@ -112,12 +115,12 @@ static const struct {
 	uint64_t base;
 	uint64_t size;
 } regions[] = {
-    {ARENA, ARENA_PAGES * FFA_PAGE_SIZE},
-    {ARENA, ARENA_PAGES *FFA_PAGE_SIZE},
+    {ARENA, ARENA_SIZE}, /* (twice: named twice as often) */
+    {ARENA, ARENA_SIZE},
     {VICTIM_RAM, RAM_SIZE},
-    {VICTIM_PATTERN, VICTIM_PATTERN_PAGES *FFA_PAGE_SIZE},
+    {VICTIM_PATTERN, VICTIM_PATTERN_SIZE},
     {CHECKER_RAM, RAM_SIZE},
-    {CHECKER_OFFER, CHECKER_OFFER_PAGES *FFA_PAGE_SIZE},
+    {CHECKER_OFFER, CHECKER_OFFER_SIZE},
     {HYP_RAM, HYP_RAM_SIZE},
     {0x40000000, 0x200000},   /* RAM below the hypervisor */
     {0x08000000, 0x10000},    /* GIC distributor */
@@ -331,7 +334,8 @@ static bool ffa_answer_allowed(enum row row, uint32_t x0)
 static bool extended(uint32_t fn)
 {
 	return fn == FFA_PARTITION_INFO_GET_REGS ||
-	       fn == FFA_MSG_SEND_DIRECT_REQ2 || fn == FFA_MSG_SEND_DIRECT_RESP2;
+	       fn == FFA_MSG_SEND_DIRECT_REQ2 ||
+	       fn == FFA_MSG_SEND_DIRECT_RESP2;
 }
 
 static uint32_t ffa_column(struct fuzzer *f, enum row row,
@@ -352,8 +356,8 @@ static uint32_t ffa_column(struct fuzzer *f, enum row row,
 			clean &= out->x[i] == 0;
 		}
 		if (!clean) {
-			fz_anomaly(f, "FFA_ERROR with unused registers set",
-				   fn, out->x[1] | out->x[3]);
+			fz_anomaly(f, "FFA_ERROR with unused registers set", fn,
+				   out->x[1] | out->x[3]);
 		}
 		if (code > -1 || code < -9) {
 			fz_anomaly(f, "FF-A error code out of range", fn,
@@ -390,12 +394,10 @@ static uint32_t value_column(struct fuzzer *f, enum row row,
 			     const struct ffa_value *out)
 {
 	int64_t v = (int64_t)out->x[0];
-	bool must_refuse = row == ROW_PSCI_OTHER ||
-			   row == ROW_SMCCC_ARCH_OTHER ||
-			   row == ROW_VENDOR_OTHER ||
-			   row == ROW_SMCCC_OTHER_OWNER ||
-			   row == ROW_SMCCC_YIELDING ||
-			   row == ROW_SMCCC_IMMEDIATE;
+	bool must_refuse =
+	    row == ROW_PSCI_OTHER || row == ROW_SMCCC_ARCH_OTHER ||
+	    row == ROW_VENDOR_OTHER || row == ROW_SMCCC_OTHER_OWNER ||
+	    row == ROW_SMCCC_YIELDING || row == ROW_SMCCC_IMMEDIATE;
 
 	if (v < 0 && (out->x[1] | out->x[2] | out->x[3]) != 0) {
 		fz_anomaly(f, "error with x1..x3 set", in->x[0], out->x[1]);
@@ -452,7 +454,7 @@ void fz_call(struct fuzzer *f, enum row row, struct ffa_value *regs)
 	fz_call_via(f, row, regs, conduit_smc(f));
 }
 
-/* --- calls that end the vCPU or the partition ------------------------------ */
+/* --- calls that end the vCPU or the partition ----------------------------- */
 
 /* A call that does not return: counted before it is made. */
 static void count_final(struct fuzzer *f, enum row row)
@@ -490,7 +492,7 @@ static void reset_now(struct fuzzer *f)
 	final_call(f, ROW_PSCI_SYSTEM_RESET, PSCI_SYSTEM_RESET);
 }
 
-/* --- the second vCPU ------------------------------------------------------- */
+/* --- the second vCPU ------------------------------------------------------ */
 
 uint64_t fz_secondary_entry(void)
 {
@@ -511,8 +513,8 @@ static void step(struct fuzzer *f);
 
 void fuzzer_secondary(unsigned int context)
 {
-	struct fuzzer f = {.vcpu = 1, .rng = &rng_vcpu1,
-			   .version = boot_version};
+	struct fuzzer f = {
+	    .vcpu = 1, .rng = &rng_vcpu1, .version = boot_version};
 	uint32_t n;
 
 	/* each burst's sequence follows from the seed and the context
@@ -575,9 +577,9 @@ void fz_cpu_on_after(int token, const struct ffa_value *r)
 
 static void start_burst(struct fuzzer *f)
 {
-	struct ffa_value r = {{fz_chance(f, 50) ? PSCI_CPU_ON_64
-						 : PSCI_CPU_ON_32,
-			       1, fz_secondary_entry(), fz_rand(f)}};
+	struct ffa_value r = {
+	    {fz_chance(f, 50) ? PSCI_CPU_ON_64 : PSCI_CPU_ON_32, 1,
+	     fz_secondary_entry(), fz_rand(f)}};
 	int token;
 
 	if (burst_running || affinity(1) != PSCI_AFFINITY_OFF) {
@@ -626,10 +628,10 @@ static void block(struct fuzzer *f)
 
 		fz_call(f, ROW_FFA_MSG_WAIT, &r);
 		if (r.x[0] != FFA_RUN) {
-			fz_anomaly(f, "MSG_WAIT woke without a message",
-				   r.x[0], r.x[2]);
-		} else if (ffa_msg_parse(fz_rx(), fz_rx_size(),
-					 f->version, &msg) != 0 ||
+			fz_anomaly(f, "MSG_WAIT woke without a message", r.x[0],
+				   r.x[2]);
+		} else if (ffa_msg_parse(fz_rx(), fz_rx_size(), f->version,
+					 &msg) != 0 ||
 			   msg.sender != ID_CHECKER ||
 			   msg.receiver != ID_FUZZER) {
 			fz_anomaly(f, "the checker's message in RX", 0,
@@ -642,13 +644,14 @@ static void block(struct fuzzer *f)
 	st->waits++;
 }
 
-/* --- one step -------------------------------------------------------------- */
+/* --- one step ------------------------------------------------------------- */
 
 static void step(struct fuzzer *f)
 {
 	uint32_t r = fz_below(f, 1000);
 
 	fz_last_step[f->vcpu] = r;
+	f->alone = f->vcpu == 0 && !fz_secondary_running();
 
 	if (r < 90) {
 		fz_ffa_random(f);
@@ -693,7 +696,7 @@ static void step(struct fuzzer *f)
 	}
 }
 
-/* --- the summary ----------------------------------------------------------- */
+/* --- the summary ---------------------------------------------------------- */
 
 static const char *const row_names[ROW_COUNT] = {
     "FFA_ERROR",
@@ -809,8 +812,7 @@ static void print_table(const char *title, const char *header,
 			len += fmt_snprintf(line + len, sizeof(line) - len,
 					    " %8lu", sum[cols[i]]);
 		}
-		guest_printf("  %-28s %8lu%s\n", "all", sum[RESULT_COLS],
-			     line);
+		guest_printf("  %-28s %8lu%s\n", "all", sum[RESULT_COLS], line);
 	}
 }
 
@@ -850,14 +852,15 @@ static void summary(void)
 		     ms ? st->calls * 1000 / ms : 0);
 }
 
-/* --- boot ------------------------------------------------------------------ */
+/* --- boot ----------------------------------------------------------------- */
 
 static uint32_t choose_version(struct fuzzer *f)
 {
 	uint32_t r = fz_below(f, 10);
 
-	return r < 6 ? FFA_VERSION_1_2 : r < 9 ? FFA_VERSION_1_1
-					       : FFA_VERSION_1_0;
+	return r < 6   ? FFA_VERSION_1_2
+	       : r < 9 ? FFA_VERSION_1_1
+		       : FFA_VERSION_1_0;
 }
 
 /* The checker zeroed the state before it said go. */

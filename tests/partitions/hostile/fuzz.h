@@ -23,9 +23,13 @@ struct fuzzer {
 	unsigned int vcpu;
 	uint64_t *rng;	  /* PRNG state (vCPU 0: in fuzz_state) */
 	uint32_t version; /* FF-A version negotiated this boot */
+	/* vCPU 0 while vCPU 1 is off, from the start of the current step
+	 * (only vCPU 0 starts vCPU 1): what it checks about its own memory
+	 * and buffers nobody else changes meanwhile */
+	bool alone;
 };
 
-/* --- random choices ------------------------------------------------------ */
+/* --- random choices ------------------------------------------------------- */
 uint64_t fz_rand(struct fuzzer *f);
 /* 0 .. n - 1 (n > 0) */
 uint32_t fz_below(struct fuzzer *f, uint32_t n);
@@ -46,7 +50,7 @@ uint64_t fz_address(struct fuzzer *f);
 /* A page of the arena (page aligned). */
 uint64_t fz_arena_page(struct fuzzer *f);
 
-/* --- calls --------------------------------------------------------------- */
+/* --- calls ---------------------------------------------------------------- */
 /*
  * Makes the call in regs->x[0..17] over HVC or SMC (random), replaces
  * regs with the answer, and counts it in `row`. `in` keeps a copy of the
@@ -67,6 +71,11 @@ void fz_count_probe(enum row row, enum probe_col col);
 /* Reports a contract violation (printed the first few times). */
 void fz_anomaly(struct fuzzer *f, const char *what, uint64_t a, uint64_t b);
 
+/* The arena's first pages hold the RX/TX pairs the fuzzer maps; memory
+ * sends never name them (what the fuzzer believes is its TX can always be
+ * written). */
+#define BUFFER_PAGES 16u
+
 /* --- the mailbox as the fuzzer believes it is ------------------------------
  * (it maps and unmaps at random; memory calls need one). */
 struct fz_mailbox {
@@ -85,7 +94,7 @@ uint8_t *fz_rx(void);
 uint32_t fz_tx_size(void);
 uint32_t fz_rx_size(void);
 
-/* --- generators (one call or a short sequence each) ------------------------ */
+/* --- generators (one call or a short sequence each) ----------------------- */
 void fz_ffa_random(struct fuzzer *f);	 /* any FF-A function, mutated args */
 void fz_ffa_wild(struct fuzzer *f);	 /* any ID in FF-A's range, raw args */
 void fz_ffa_direct(struct fuzzer *f);	 /* direct requests, mostly valid */

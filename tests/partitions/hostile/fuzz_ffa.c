@@ -12,13 +12,10 @@
 
 #include <string.h>
 
-/* RX/TX pairs are mapped in the arena's first pages only (the pages
- * memory sends never name), so what the fuzzer believes is its TX can
- * always be written. */
-#define BUFFER_PAGES	16u
-#define DEFAULT_TX	ARENA
-#define DEFAULT_RX	(ARENA + 8 * FFA_PAGE_SIZE)
-#define CONSOLE_BUDGET	16 /* calls: 8 lines of random bytes per run */
+/* The pair mapped at each boot (and again when none is mapped). */
+#define DEFAULT_TX     ARENA
+#define DEFAULT_RX     (ARENA + 8 * FFA_PAGE_SIZE)
+#define CONSOLE_BUDGET 16 /* calls: 8 lines of random bytes per run */
 
 struct fz_mailbox fz_mb;
 
@@ -30,7 +27,7 @@ static uint32_t uuid_word(uint16_t id, int word)
 	return word == 0 ? words[0] | id : words[word];
 }
 
-/* One word of a UUID argument: nil, a real partition's, or random. */
+/* A UUID argument's words: nil, a real partition's, or random. */
 static void uuid_args(struct fuzzer *f, uint32_t out[4])
 {
 	uint32_t pick = fz_below(f, 6);
@@ -59,8 +56,8 @@ uint8_t *fz_rx(void)
 static uint32_t buffer_bytes(uint64_t start)
 {
 	uint64_t end = ARENA + BUFFER_PAGES * FFA_PAGE_SIZE;
-	uint64_t bytes = (uint64_t)(fz_mb.pages ? fz_mb.pages : 1) *
-			 FFA_PAGE_SIZE;
+	uint64_t bytes =
+	    (uint64_t)(fz_mb.pages ? fz_mb.pages : 1) * FFA_PAGE_SIZE;
 
 	if (start < ARENA || start >= end) {
 		return FFA_PAGE_SIZE; /* the default pair's, unmapped */
@@ -132,7 +129,7 @@ void fz_mailbox_ensure(struct fuzzer *f)
 	fz_call(f, ROW_FFA_RXTX_MAP_64, &r);
 }
 
-/* --- RX/TX buffers ---------------------------------------------------------- */
+/* --- RX/TX buffers -------------------------------------------------------- */
 
 static uint64_t buffer_page(struct fuzzer *f, uint32_t below)
 {
@@ -163,9 +160,9 @@ void fz_ffa_mailbox(struct fuzzer *f)
 		bool wide = fz_chance(f, 60);
 		uint32_t pages = 1 + fz_below(f, 4);
 		uint64_t tx = buffer_page(f, 8 - pages + 1);
-		uint64_t rx = ARENA + 8 * FFA_PAGE_SIZE +
-			      (uint64_t)fz_below(f, 8 - pages + 1) *
-				  FFA_PAGE_SIZE;
+		uint64_t rx =
+		    ARENA + 8 * FFA_PAGE_SIZE +
+		    (uint64_t)fz_below(f, 8 - pages + 1) * FFA_PAGE_SIZE;
 		uint64_t w3 = pages;
 
 		switch (fz_below(f, 12)) {
@@ -182,8 +179,7 @@ void fz_ffa_mailbox(struct fuzzer *f)
 			tx = fz_address(f);
 			break;
 		case 4:
-			w3 = FZ_PICK(f, 0, 17, 63, 64, 0x41, 1ull << 32,
-				     ~0ull);
+			w3 = FZ_PICK(f, 0, 17, 63, 64, 0x41, 1ull << 32, ~0ull);
 			break;
 		case 5:
 			tx = 0;
@@ -220,7 +216,7 @@ void fz_ffa_mailbox(struct fuzzer *f)
 	}
 }
 
-/* --- direct requests -------------------------------------------------------- */
+/* --- direct requests ------------------------------------------------------ */
 
 /* Checks the victim's echo (common.h) of a request it answered. */
 static void check_echo(struct fuzzer *f, const struct ffa_value *in,
@@ -230,15 +226,13 @@ static void check_echo(struct fuzzer *f, const struct ffa_value *in,
 	bool ok = out->x[1] == ffa_endpoints(ID_VICTIM, ID_FUZZER);
 
 	if (fn == FFA_MSG_SEND_DIRECT_REQ2) {
-		ok &= out->x[2] == 0 && out->x[3] == 0 &&
-		      out->x[4] == ECHO_TAG;
+		ok &= out->x[2] == 0 && out->x[3] == 0 && out->x[4] == ECHO_TAG;
 		for (int i = 5; i < 18; i++) {
 			ok &= out->x[i] == ~in->x[i];
 		}
 	} else {
-		uint64_t mask = fn == FFA_MSG_SEND_DIRECT_REQ_64
-				    ? ~0ull
-				    : 0xffffffffull;
+		uint64_t mask =
+		    fn == FFA_MSG_SEND_DIRECT_REQ_64 ? ~0ull : 0xffffffffull;
 
 		ok &= out->x[2] == 0 && out->x[3] == (ECHO_TAG & mask);
 		for (int i = 4; i < 8; i++) {
@@ -321,14 +315,14 @@ void fz_ffa_direct(struct fuzzer *f)
 	}
 }
 
-/* --- indirect messages ------------------------------------------------------ */
+/* --- indirect messages ---------------------------------------------------- */
 
 void fz_ffa_msg_send2(struct fuzzer *f)
 {
 	uint32_t layout = fz_chance(f, 90) ? f->version : FFA_VERSION_1_2;
 	struct ffa_msg msg = {.sender = ID_FUZZER,
-			      .receiver = fz_chance(f, 60) ? ID_VICTIM
-							   : ID_CHECKER,
+			      .receiver =
+				  fz_chance(f, 60) ? ID_VICTIM : ID_CHECKER,
 			      .size = fz_below(f, 256)};
 	struct ffa_value r = {{FFA_MSG_SEND2}};
 	uint8_t *tx;
@@ -388,7 +382,7 @@ void fz_ffa_msg_send2(struct fuzzer *f)
 	fz_call(f, ROW_FFA_MSG_SEND2, &r);
 }
 
-/* --- console ---------------------------------------------------------------- */
+/* --- console -------------------------------------------------------------- */
 
 void fz_ffa_console(struct fuzzer *f)
 {
@@ -420,7 +414,7 @@ void fz_ffa_console(struct fuzzer *f)
 	fz_call(f, fz_ffa_row((uint32_t)r.x[0]), &r);
 }
 
-/* --- any FF-A function ------------------------------------------------------ */
+/* --- any FF-A function ---------------------------------------------------- */
 
 static const uint32_t known_ids[] = {
     FFA_ERROR,
@@ -488,10 +482,66 @@ static void defuse(struct ffa_value *r)
 	}
 }
 
+/* How many partitions the UUID in w1..w4 names (0: none, all: nil). */
+static uint32_t partitions_named(const struct ffa_value *in)
+{
+	uint32_t w[4];
+	uint32_t named = 0;
+
+	for (int i = 0; i < 4; i++) {
+		w[i] = (uint32_t)in->x[1 + i];
+	}
+	if ((w[0] | w[1] | w[2] | w[3]) == 0) {
+		return 3;
+	}
+	for (uint16_t id = ID_FUZZER; id <= ID_CHECKER; id++) {
+		bool same = true;
+
+		for (int i = 0; i < 4; i++) {
+			same &= w[i] == uuid_word(id, i);
+		}
+		named += same;
+	}
+	return named;
+}
+
+/* Exact answers where the contract gives them. */
+static void check_value(struct fuzzer *f, const struct ffa_value *in,
+			const struct ffa_value *out)
+{
+	uint32_t fn = (uint32_t)in->x[0];
+	bool ok = true;
+
+	if (fn == FFA_ID_GET) {
+		ok = out->x[0] == FFA_SUCCESS_32 && out->x[2] == ID_FUZZER;
+	} else if (fn == FFA_PARTITION_INFO_GET) {
+		uint32_t named = partitions_named(in);
+		uint32_t flags = (uint32_t)in->x[5];
+
+		if (named == 0 || (flags & ~FFA_PARTITION_INFO_COUNT_ONLY)) {
+			ok = ffa_is_error(out, FFA_INVALID_PARAMETERS);
+		} else if (out->x[0] == FFA_SUCCESS_32) {
+			ok = out->x[2] == named &&
+			     out->x[3] == (f->version == FFA_VERSION_1_0
+					       ? 0
+					       : FFA_PARTITION_INFO_SIZE);
+		} else {
+			/* RX busy or unmapped */
+			ok = !(flags & FFA_PARTITION_INFO_COUNT_ONLY) &&
+			     ffa_is_error(out, FFA_BUSY);
+		}
+	} else if (fn == FFA_YIELD) {
+		ok = out->x[0] == FFA_SUCCESS_32;
+	}
+	if (!ok) {
+		fz_anomaly(f, "answer's value", fn, out->x[2]);
+	}
+}
+
 void fz_ffa_random(struct fuzzer *f)
 {
-	uint32_t fn = known_ids[fz_below(
-	    f, sizeof(known_ids) / sizeof(known_ids[0]))];
+	uint32_t fn =
+	    known_ids[fz_below(f, sizeof(known_ids) / sizeof(known_ids[0]))];
 	struct ffa_value r = {{fn}};
 	uint32_t u[4];
 
@@ -541,8 +591,9 @@ void fz_ffa_random(struct fuzzer *f)
 		r.x[3] = fz_chance(f, 80) ? fz_below(f, 6) : fz_value(f);
 		break;
 	case FFA_RUN:
-		r.x[1] = ffa_endpoints(fz_partition_id(f),
-				       (uint16_t)FZ_PICK(f, 0, 0, 1, 2, 0xffff));
+		r.x[1] =
+		    ffa_endpoints(fz_partition_id(f),
+				  (uint16_t)FZ_PICK(f, 0, 0, 1, 2, 0xffff));
 		break;
 	case FFA_MSG_WAIT:
 		/* a wait that fails at once (w1 must be zero, w2 known
@@ -565,7 +616,12 @@ void fz_ffa_random(struct fuzzer *f)
 		}
 	}
 	defuse(&r);
-	fz_call(f, fz_ffa_row(fn), &r);
+	{
+		struct ffa_value in = r;
+
+		fz_call(f, fz_ffa_row(fn), &r);
+		check_value(f, &in, &r);
+	}
 }
 
 void fz_ffa_wild(struct fuzzer *f)

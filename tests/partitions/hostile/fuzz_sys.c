@@ -17,7 +17,7 @@
 #include <bulkhead/smccc.h>
 #include <string.h>
 
-/* --- code pages ------------------------------------------------------------- */
+/* --- code pages ----------------------------------------------------------- */
 
 #define STUB_WORDS 16 /* instructions per stub slot */
 
@@ -80,7 +80,7 @@ static const uint32_t access_insn[A_COUNT] = {
 static uint32_t code[2][1024] __attribute__((aligned(4096)));
 static struct probe_data data[2] __attribute__((aligned(64)));
 
-_Static_assert(SLOTS * STUB_WORDS <= 1024, "stubs fit a page");
+_Static_assert(SLOTS *STUB_WORDS <= 1024, "stubs fit a page");
 
 static uint32_t ldr_literal(const uint32_t *at, const void *literal,
 			    unsigned int rt)
@@ -185,7 +185,7 @@ static enum probe_col run_stub(unsigned int vcpu, uint32_t slot,
 	}
 }
 
-/* --- PSCI -------------------------------------------------------------------- */
+/* --- PSCI ----------------------------------------------------------------- */
 
 static enum row psci_row(uint32_t fn)
 {
@@ -292,8 +292,8 @@ void fz_psci(struct fuzzer *f)
 		do {
 			number = fz_below(f, 0x20);
 		} while (psci_ends_or_blocks(number));
-		r.x[0] = (fz_chance(f, 50) ? 0x84000000u : 0xc4000000u) |
-			 number;
+		r.x[0] =
+		    (fz_chance(f, 50) ? 0x84000000u : 0xc4000000u) | number;
 		break;
 	}
 	}
@@ -313,16 +313,25 @@ void fz_psci(struct fuzzer *f)
 	if (row == ROW_PSCI_CPU_ON) {
 		token = fz_cpu_on_before(f, &r);
 	}
-	fz_call(f, row, &r);
-	if (row == ROW_PSCI_CPU_ON) {
-		fz_cpu_on_after(token, &r);
+	{
+		uint64_t x1 = r.x[1];
+
+		fz_call(f, row, &r);
+		if (row == ROW_PSCI_CPU_ON) {
+			fz_cpu_on_after(token, &r);
+		}
+		if ((row == ROW_PSCI_VERSION && r.x[0] != PSCI_VERSION_1_1) ||
+		    (row == ROW_PSCI_MIGRATE_INFO_TYPE &&
+		     r.x[0] != PSCI_MIGRATE_NOT_REQUIRED) ||
+		    (row == ROW_PSCI_CPU_SUSPEND && r.x[0] != PSCI_SUCCESS)) {
+			fz_anomaly(f, "PSCI answer's value", x1, r.x[0]);
+		}
 	}
 }
 
-/* --- SMCCC, vendor calls, other owners --------------------------------------- */
+/* --- SMCCC, vendor calls, other owners ------------------------------------ */
 
-static uint32_t smccc_id(bool fast, bool wide, uint32_t owner,
-			 uint32_t number)
+static uint32_t smccc_id(bool fast, bool wide, uint32_t owner, uint32_t number)
 {
 	return (fast ? SMCCC_FAST_CALL : 0) | (wide ? SMCCC_64BIT : 0) |
 	       (owner & SMCCC_OWNER_MASK) << SMCCC_OWNER_SHIFT |
@@ -439,9 +448,21 @@ void fz_smccc(struct fuzzer *f)
 	if (fz_chance(f, 5)) {
 		r.x[0] |= fz_rand(f) << 32; /* w0 is the function ID */
 	}
-	fz_call(f, row, &r);
-	if (row == ROW_VENDOR_BULKHEAD) {
-		check_vendor(f, &r, fn);
+	{
+		uint32_t feature = (uint32_t)r.x[1]; /* a 32-bit call */
+
+		fz_call(f, row, &r);
+		if (row == ROW_VENDOR_BULKHEAD) {
+			check_vendor(f, &r, fn);
+		} else if ((row == ROW_SMCCC_VERSION &&
+			    r.x[0] != SMCCC_VERSION_1_2) ||
+			   (row == ROW_SMCCC_ARCH_FEATURES &&
+			    r.x[0] != ((feature == SMCCC_VERSION ||
+					feature == SMCCC_ARCH_FEATURES)
+					   ? 0
+					   : (uint64_t)SMCCC_NOT_SUPPORTED))) {
+			fz_anomaly(f, "SMCCC answer's value", feature, r.x[0]);
+		}
 	}
 }
 
@@ -463,8 +484,7 @@ void fz_immediate(struct fuzzer *f)
 		in.x[i] = fz_chance(f, 50) ? 0 : fz_value(f);
 	}
 	memcpy(d->in, in.x, sizeof(d->in));
-	write_call_stub(f->vcpu,
-			(smc ? 0xd4000003u : 0xd4000002u) | imm << 5);
+	write_call_stub(f->vcpu, (smc ? 0xd4000003u : 0xd4000002u) | imm << 5);
 	if (run_stub(f->vcpu, SLOT_HVC, &abort) != PROBE_DONE) {
 		fz_anomaly(f, "HVC/SMC with an immediate faulted", imm,
 			   abort.esr);
@@ -474,7 +494,7 @@ void fz_immediate(struct fuzzer *f)
 	fz_record(f, ROW_SMCCC_IMMEDIATE, &in, &out);
 }
 
-/* --- system registers -------------------------------------------------------- */
+/* --- system registers ----------------------------------------------------- */
 
 struct sysreg {
 	uint8_t op0, op1, crn, crm, op2;
@@ -580,11 +600,11 @@ static void sysreg_read(struct fuzzer *f)
 	enum probe_col col;
 	bool ok = true;
 
-	s = kind < 4	 ? random_sysreg(f)
-	    : kind == 4	 ? raz[fz_below(f, COUNT_OF(raz))]
-	    : kind == 5	 ? ras_records[fz_below(f, COUNT_OF(ras_records))]
-	    : kind < 8	 ? undefined_regs[fz_below(f, COUNT_OF(undefined_regs))]
-			 : impdef_sysreg(f);
+	s = kind < 4	? random_sysreg(f)
+	    : kind == 4 ? raz[fz_below(f, COUNT_OF(raz))]
+	    : kind == 5 ? ras_records[fz_below(f, COUNT_OF(ras_records))]
+	    : kind < 8	? undefined_regs[fz_below(f, COUNT_OF(undefined_regs))]
+			: impdef_sysreg(f);
 	d->in[1] = fz_rand(f);
 	write_stub(f->vcpu, SLOT_DYNAMIC, 0xd5200000u | sysreg_enc(s));
 	col = run_stub(f->vcpu, SLOT_DYNAMIC, &abort);
@@ -592,8 +612,8 @@ static void sysreg_read(struct fuzzer *f)
 	if (kind == 4) {
 		ok = col == PROBE_DONE && d->out[0] == 0;
 	} else if (kind == 5) {
-		ok = (col == PROBE_DONE && d->out[0] == 0) ||
-		     col == PROBE_UNDEF;
+		ok =
+		    (col == PROBE_DONE && d->out[0] == 0) || col == PROBE_UNDEF;
 	} else if (kind >= 6 && kind < 8) {
 		ok = col == PROBE_UNDEF;
 	}
@@ -698,41 +718,33 @@ void fz_sysreg(struct fuzzer *f)
 	}
 }
 
-/* --- MMIO and memory that must abort ------------------------------------------ */
+/* --- MMIO and memory that must abort
+ * ------------------------------------------ */
 
 /* Where every access must abort (the console page aside). */
 static const struct {
 	uint64_t base;
 	uint64_t size;
 } forbidden[] = {
-    {VICTIM_RAM, RAM_SIZE},
-    {VICTIM_PATTERN, VICTIM_PATTERN_PAGES *FFA_PAGE_SIZE},
-    {HYP_RAM, HYP_RAM_SIZE},
-    {0x40000000, 0x200000},
-    {0x08000000, 0x10000},
-    {0x080a0000, 0x80000},
-    {0x08080000, 0x20000},
-    {0x09010000, 0x1000},
-    {0x09020000, 0x1000},
-    {0x09030000, 0x1000},
-    {0x0a000000, 0x4000},
-    {0x10000000, 0x100000},
-    {0x3eff0000, 0x10000},
-    {0x00000000, 0x8000000},
-    {SYNC, 0x1000},
-    {0x44c00000, 0x400000},
-    {0x7ffff000, 0x1000},
-    {0x80000000, 0x10000000},
+    {VICTIM_RAM, RAM_SIZE},  {VICTIM_PATTERN, VICTIM_PATTERN_SIZE},
+    {HYP_RAM, HYP_RAM_SIZE}, {0x40000000, 0x200000},
+    {0x08000000, 0x10000},   {0x080a0000, 0x80000},
+    {0x08080000, 0x20000},   {0x09010000, 0x1000},
+    {0x09020000, 0x1000},    {0x09030000, 0x1000},
+    {0x0a000000, 0x4000},    {0x10000000, 0x100000},
+    {0x3eff0000, 0x10000},   {0x00000000, 0x8000000},
+    {SYNC, 0x1000},	     {0x44c00000, 0x400000},
+    {0x7ffff000, 0x1000},    {0x80000000, 0x10000000},
 };
 
 static const uint32_t access_size[A_COUNT] = {
-    [A_LDRB] = 1,   [A_LDRH] = 2,	[A_LDRW] = 4,	  [A_LDRX] = 8,
-    [A_LDRSB] = 1,  [A_LDRSH] = 2,	[A_LDRSW] = 4,	  [A_LDP] = 16,
-    [A_LDXR] = 8,   [A_LDAR] = 8,	[A_LDR_PRE] = 8,  [A_PRFM] = 8,
+    [A_LDRB] = 1,      [A_LDRH] = 2,	 [A_LDRW] = 4,	   [A_LDRX] = 8,
+    [A_LDRSB] = 1,     [A_LDRSH] = 2,	 [A_LDRSW] = 4,	   [A_LDP] = 16,
+    [A_LDXR] = 8,      [A_LDAR] = 8,	 [A_LDR_PRE] = 8,  [A_PRFM] = 8,
     [A_DC_CIVAC] = 64, [A_DC_CVAC] = 64, [A_DC_IVAC] = 64, [A_STRB] = 1,
-    [A_STRH] = 2,   [A_STRW] = 4,	[A_STRX] = 8,	  [A_STP] = 16,
-    [A_STXR] = 8,   [A_STLR] = 8,	[A_LDADD] = 8,	  [A_SWP] = 8,
-    [A_CAS] = 8,    [A_DC_ZVA] = 64,
+    [A_STRH] = 2,      [A_STRW] = 4,	 [A_STRX] = 8,	   [A_STP] = 16,
+    [A_STXR] = 8,      [A_STLR] = 8,	 [A_LDADD] = 8,	   [A_SWP] = 8,
+    [A_CAS] = 8,       [A_DC_ZVA] = 64,
 };
 
 /* Instructions the architecture (or QEMU) lets complete without a
@@ -817,7 +829,7 @@ void fz_mmio(struct fuzzer *f)
 	}
 }
 
-/* --- execute --------------------------------------------------------------- */
+/* --- execute -------------------------------------------------------------- */
 
 void fz_exec(struct fuzzer *f)
 {
@@ -841,8 +853,8 @@ void fz_exec(struct fuzzer *f)
 	}
 	col = PROBE_OTHER;
 	if (!guest_probe_exec(address, &abort)) {
-		col = ESR_EC(abort.esr) == ESR_EC_IABT_CUR ? PROBE_IABT
-		      : ESR_EC(abort.esr) == 0		   ? PROBE_UNDEF
+		col = ESR_EC(abort.esr) == ESR_EC_IABT_CUR   ? PROBE_IABT
+		      : ESR_EC(abort.esr) == 0		     ? PROBE_UNDEF
 		      : ESR_EC(abort.esr) == ESR_EC_DABT_CUR ? PROBE_DABT
 							     : PROBE_OTHER;
 	} else {

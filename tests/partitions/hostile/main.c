@@ -7,8 +7,7 @@
 
 struct pool_info pool_info(void)
 {
-	struct smccc_res r =
-	    hvc_call(BULKHEAD_POOL_INFO, 0, 0, 0, 0, 0, 0, 0);
+	struct smccc_res r = hvc_call(BULKHEAD_POOL_INFO, 0, 0, 0, 0, 0, 0, 0);
 
 	return (struct pool_info){r.x[1], r.x[2], r.x[3]};
 }

@@ -78,15 +78,15 @@ static uint32_t pattern_pages_intact(void)
 		bool ok = true;
 
 		for (uint32_t k = 0; k < FFA_PAGE_SIZE / 8; k++) {
-			ok &= w[k] == pattern_word((uintptr_t)&w[k],
-						   KEY_VICTIM);
+			ok &=
+			    w[k] == pattern_word((uintptr_t)&w[k], KEY_VICTIM);
 		}
 		intact += ok;
 	}
 	return intact;
 }
 
-/* --- the checker's memory -------------------------------------------------- */
+/* --- the checker's memory ------------------------------------------------- */
 
 static int32_t retrieve(uint64_t handle, uint32_t type,
 			struct ffa_mem_transaction *t,
@@ -114,13 +114,15 @@ static uint32_t check_checker_pattern(const struct ffa_mem_constituent *r,
 
 	for (uint32_t i = 0; i < count; i++) {
 		for (uint32_t p = 0; p < r[i].page_count; p++) {
-			uint64_t *w = (uint64_t *)(uintptr_t)(
-			    r[i].address + (uint64_t)p * FFA_PAGE_SIZE);
+			uint64_t *w =
+			    (uint64_t *)(uintptr_t)(r[i].address +
+						    (uint64_t)p *
+							FFA_PAGE_SIZE);
 			uint64_t *last = w + FFA_PAGE_SIZE / 8 - 1;
 
-			bad += *w != pattern_word((uintptr_t)w, KEY_CHECKER) ||
-			       *last != pattern_word((uintptr_t)last,
-						     KEY_CHECKER);
+			bad +=
+			    *w != pattern_word((uintptr_t)w, KEY_CHECKER) ||
+			    *last != pattern_word((uintptr_t)last, KEY_CHECKER);
 		}
 	}
 	return bad;
@@ -131,8 +133,10 @@ static void write_lent_pattern(const struct ffa_mem_constituent *r,
 {
 	for (uint32_t i = 0; i < count; i++) {
 		for (uint32_t p = 0; p < r[i].page_count; p++) {
-			uint64_t *w = (uint64_t *)(uintptr_t)(
-			    r[i].address + (uint64_t)p * FFA_PAGE_SIZE);
+			uint64_t *w =
+			    (uint64_t *)(uintptr_t)(r[i].address +
+						    (uint64_t)p *
+							FFA_PAGE_SIZE);
 			uint64_t *last = w + FFA_PAGE_SIZE / 8 - 1;
 
 			*w = pattern_word((uintptr_t)w, KEY_LENT);
@@ -195,8 +199,8 @@ static void checker_command(const struct ffa_value *req, uint64_t *resp)
 			resp[0] = (uint64_t)(int64_t)FFA_INVALID_PARAMETERS;
 			break;
 		}
-		resp[0] = (uint64_t)(int64_t)ffa_mem_relinquish(
-		    &mb, held_handle, 0);
+		resp[0] =
+		    (uint64_t)(int64_t)ffa_mem_relinquish(&mb, held_handle, 0);
 		if (resp[0] == 0) {
 			held_handle = 0;
 		}
@@ -233,7 +237,7 @@ static void checker_command(const struct ffa_value *req, uint64_t *resp)
 	}
 }
 
-/* --- requests and messages --------------------------------------------------- */
+/* --- requests and messages ------------------------------------------------ */
 
 static void direct(struct ffa_service *s, const struct ffa_value *req,
 		   uint64_t *resp)
@@ -281,9 +285,8 @@ static void direct(struct ffa_service *s, const struct ffa_value *req,
 	}
 }
 
-static enum ffa_service_action indirect(struct ffa_service *s,
-					const struct ffa_msg *msg,
-					const void *payload)
+static enum ffa_service_action
+indirect(struct ffa_service *s, const struct ffa_msg *msg, const void *payload)
 {
 	(void)s;
 	if (msg->receiver != ID_VICTIM || msg->size > mb.size ||
