@@ -5,6 +5,10 @@ VERSION := 0.1.0
 PYTHON ?= /usr/bin/python3
 CROSS_COMPILE ?= aarch64-linux-gnu-
 O ?= build
+# One spelling of the build directory (relative to the tree when it is
+# inside it): the same directory always gets the same command lines, which
+# objects depend on (build/flags/).
+override O := $(patsubst $(CURDIR)/%,%,$(abspath $(O)))
 DEFCONFIG ?= qemu_virt_defconfig
 QEMU ?= qemu-system-aarch64
 QEMU_SMP ?= 4
@@ -48,10 +52,16 @@ $(KCONFIG_CONFIG): | ensure-deps
 	@echo "  CONFIG  no $(KCONFIG_CONFIG): using configs/$(DEFCONFIG)"
 	$(Q)$(KCONFIG_TOOL) defconfig configs/$(DEFCONFIG) >/dev/null
 
-$(AUTOCONF): $(KCONFIG_CONFIG) Kconfig
+# kconfiglib rewrites the header only when a value changed, so editing the
+# .config rebuilds exactly when the configuration did; the stamp records
+# that the header was checked against the current .config.
+AUTOCONF_STAMP := $(O)/include/generated/autoconf.stamp
+$(AUTOCONF_STAMP): $(KCONFIG_CONFIG) Kconfig
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(KCONFIG_TOOL) olddefconfig >/dev/null
-	$(Q)$(KCONFIG_TOOL) genheader $@ >/dev/null
+	$(Q)$(KCONFIG_TOOL) genheader $(AUTOCONF) >/dev/null
+	$(Q)touch $@
+$(AUTOCONF): $(AUTOCONF_STAMP) ;
 
 .PHONY: menuconfig olddefconfig savedefconfig %_defconfig
 %_defconfig: | ensure-deps
@@ -70,7 +80,9 @@ savedefconfig: $(KCONFIG_CONFIG)
 	@echo "  minimal config in $(O)/defconfig (copy it to configs/<name>_defconfig)"
 
 # The .config is make syntax: include it (make creates it first if missing).
-ifeq ($(filter deps help distclean clean %_defconfig,$(MAKECMDGOALS)),)
+# So are the generated dependency files, read by every goal that builds.
+READ_GENERATED := $(if $(filter deps help distclean clean %_defconfig,$(MAKECMDGOALS)),no,yes)
+ifeq ($(READ_GENERATED),yes)
 -include $(KCONFIG_CONFIG)
 endif
 MANIFEST ?= $(patsubst "%",%,$(CONFIG_MANIFEST))
@@ -78,12 +90,20 @@ PRODUCT := $(basename $(notdir $(MANIFEST)))
 
 # ---------------------------------------------------------------------------
 # Flags
+# Warnings for all C. -Wconversion is on for the code that runs on the
+# target (hypervisor, guest SDK, partitions): there an implicit narrowing
+# of a guest-controlled value is a bug. Host unit tests leave it off (loop
+# indices and rand() arithmetic); the sources they share with the
+# hypervisor are checked by the hypervisor's build.
+WARN_CFLAGS := -Wall -Wextra -Werror -Wshadow -Wundef -Wmissing-prototypes \
+	-Wstrict-prototypes
+TARGET_WARN_CFLAGS := $(WARN_CFLAGS) -Wconversion
 # Freestanding code sees only the compiler's own headers (stddef.h,
 # stdint.h, stdbool.h, stdarg.h) and ours (lib/include: string.h): no C
 # library is needed, and none is looked at.
 CC_INCLUDE := $(shell $(CC) -print-file-name=include 2>/dev/null)
 # -ffile-prefix-map: no build path in any output (reproducible images).
-COMMON_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -ffreestanding \
+COMMON_CFLAGS := -std=gnu11 $(TARGET_WARN_CFLAGS) -O2 -g -ffreestanding \
 	-ffile-prefix-map=$(CURDIR)=. \
 	-nostdinc -isystem $(CC_INCLUDE) -Ilib/include \
 	-fno-builtin -fno-common -fno-stack-protector -fno-strict-aliasing \
@@ -99,24 +119,47 @@ HYP_CFLAGS := $(COMMON_CFLAGS) -mno-strict-align -fbuiltin -fno-tree-loop-distri
 	-DBULKHEAD_VERSION='"$(VERSION)"'
 GUEST_CFLAGS := $(COMMON_CFLAGS) -fpie -fvisibility=hidden -fno-toplevel-reorder -Iguest/include \
 	-Iguest
+GUEST_LDFLAGS := -pie --no-dynamic-linker -z norelro --no-warn-rwx-segments --hash-style=sysv \
+	-nostdlib -T guest/guest.ld
+HYP_LDFLAGS = -nostdlib -static -Wl,-L,$(O)/products/$(1) -Wl,-T,arch/aarch64/bulkhead.ld \
+	-Wl,-Map,$(O)/products/$(1)/bulkhead.elf.map -Wl,--build-id=none
+
+# Each kind of object depends on a file holding the command line it is
+# built with, rewritten only when that changes: a flag edited in the
+# Makefile or given on the command line rebuilds what it affects, and
+# nothing else. (The .config reaches objects through autoconf.h.)
+FLAGS_DIR := $(O)/flags
+FLAGS_hyp = $(CC) $(HYP_CFLAGS) -D__ASSEMBLY__ | link: $(call HYP_LDFLAGS,PRODUCT) -lgcc
+FLAGS_guest = $(CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ | link: $(LD) $(GUEST_LDFLAGS)
+FLAGS_unit = $(HOSTCC) $(UNIT_CFLAGS) | link: $(UNIT_LDFLAGS)
+.PHONY: FORCE
+FORCE:
+$(FLAGS_DIR):
+	$(Q)mkdir -p $@
+$(FLAGS_DIR)/%: FORCE | $(FLAGS_DIR)
+	$(file >$@.new,$(FLAGS_$*))
+	$(Q)if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+# (kept even when only pattern rules name them)
+.PRECIOUS: $(FLAGS_DIR)/%
 
 # ---------------------------------------------------------------------------
 # Guest SDK and partition images (position independent: one image runs
 # wherever a manifest puts it).
 GUEST_LIB_SRCS := guest/start.S guest/vectors.S guest/call.S guest/runtime.c guest/print.c \
-	guest/test.c guest/ffa.c guest/shpool.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c lib/bitalloc.c
+	guest/test.c guest/ffa.c guest/shpool.c guest/dt.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c \
+	lib/bitalloc.c lib/fdt.c
 GUEST_LIB_OBJS := $(patsubst %,$(O)/guest/%.o,$(GUEST_LIB_SRCS))
 GUEST_APPS := $(notdir $(patsubst %/,%,$(wildcard guest/apps/*/)))
 TEST_APPS := $(notdir $(patsubst %/,%,$(wildcard tests/partitions/*/)))
 IMAGE_DIR := $(O)/images
 APP_IMAGES := $(GUEST_APPS:%=$(IMAGE_DIR)/%.bin) $(TEST_APPS:%=$(IMAGE_DIR)/%.bin)
 
-$(O)/guest/%.c.o: %.c $(AUTOCONF)
+$(O)/guest/%.c.o: %.c $(AUTOCONF) $(FLAGS_DIR)/guest
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC      $<  (guest)"
 	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
-$(O)/guest/%.S.o: %.S $(AUTOCONF)
+$(O)/guest/%.S.o: %.S $(AUTOCONF) $(FLAGS_DIR)/guest
 	$(Q)mkdir -p $(dir $@)
 	@echo "  AS      $<  (guest)"
 	$(Q)$(CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
@@ -126,11 +169,11 @@ $(O)/guest/libguest.a: $(GUEST_LIB_OBJS)
 	$(Q)$(CROSS_COMPILE)ar rcs $@ $^
 
 define guest_app
-$(O)/apps/$(1).elf: $(patsubst %,$(O)/guest/%.o,$(wildcard $(2)/$(1)/*.c)) $(O)/guest/libguest.a guest/guest.ld
+$(O)/apps/$(1).elf: $(patsubst %,$(O)/guest/%.o,$(wildcard $(2)/$(1)/*.c)) $(O)/guest/libguest.a \
+		guest/guest.ld $(FLAGS_DIR)/guest
 	$(Q)mkdir -p $$(dir $$@)
 	@echo "  LD      $$@"
-	$(Q)$(LD) -pie --no-dynamic-linker -z norelro --no-warn-rwx-segments --hash-style=sysv -nostdlib \
-		-T guest/guest.ld -o $$@ $$(filter %.o,$$^) $(O)/guest/libguest.a
+	$(Q)$(LD) $(GUEST_LDFLAGS) -o $$@ $$(filter %.o,$$^) $(O)/guest/libguest.a
 $(IMAGE_DIR)/$(1).bin: $(O)/apps/$(1).elf
 	$(Q)mkdir -p $$(dir $$@)
 	$(Q)$(OBJCOPY) -O binary $$< $$@
@@ -147,44 +190,66 @@ HYP_SRCS := arch/aarch64/head.S arch/aarch64/vectors.S arch/aarch64/mmu.c \
 	arch/aarch64/cpu.c arch/aarch64/fpsimd.S arch/aarch64/pte.c arch/aarch64/tlb.c \
 	drivers/pl011.c drivers/gicv3.c \
 	core/main.c core/cpu.c core/partition.c core/vcpu.c core/lifecycle.c core/call.c \
-	core/ffa.c core/ffa_mem.c core/vconsole.c \
+	core/ffa.c core/ffa_mem.c core/vconsole.c core/vgic.c arch/aarch64/vgic_hw.c \
 	core/log.c core/mm.c core/mpool.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c \
 	core/boardcheck.c core/symbols.c core/debug_calls.c lib/fdt.c \
 	arch/aarch64/backtrace.c arch/aarch64/poweroff.S
 HYP_OBJS := $(patsubst %,$(O)/hyp/%.o,$(HYP_SRCS))
 
-$(O)/hyp/%.c.o: %.c $(AUTOCONF)
+$(O)/hyp/%.c.o: %.c $(AUTOCONF) $(FLAGS_DIR)/hyp
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(HYP_CFLAGS) -c $< -o $@
 
-$(O)/hyp/%.S.o: %.S $(AUTOCONF)
+$(O)/hyp/%.S.o: %.S $(AUTOCONF) $(FLAGS_DIR)/hyp
 	$(Q)mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	$(Q)$(CC) $(HYP_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
 
-# product_rules(name, manifest): tables, ELF and flashable image of a product
+# product_rules(name, manifest): tables, ELF and flashable image of a product.
+# manifest.d (from tools/manifest_deps.py, before anything else) names the
+# files the product is built from: the manifest, the files it includes and
+# its partition images. The manifest step runs when one of them, the
+# compiler or the .config changed; it rewrites only the outputs whose text
+# changed, and the stamp records that it ran. The ELF is relinked when an
+# object, the generated tables or either linker script changed; the image
+# is repacked when the ELF or layout.json changed, and layout.json holds
+# the SHA-256 of every partition image: a partition whose bytes changed is
+# packed anew even when its size did not.
+MANIFEST_TOOL := tools/manifestc.py $(wildcard tools/bulkhead_manifest/*.py)
 define product_rules
-$(O)/products/$(1)/manifest_tables.c: $(2) tools/manifestc.py $(wildcard tools/bulkhead_manifest/*.py) $(KCONFIG_CONFIG) $(APP_IMAGES)
+$(O)/products/$(1)/manifest.d: $(2) tools/manifest_deps.py $(MANIFEST_TOOL) | ensure-deps
+	$(Q)$(PYTHON) tools/manifest_deps.py $(2) -I $(IMAGE_DIR) -i manifests \
+		--target $(O)/products/$(1)/manifest.stamp -o $$@
+$(O)/products/$(1)/manifest.stamp: $(2) $(MANIFEST_TOOL) $(KCONFIG_CONFIG) Kconfig
 	@echo "  MANIFEST $(2)"
 	$(Q)$(PYTHON) tools/manifestc.py $(2) --config $(KCONFIG_CONFIG) \
 		-I $(IMAGE_DIR) -i manifests --product $(1) --out-dir $(O)/products/$(1)
-$(O)/products/$(1)/manifest_tables.o: $(O)/products/$(1)/manifest_tables.c $(AUTOCONF)
+	$(Q)touch $$@
+$(addprefix $(O)/products/$(1)/,manifest_tables.c hyp.ld layout.json): $(O)/products/$(1)/manifest.stamp
+	$(Q)test -f $$@ || { rm -f $$<; echo "$$@ was removed: run make again"; exit 1; }
+$(O)/products/$(1)/manifest_tables.o: $(O)/products/$(1)/manifest_tables.c $(AUTOCONF) $(FLAGS_DIR)/hyp
 	$(Q)$(CC) $(HYP_CFLAGS) -c $$< -o $$@
 # (linked twice by tools/board/symtab.py: the second link adds the table of
 # function names that panic backtraces print)
-$(O)/products/$(1)/bulkhead.elf: $(HYP_OBJS) $(O)/products/$(1)/manifest_tables.o arch/aarch64/bulkhead.ld tools/board/symtab.py
+$(O)/products/$(1)/bulkhead.elf: $(HYP_OBJS) $(O)/products/$(1)/manifest_tables.o arch/aarch64/bulkhead.ld \
+		$(O)/products/$(1)/hyp.ld tools/board/symtab.py $(FLAGS_DIR)/hyp
 	@echo "  LD      $$@"
 	$(Q)$(PYTHON) tools/board/symtab.py --cc $(CC) --nm $(CROSS_COMPILE)nm --work $(O)/products/$(1) -o $$@ -- \
-		$(HYP_CFLAGS) -nostdlib -static -Wl,-L,$(O)/products/$(1) -Wl,-T,arch/aarch64/bulkhead.ld \
-		-Wl,-Map,$$@.map -Wl,--build-id=none $(HYP_OBJS) $(O)/products/$(1)/manifest_tables.o -lgcc
-$(O)/products/$(1)/bulkhead.img: $(O)/products/$(1)/bulkhead.elf tools/pack_image.py $(APP_IMAGES)
+		$(HYP_CFLAGS) $(call HYP_LDFLAGS,$(1)) $(HYP_OBJS) $(O)/products/$(1)/manifest_tables.o -lgcc
+$(O)/products/$(1)/bulkhead.img: $(O)/products/$(1)/bulkhead.elf $(O)/products/$(1)/layout.json \
+		tools/pack_image.py tools/bulkhead_manifest/paths.py
 	@echo "  IMAGE   $$@"
 	$(Q)$(PYTHON) tools/pack_image.py --elf $$< --layout $(O)/products/$(1)/layout.json \
 		-I $(IMAGE_DIR) --objcopy $(OBJCOPY) -o $$@
+ifeq ($(READ_GENERATED),yes)
 -include $(O)/products/$(1)/manifest.d
+endif
 endef
 
+# The test scenarios are products of every build; `SCENARIOS=` on the
+# command line leaves them out of a build of one product (the matrix, the
+# benchmark), which then does not read their dependency files either.
 SCENARIOS := $(basename $(notdir $(wildcard tests/scenarios/*.dts)))
 ifneq ($(MANIFEST),)
 $(eval $(call product_rules,$(PRODUCT),$(MANIFEST)))
@@ -238,15 +303,20 @@ endif
 UNIT_SRCS := tests/unit/main.c tests/unit/fake_arch.c tests/unit/test_mm.c tests/unit/test_ffa.c tests/unit/test_ffa_mem.c tests/unit/test_ffa_mem_tx.c tests/unit/test_bitalloc.c \
 	core/mm.c core/mpool.c core/partition.c core/ffa_mem.c arch/aarch64/pte.c lib/fmt.c lib/ffa.c \
 	lib/ffa_mem.c lib/bitalloc.c
-$(O)/unit/unit: $(UNIT_SRCS) $(AUTOCONF) $(wildcard tests/unit/*.h core/include/core/*.h)
+UNIT_OBJS := $(patsubst %.c,$(O)/unit/obj/%.o,$(UNIT_SRCS))
+UNIT_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
+UNIT_CFLAGS := -std=gnu11 $(WARN_CFLAGS) -g -O1 $(UNIT_SANITIZE) \
+	-include $(AUTOCONF) -include include/bulkhead/kconfig.h -Iinclude -Icore/include \
+	-Iarch/aarch64/include -Itests/unit -Wno-builtin-declaration-mismatch -MMD -MP \
+	-DCONFIG_FFA_MEM_CHECKER=1
+UNIT_LDFLAGS := $(UNIT_SANITIZE)
+$(O)/unit/obj/%.o: %.c $(AUTOCONF) $(FLAGS_DIR)/unit
 	$(Q)mkdir -p $(dir $@)
-	@echo "  HOSTCC  $@ (ASan, UBSan)"
-	$(Q)$(HOSTCC) -std=gnu11 -Wall -Wextra -Werror -g -O1 \
-		-fsanitize=address,undefined -fno-sanitize-recover=all \
-		-include $(AUTOCONF) -include include/bulkhead/kconfig.h -Iinclude -Icore/include \
-		-Iarch/aarch64/include -Itests/unit \
-		-Wno-builtin-declaration-mismatch \
-		$(filter %.c,$^) -o $@
+	@echo "  HOSTCC  $<  (unit tests)"
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -c $< -o $@
+$(O)/unit/unit: $(UNIT_OBJS) $(FLAGS_DIR)/unit
+	@echo "  HOSTLD  $@ (ASan, UBSan)"
+	$(Q)$(HOSTCC) $(UNIT_LDFLAGS) $(UNIT_OBJS) -o $@
 
 .PHONY: unit-tests test bench bench-manifest bench-ffa
 unit-tests: $(O)/unit/unit
@@ -257,7 +327,7 @@ J ?= $(shell nproc 2>/dev/null || echo 1)
 TEST_RESULTS := $(O)/test-results.xml
 test: ensure-deps
 	$(Q)$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(J)) \
-		all demos scenarios unit-tests board-test-images
+		all images demos scenarios unit-tests board-test-images debug-scenarios config-matrix layer-objects
 	$(Q)BULKHEAD_BUILD=$(O) PYTHON=$(PYTHON) $(PYTHON) -m pytest -q -rfE tests \
 		--boot-jobs $(J) --junitxml=$(TEST_RESULTS) -o junit_family=xunit2 \
 		-o junit_suite_name=bulkhead $(PYTEST_ARGS)
@@ -270,7 +340,7 @@ bench-manifest: ensure-deps $(KCONFIG_CONFIG)
 BENCH_O := $(O)/bench/build
 bench-ffa: ensure-deps
 	$(Q)$(MAKE) --no-print-directory O=$(BENCH_O) DEFCONFIG=qemu_virt_bench_defconfig \
-		MANIFEST=tests/bench/ffa-bench.dts all
+		MANIFEST=tests/bench/ffa-bench.dts SCENARIOS= all
 	$(Q)$(PYTHON) tests/bench_ffa.py --image $(BENCH_O)/bulkhead.img --out $(O)/bench \
 		--qemu $(QEMU) --config qemu_virt_bench_defconfig
 
@@ -280,13 +350,10 @@ bench: bench-manifest bench-ffa
 include $(sort $(wildcard mk/*.mk))
 
 # ---------------------------------------------------------------------------
-.PHONY: format clean distclean help
-format:
-	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
-
+.PHONY: clean distclean help
 clean:
 	$(Q)rm -rf $(O)/hyp $(O)/guest $(O)/apps $(O)/images $(O)/products $(O)/unit \
-		$(O)/bulkhead.elf $(O)/bulkhead.img $(O)/bench
+		$(O)/bulkhead.elf $(O)/bulkhead.img $(O)/bench $(O)/flags $(O)/layers $(O)/matrix
 
 distclean:
 	$(Q)rm -rf $(O)
@@ -312,8 +379,15 @@ help:
 	@echo "  make savedefconfig  write a minimal config to $(O)/defconfig"
 	@echo "  make scenarios      build the test scenarios' images"
 	@echo "  make format         clang-format the C sources"
+	@echo "  make lint           check formatting, Python (flake8) and the layers"
+	@echo "  make config-matrix  build the configuration matrix (configs/matrix)"
 	@echo "  make clean / distclean"
 	@echo "Variables: O=dir (build dir), MANIFEST=path (override the product"
 	@echo "  manifest), V=1 (verbose), PYTEST_ARGS=... (e.g. -k boot)"
 
--include $(shell find $(O)/hyp $(O)/guest -name '*.d' 2>/dev/null)
+# Header dependencies (-MMD) of every object: hypervisor, guest, unit
+# tests and each product's tables.
+ifeq ($(READ_GENERATED),yes)
+-include $(shell find $(O)/hyp $(O)/guest $(O)/unit $(O)/products $(O)/layers -name '*.d' \
+	! -name manifest.d 2>/dev/null)
+endif

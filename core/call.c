@@ -140,10 +140,10 @@ static bool dispatch(struct vcpu *v, uint32_t fn, const uint64_t *a,
 		*r = self_info(v);
 		break;
 	case BULKHEAD_POOL_INFO:
-		*r = (struct call_result){
-		    .x = {0, mpool_count(partition_pool(v->part)),
-			  CONFIG_PAGE_POOL_PAGES, ffa_mem_slots_in_use()},
-		    .count = 4};
+		*r = (struct call_result){.x = {0, partition_pages_free(),
+						CONFIG_PAGE_POOL_PAGES,
+						ffa_mem_slots_in_use()},
+					  .count = 4};
 		break;
 	case BULKHEAD_DEBUG_PANIC:
 		if (IS_ENABLED(CONFIG_DEBUG_CALLS)) {

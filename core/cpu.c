@@ -7,13 +7,35 @@
 #include <core/lifecycle.h>
 #include <core/log.h>
 #include <core/vcpu.h>
+#include <core/vgic.h>
 
-static void drain_interrupts(void)
+/*
+ * Takes every interrupt pending at this CPU: the kick (another CPU changed
+ * something of `v`: the loop looks again), the maintenance interrupt (its
+ * list registers need refilling, or an emulated level interrupt was
+ * deactivated), and interrupts that belong to a partition (the virtual
+ * timer, pass-through SPIs), which stay active until the guest
+ * deactivates them. `v` is the vCPU pinned here, or NULL.
+ */
+static void handle_interrupts(struct vcpu *v)
 {
 	uint32_t intid;
 
 	while ((intid = irqchip_ack()) != IRQCHIP_SPURIOUS) {
-		irqchip_eoi(intid);
+		irqchip_eoi(intid); /* priority drop only */
+		if (intid == VGIC_INTID_MAINTENANCE) {
+			irqchip_deactivate(intid);
+			if (v != NULL && v->state == VCPU_ON) {
+				__atomic_store_n(&v->vgic.dirty, true,
+						 __ATOMIC_RELAXED);
+			} else {
+				arch_vgic_reset(); /* nothing to keep */
+			}
+		} else if (intid < VGIC_SGIS ||
+			   vconsole_input_interrupt(intid) ||
+			   !vgic_hw_interrupt(v, intid)) {
+			irqchip_deactivate(intid);
+		}
 	}
 }
 
@@ -53,13 +75,18 @@ static void handle_abort(struct vcpu *v, const struct arch_trap_info *t)
 		/* an external abort or a TLB conflict: no IPA to look at,
 		 * nothing to retry; the partition gets it */
 	} else if (t->kind == ARCH_TRAP_DATA_ABORT &&
-		   vconsole_claims(p, t->fault_ipa)) {
-		if (t->syndrome_valid) {
+		   (vconsole_claims(p, t->fault_ipa) ||
+		    vgic_claims(p, t->fault_ipa))) {
+		if (t->syndrome_valid && vconsole_claims(p, t->fault_ipa)) {
 			vconsole_access(v, t);
 			return;
 		}
+		if (t->syndrome_valid) {
+			vgic_mmio(v, t);
+			return;
+		}
 		if (fault_log_allowed(p)) {
-			DEBUG("partition %s vcpu %u: console access at pc %#lx "
+			DEBUG("partition %s vcpu %u: device access at pc %#lx "
 			      "cannot be emulated (no syndrome)",
 			      p->m->name, v->index, v->regs.pc);
 		}
@@ -118,6 +145,10 @@ static void handle_sync(struct vcpu *v)
 	case ARCH_TRAP_CACHE_SET_WAY:
 		arch_skip_instruction(&v->regs);
 		break;
+	case ARCH_TRAP_SGI:
+		vgic_send_sgi(v, t.reg < 31 ? v->regs.x[t.reg] : 0);
+		arch_skip_instruction(&v->regs);
+		break;
 	case ARCH_TRAP_OTHER:
 		/* An instruction we do not emulate: undefined to it, as the
 		 * architecture has it. */
@@ -144,8 +175,11 @@ _Noreturn void cpu_main(struct cpu *c)
 		if (v == NULL ||
 		    (!vcpu_runnable_now(v) && !lifecycle_vcpu_ready(v))) {
 			arch_wait_for_interrupt();
-			drain_interrupts();
+			handle_interrupts(v);
 			continue;
+		}
+		if (__atomic_load_n(&v->vgic.dirty, __ATOMIC_RELAXED)) {
+			vgic_sync(v);
 		}
 		switch (arch_vcpu_enter(&v->regs)) {
 		case ARCH_EXIT_SYNC:
@@ -153,7 +187,7 @@ _Noreturn void cpu_main(struct cpu *c)
 			break;
 		case ARCH_EXIT_IRQ:
 		case ARCH_EXIT_FIQ:
-			drain_interrupts();
+			handle_interrupts(v);
 			break;
 		case ARCH_EXIT_SERROR:
 			WARN("partition %s vcpu %u: SError at pc %#lx",

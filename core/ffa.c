@@ -805,7 +805,9 @@ void ffa_vcpu_check_aborted(struct vcpu *v)
  * target idling in WFI wakes (or, if running, its next WFI returns at
  * once); one in MSG_WAIT keeps waiting, since MSG_WAIT completes with
  * FFA_RUN only when a message is in its RX buffer. INVALID_PARAMETERS for
- * an unknown target or the caller itself, DENIED for a vCPU that is off.
+ * an unknown target or the caller itself; DENIED for a partition the
+ * caller may not message (checked before its lock is taken: a stranger
+ * cannot make a partition's lock busy) and for a vCPU that is off.
  */
 static struct ffa_value call_run(struct vcpu *v)
 {
@@ -818,6 +820,9 @@ static struct ffa_value call_run(struct vcpu *v)
 	if (to == NULL || ffa_receiver(target) >= to->m->vcpu_count ||
 	    (to == v->part && ffa_receiver(target) == v->index)) {
 		return ffa_error(FFA_INVALID_PARAMETERS);
+	}
+	if (to != v->part && !may_message(v->part, to->m->id)) {
+		return ffa_error(FFA_DENIED);
 	}
 	t = &to->vcpus[ffa_receiver(target)];
 	lt = partition_lock(to);

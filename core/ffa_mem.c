@@ -1271,6 +1271,176 @@ static struct ffa_value reclaim(struct vcpu *v, struct mem_table_locked *table,
 	return ffa_success(0, 0);
 }
 
+/* --- debug checker (CONFIG_FFA_MEM_CHECKER) ------------------------------- */
+
+/* Whether [begin, end) of `p` has one mode throughout; *mode set. */
+static bool range_mode(const struct partition *p, uint64_t begin, uint64_t end,
+		       uint32_t *mode)
+{
+	return mm_get_mode(&p->ptable, ipa_init(begin), ipa_init(end), mode);
+}
+
+/* Whether some partition owns all of [begin, end) with one mode. */
+static bool owned_whole(uint64_t begin, uint64_t end)
+{
+	for (uint32_t i = 0; i < partition_count; i++) {
+		uint32_t mode;
+
+		if (range_mode(&partitions[i], begin, end, &mode) &&
+		    !(mode & MM_MODE_UNOWNED)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Every page of [begin, end) has an owner: whole ranges where one
+ * partition owns them uniformly, halves (down to pages) elsewhere. */
+static void check_covered(uint64_t begin, uint64_t end)
+{
+	uint64_t mid;
+
+	if (owned_whole(begin, end)) {
+		return;
+	}
+	if (end - begin <= PAGE_SIZE) {
+		panic("memory checker: page %#lx of partition RAM has no owner",
+		      begin);
+	}
+	mid = begin + align_down((end - begin) / 2, PAGE_SIZE);
+	check_covered(begin, mid);
+	check_covered(mid, end);
+}
+
+struct owner_walk {
+	const struct partition *p;
+};
+
+/* A leaf `p` owns: nobody else may own any page of it. */
+static void check_sole_owner(void *ctx, uint64_t begin, uint64_t end,
+			     uint32_t mode)
+{
+	const struct partition *p = ((struct owner_walk *)ctx)->p;
+
+	if (mode & MM_MODE_UNOWNED) {
+		return;
+	}
+	for (uint32_t i = 0; i < partition_count; i++) {
+		const struct partition *o = &partitions[i];
+		uint32_t m;
+
+		if (o == p) {
+			continue;
+		}
+		if (range_mode(o, begin, end, &m)) {
+			if (!(m & MM_MODE_UNOWNED)) {
+				panic("memory checker: %#lx-%#lx owned by both "
+				      "%s and %s",
+				      begin, end, p->m->name, o->m->name);
+			}
+			continue;
+		}
+		/* mixed modes in the other: page by page */
+		for (uint64_t a = begin; a < end; a += PAGE_SIZE) {
+			if (range_mode(o, a, a + PAGE_SIZE, &m) &&
+			    !(m & MM_MODE_UNOWNED)) {
+				panic("memory checker: page %#lx owned by both "
+				      "%s and %s",
+				      a, p->m->name, o->m->name);
+			}
+		}
+	}
+}
+
+/* Each page has exactly one owner: no page owned twice (each
+ * partition's owned leaves against the others), and none of any
+ * partition's manifest RAM without an owner. */
+static void check_owners(void)
+{
+	for (uint32_t i = 0; i < partition_count; i++) {
+		struct owner_walk w = {&partitions[i]};
+
+		mm_walk_leaves(&partitions[i].ptable, check_sole_owner, &w);
+	}
+	for (uint32_t i = 0; i < partition_count; i++) {
+		const struct manifest_partition *m = partitions[i].m;
+
+		for (uint32_t r = 0; r < m->mem_count; r++) {
+			check_covered(m->mem[r].base,
+				      m->mem[r].base + m->mem[r].size);
+		}
+	}
+}
+
+/* Every live transaction's pages are mapped as the table says: the
+ * owner's (shared: access kept; lent, donated: none), each borrower's
+ * (retrieved: its mode; else absent). */
+static void check_transactions(void)
+{
+	for (uint32_t i = 0; i < CONFIG_FFA_MEM_MAX_TRANSACTIONS; i++) {
+		const struct mem_transaction *tx = &transactions[i];
+		uint32_t owner_want;
+
+		if (tx->state != TX_LIVE) {
+			continue;
+		}
+		owner_want = tx->type == MEM_SHARE
+				 ? tx->owner_mode | MM_MODE_SHARED
+				 : tx->owner_mode | MM_MODE_INVALID;
+		for (uint32_t c = 0; c < tx->constituent_count; c++) {
+			const struct ffa_mem_constituent *k =
+			    &tx->constituents[c];
+			uint32_t mode;
+
+			if (!range_mode(tx->owner, k->address, range_end(k),
+					&mode) ||
+			    mode != owner_want) {
+				panic("memory checker: handle %#lx: owner %s "
+				      "maps %#lx wrongly",
+				      handle_of(tx), tx->owner->m->name,
+				      k->address);
+			}
+			for (uint32_t j = 0; j < tx->borrower_count; j++) {
+				const struct mem_borrower *b =
+				    &tx->borrowers[j];
+				uint32_t want =
+				    b->retrieved ? b->mode : MM_MODE_ABSENT;
+
+				if (!range_mode(b->part, k->address,
+						range_end(k), &mode) ||
+				    mode != want) {
+					panic("memory checker: handle %#lx: "
+					      "borrower %s maps %#lx wrongly",
+					      handle_of(tx), b->part->m->name,
+					      k->address);
+				}
+			}
+		}
+	}
+}
+
+/* Runs both checks with every partition, then the table, locked. */
+static void check_memory(void)
+{
+	struct partition_locked locked[CONFIG_MAX_PARTITIONS];
+	struct mem_table_locked table;
+
+	if (!IS_ENABLED(CONFIG_FFA_MEM_CHECKER)) {
+		return;
+	}
+	/* partitions[] is in manifest order; the compiler sorts by ID */
+	for (uint32_t i = 0; i < partition_count; i++) {
+		locked[i] = partition_lock(&partitions[i]);
+	}
+	table = mem_table_lock();
+	check_transactions();
+	check_owners();
+	mem_table_unlock(&table);
+	for (uint32_t i = partition_count; i-- > 0;) {
+		partition_unlock(&locked[i]);
+	}
+}
+
 /* --- a partition stops ---------------------------------------------------- */
 
 /*
@@ -1355,6 +1525,7 @@ void ffa_mem_partition_stopped(struct vcpu *last)
 		mem_table_unlock(&table);
 		partition_unlock_set(&set);
 	}
+	check_memory();
 }
 
 uint32_t ffa_mem_slots_in_use(void)
@@ -1369,7 +1540,7 @@ uint32_t ffa_mem_slots_in_use(void)
 	return used;
 }
 
-struct ffa_value ffa_mem_handle(struct vcpu *v, uint32_t fn, uint32_t version)
+static struct ffa_value dispatch(struct vcpu *v, uint32_t fn, uint32_t version)
 {
 	switch (fn) {
 	case FFA_MEM_SHARE_32:
@@ -1395,4 +1566,12 @@ struct ffa_value ffa_mem_handle(struct vcpu *v, uint32_t fn, uint32_t version)
 	default:
 		return ffa_error(FFA_NOT_SUPPORTED);
 	}
+}
+
+struct ffa_value ffa_mem_handle(struct vcpu *v, uint32_t fn, uint32_t version)
+{
+	struct ffa_value r = dispatch(v, fn, version);
+
+	check_memory();
+	return r;
 }

@@ -86,7 +86,17 @@ static uint8_t *region_va(const struct manifest_partition *m, uint32_t i)
 	return partition_va(ipa_init(m->mem[i].base));
 }
 
-/* Clears the partition's RAM and copies its image in (first boot). */
+/* Where the payload is: the manifest's payload region, read in place, or
+ * the hypervisor image's own payload area. */
+static const uint8_t *payload(void)
+{
+	if (bulkhead_manifest.payload_base != 0) {
+		return va_from_pa(pa_init(bulkhead_manifest.payload_base));
+	}
+	return payload_base;
+}
+
+/* Clears the partition's RAM and copies its blobs in (first boot). */
 static void load_image(struct partition *p)
 {
 	const struct manifest_partition *m = p->m;
@@ -94,9 +104,32 @@ static void load_image(struct partition *p)
 	for (uint32_t i = 0; i < m->mem_count; i++) {
 		memset(region_va(m, i), 0, m->mem[i].size);
 	}
-	memcpy(region_va(m, 0), payload_base + m->image_offset, m->image_size);
+	for (uint32_t i = 0; i < m->load_count; i++) {
+		const struct manifest_load *l = &m->loads[i];
+
+		memcpy(partition_va(ipa_init(l->ipa)),
+		       payload() + l->payload_offset, l->size);
+	}
 	for (uint32_t i = 0; i < m->mem_count; i++) {
 		arch_sync_memory_for_guest(region_va(m, i), m->mem[i].size);
+	}
+}
+
+/* Copies into the page at `page` (`va`) the parts of the partition's blobs
+ * that fall in it. */
+static void copy_blobs_into_page(const struct manifest_partition *m,
+				 uint64_t page, uint8_t *va)
+{
+	for (uint32_t i = 0; i < m->load_count; i++) {
+		const struct manifest_load *l = &m->loads[i];
+		uint64_t begin = MAX(page, l->ipa);
+		uint64_t end = MIN(page + PAGE_SIZE, l->ipa + l->size);
+
+		if (begin < end) {
+			memcpy(va + (begin - page),
+			       payload() + l->payload_offset + (begin - l->ipa),
+			       end - begin);
+		}
 	}
 }
 
@@ -115,9 +148,10 @@ static bool owned_alone(struct partition *p, uint64_t page)
 
 /*
  * SYSTEM_RESET: like load_image, but page by page, skipping pages of the
- * manifest's RAM that are lent, shared or donated away at the moment. An
- * image page that cannot be written is reported; the partition boots
- * anyway (it gave that memory away itself).
+ * manifest's RAM that are lent, shared or donated away at the moment. A
+ * blob page that cannot be written is reported; the partition boots
+ * anyway (it gave that memory away itself). The blobs come from the
+ * payload again, which nobody writes: the pristine copy.
  */
 static void reload_image(struct partition *p)
 {
@@ -134,10 +168,7 @@ static void reload_image(struct partition *p)
 				continue;
 			}
 			memset(va, 0, PAGE_SIZE);
-			if (i == 0 && off < m->image_size) {
-				memcpy(va, payload_base + m->image_offset + off,
-				       MIN(PAGE_SIZE, m->image_size - off));
-			}
+			copy_blobs_into_page(m, page, va);
 			arch_sync_memory_for_guest(va, PAGE_SIZE);
 		}
 	}
@@ -156,9 +187,10 @@ static void boot_partition(struct partition_locked locked)
 	p->state = PARTITION_RUNNING;
 	p->boot_count++;
 	vconsole_reset(locked);
+	vgic_partition_reset(locked);
 	ffa_partition_boot(locked);
 	p->vcpus[0].start_pc = p->m->entry;
-	p->vcpus[0].start_arg = 0;
+	p->vcpus[0].start_arg = p->m->boot_arg;
 	p->vcpus[0].state = VCPU_ON_PENDING;
 }
 
@@ -172,7 +204,13 @@ void lifecycle_init(struct mpool *pool, const void *payload)
 		struct partition_locked locked;
 
 		ffa_partition_init(p);
+		vgic_init(p);
 		build_stage2(p);
+		if (!partition_take_reserve(p, CONFIG_PARTITION_PT_PAGES)) {
+			panic("page pool too small for partition %s's reserve "
+			      "of %u pages: raise CONFIG_PAGE_POOL_PAGES",
+			      p->m->name, CONFIG_PARTITION_PT_PAGES);
+		}
 		load_image(p);
 		locked = partition_lock(p);
 		boot_partition(locked);
@@ -194,8 +232,7 @@ static _Noreturn void power_off_machine(void)
 {
 	INFO("all partitions are off; powering off");
 	INFO("page pool: %zu of %u pages free at power-off",
-	     mpool_count(partition_pool(&partitions[0])),
-	     CONFIG_PAGE_POOL_PAGES);
+	     partition_pages_free(), CONFIG_PAGE_POOL_PAGES);
 	for (uint32_t i = 0; i < partition_count; i++) {
 		INFO("  %-16s booted %u time(s), %u fault(s) injected",
 		     partitions[i].m->name, partitions[i].boot_count,
@@ -242,6 +279,7 @@ static bool vcpu_went_off(struct partition_locked *locked, struct vcpu *v)
 		cpu_kick(p->vcpus[0].cpu);
 		return false;
 	}
+	vgic_partition_reset(*locked); /* its devices' interrupts off */
 	p->state = PARTITION_OFF;
 	INFO("partition %s is off", p->m->name);
 	return __atomic_sub_fetch(&partitions_running, 1, __ATOMIC_SEQ_CST) ==
@@ -270,6 +308,7 @@ bool lifecycle_vcpu_ready(struct vcpu *v)
 
 		arch_vcpu_load(&config);
 		arch_vcpu_reset(&v->regs, v->start_pc, v->start_arg);
+		vgic_vcpu_reset(v);
 		v->line_len = 0;
 		v->state = VCPU_ON;
 	}

@@ -2,6 +2,7 @@
 #include <bulkhead/fmt.h>
 #include <core/arch.h>
 #include <core/boardcheck.h>
+#include <core/console.h>
 #include <core/cpu.h>
 #include <core/irqchip.h>
 #include <core/lifecycle.h>
@@ -60,6 +61,9 @@ static void print_banner(uint64_t dtb)
 		INFO("  %3u  %-16s %5u  %-8s %#lx-%#lx %s", p->id, p->name,
 		     p->vcpu_count, cpu_list, p->mem[0].base,
 		     p->mem[0].base + p->mem[0].size, console);
+		INFO("  %3s  %-16s entry %#lx, x0 %#lx (device tree), %u "
+		     "blob(s)",
+		     "", "", p->entry, p->boot_arg, p->load_count);
 		for (uint32_t d = 0; d < p->device_count; d++) {
 			if (p->devices[d].dma_unrestricted) {
 				WARN("  %s: device %#lx has unrestricted DMA "
@@ -67,6 +71,19 @@ static void print_banner(uint64_t dtb)
 				     p->name, p->devices[d].base);
 			}
 		}
+	}
+}
+
+static void print_payload(void)
+{
+	const struct manifest *m = &bulkhead_manifest;
+
+	if (m->payload_base != 0) {
+		INFO("  payload: %#lx bytes in its region at %#lx",
+		     m->payload_size, m->payload_base);
+	} else {
+		INFO("  payload: %#lx bytes in the hypervisor image at %#lx",
+		     m->payload_size, (uint64_t)(uintptr_t)__payload_start);
 	}
 }
 
@@ -93,6 +110,7 @@ _Noreturn void boot_primary(uint64_t dtb)
 		      arch_cpu_mpidr());
 	}
 	print_banner(dtb);
+	print_payload();
 	boardcheck_run(dtb); /* stops here if the board is not the manifest's */
 	irqchip_init(plat->gicd_base, plat->gicr_base, plat->gicr_size);
 	irqchip_init_cpu(plat->cpu_mpidr[self]);
@@ -101,8 +119,9 @@ _Noreturn void boot_primary(uint64_t dtb)
 	mpool_add(&page_pool, pool_pages, sizeof(pool_pages));
 	mm_track_tables(pool_pages, CONFIG_PAGE_POOL_PAGES, pool_info);
 	lifecycle_init(&page_pool, __payload_start);
+	vconsole_init();
 	INFO("page pool: %zu of %u pages free after building stage 2",
-	     mpool_count(&page_pool), CONFIG_PAGE_POOL_PAGES);
+	     partition_pages_free(), CONFIG_PAGE_POOL_PAGES);
 
 	for (uint32_t i = 0; i < plat->cpu_count; i++) {
 		int64_t ret;

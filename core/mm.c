@@ -99,8 +99,7 @@ static void info_update(pte_t *slot, uint8_t level, uint64_t addr, pte_t old,
 	if (ti->addressed) {
 		base += addr & (entry_size(level) * MM_PTE_PER_TABLE - 1);
 	}
-	ti->differ += (uint16_t)(new_pte != base);
-	ti->differ -= (uint16_t)(old != base);
+	ti->differ = (uint16_t)(ti->differ + (new_pte != base) - (old != base));
 }
 
 bool mm_ptable_init(struct mm_ptable *t, uint16_t vmid, struct mpool *pool)
@@ -454,4 +453,36 @@ bool mm_get_mode(const struct mm_ptable *t, ipaddr_t begin, ipaddr_t end,
 	return get_mode_level(va_from_pa(t->root), arch_mm_stage2_root_level(),
 			      ipa_addr(begin), ipa_addr(end), mode, &have) &&
 	       have;
+}
+
+static void walk_level(const pte_t *table, uint8_t level, uint64_t base,
+		       mm_leaf_fn visit, void *ctx)
+{
+	uint64_t size = entry_size(level);
+
+	for (size_t i = 0; i < MM_PTE_PER_TABLE; i++) {
+		pte_t pte = table[i];
+		uint64_t addr = base + i * size;
+		uint32_t mode;
+
+		if (level == arch_mm_stage2_root_level() &&
+		    addr >= arch_mm_stage2_ipa_limit()) {
+			return;
+		}
+		if (arch_mm_pte_is_table(pte, level)) {
+			walk_level(table_va(pte, level), level + 1, addr, visit,
+				   ctx);
+			continue;
+		}
+		mode = arch_mm_pte_mode(pte, level);
+		if (mode != MM_MODE_ABSENT) {
+			visit(ctx, addr, addr + size, mode);
+		}
+	}
+}
+
+void mm_walk_leaves(const struct mm_ptable *t, mm_leaf_fn visit, void *ctx)
+{
+	walk_level(va_from_pa(t->root), arch_mm_stage2_root_level(), 0, visit,
+		   ctx);
 }

@@ -24,10 +24,14 @@ void partition_table_init(struct mpool *pool)
 	for (uint32_t i = 0; i < partition_count; i++) {
 		struct partition *p = &partitions[i];
 
+		/* the compiler emits partitions in ID order, so locking by
+		 * index is locking in ID order */
 		p->m = &bulkhead_manifest.partitions[i];
 		p->index = (uint16_t)i;
 		p->lock = (struct spinlock)SPINLOCK_INIT;
 		p->state = PARTITION_OFF;
+		p->pool = pool;
+		mpool_init(&p->reserve);
 		for (uint16_t v = 0; v < p->m->vcpu_count; v++) {
 			struct vcpu *vcpu = &p->vcpus[v];
 
@@ -121,8 +125,28 @@ struct partition *partition_find(uint16_t id)
 
 struct mpool *partition_pool(const struct partition *p)
 {
-	(void)p;
-	return page_pool;
+	return p->pool;
+}
+
+bool partition_take_reserve(struct partition *p, size_t pages)
+{
+	if (!mpool_take(&p->reserve, page_pool, pages)) {
+		return false;
+	}
+	p->pool = &p->reserve;
+	return true;
+}
+
+size_t partition_pages_free(void)
+{
+	size_t free = mpool_count(page_pool);
+
+	for (uint32_t i = 0; i < partition_count; i++) {
+		if (partitions[i].pool != page_pool) {
+			free += mpool_count(partitions[i].pool);
+		}
+	}
+	return free;
 }
 
 bool partition_in_ram(const struct partition *p, ipaddr_t begin, uint64_t size)

@@ -2,11 +2,17 @@
  * Each partition with a `console` sees a PL011 at that address. Its page is
  * left out of stage 2, so every access traps here. Output is kept per vCPU
  * and written as whole lines; input comes from the board's UART for the
- * partition the manifest names (`console-input`), polled when it reads.
+ * partition the manifest names (`console-input`): the board UART's receive
+ * interrupt moves it into a ring (and so does every read of the partition),
+ * and the partition's receive interrupt, an SPI of its virtual GIC with the
+ * board UART's INTID, is high while the ring holds something and the
+ * partition unmasked it (IMSC).
  */
 #include <core/console.h>
+#include <core/irqchip.h>
 #include <core/log.h>
 #include <core/uart.h>
+#include <core/vgic.h>
 
 #define UART_DR		0x000
 #define UART_RSR	0x004
@@ -24,6 +30,10 @@
 #define UART_DMACR	0x048
 #define UART_PERIPH_ID0 0xfe0
 
+/* interrupt bits (RIS, MIS, IMSC, ICR) */
+#define INT_RX	   (1u << 4)
+#define INT_TX	   (1u << 5)
+#define INT_RT	   (1u << 6)
 #define FR_RXFE	   (1u << 4)
 #define FR_TXFE	   (1u << 7)
 #define CR_RESET   0x300
@@ -121,6 +131,69 @@ static int input_peek_or_take(bool take)
 	return result;
 }
 
+/* The raw interrupt status: the transmitter is always empty (TX); data
+ * waiting raises RX and the receive timeout (RT) at once. */
+static uint32_t raw_interrupts(const struct partition *p)
+{
+	bool data = is_input_partition(p) && input_peek_or_take(false) >= 0;
+
+	return INT_TX | (data ? INT_RX | INT_RT : 0);
+}
+
+/* The partition's console receive SPI (flag MANIFEST_SPI_CONSOLE_RX). */
+static const struct manifest_spi *rx_spi(const struct partition *p)
+{
+	for (uint32_t i = 0; i < p->m->spi_count; i++) {
+		if (p->m->spis[i].flags & MANIFEST_SPI_CONSOLE_RX) {
+			return &p->m->spis[i];
+		}
+	}
+	return NULL;
+}
+
+/* Gives the partition's virtual GIC the level of its UART's interrupt. */
+static void update_line(struct partition *p)
+{
+	const struct manifest_spi *spi = rx_spi(p);
+
+	if (spi != NULL) {
+		vgic_set_level(p, spi->intid,
+			       (raw_interrupts(p) & p->console.imsc) != 0);
+	}
+}
+
+void vconsole_init(void)
+{
+	const struct manifest_platform *plat = &bulkhead_manifest.platform;
+	struct partition *p;
+
+	if (bulkhead_manifest.console_input < 0) {
+		return;
+	}
+	p = &partitions[bulkhead_manifest.console_input];
+	/* taken on the CPU of the partition's first vCPU: nobody else's
+	 * time goes to it */
+	irqchip_set_edge(plat->uart_intid, false);
+	irqchip_route(plat->uart_intid, cpus[p->vcpus[0].cpu].mpidr);
+	irqchip_enable(plat->uart_intid, 0);
+	uart_rx_interrupt_enable();
+}
+
+bool vconsole_input_interrupt(uint32_t intid)
+{
+	struct partition *p;
+
+	if (intid != bulkhead_manifest.platform.uart_intid ||
+	    bulkhead_manifest.console_input < 0) {
+		return false;
+	}
+	p = &partitions[bulkhead_manifest.console_input];
+	input_peek_or_take(false); /* drains the UART */
+	uart_rx_ack();
+	update_line(p);
+	return true;
+}
+
 static uint32_t read_register(struct vcpu *v, uint32_t offset)
 {
 	struct partition *p = v->part;
@@ -149,6 +222,10 @@ static uint32_t read_register(struct vcpu *v, uint32_t offset)
 		return con->ifls;
 	case UART_IMSC:
 		return con->imsc;
+	case UART_RIS:
+		return raw_interrupts(p);
+	case UART_MIS:
+		return raw_interrupts(p) & con->imsc;
 	case UART_DMACR:
 		return con->dmacr;
 	default:
@@ -189,7 +266,8 @@ static void write_register(struct vcpu *v, uint32_t offset, uint32_t value)
 	case UART_DMACR:
 		con->dmacr = value & 0x7;
 		break;
-	default: /* RSR/ECR, ICR, ILPR and read-only registers: ignored */
+	default: /* RSR/ECR, ILPR and read-only registers: ignored; ICR too
+		  * (RX and RT follow the data waiting, TX is always set) */
 		break;
 	}
 }
@@ -210,6 +288,9 @@ void vconsole_access(struct vcpu *v, const struct arch_trap_info *t)
 		if (reg != NULL) {
 			*reg = t->reg64 ? value : (uint32_t)value;
 		}
+	}
+	if ((offset == UART_DR && !t->write) || offset == UART_IMSC) {
+		update_line(v->part); /* data taken, or the mask changed */
 	}
 	arch_skip_instruction(&v->regs);
 }

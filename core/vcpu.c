@@ -13,9 +13,12 @@ void vcpu_resume(struct vcpu *v)
 
 void vcpu_idle(struct vcpu *v)
 {
-	struct partition_locked locked = partition_lock(v->part);
+	struct partition_locked locked;
 
-	if (v->wake_pending || v->part->mailbox.msg_unseen) {
+	vgic_sync(v); /* what the guest took or ended is known */
+	locked = partition_lock(v->part);
+	if (v->wake_pending || v->part->mailbox.msg_unseen ||
+	    vgic_deliverable(v)) {
 		v->wake_pending = false;
 	} else {
 		v->wait = VCPU_WAIT_IDLE;

@@ -4,6 +4,10 @@
 #define UART_DR	  0x000
 #define UART_FR	  0x018
 #define UART_CR	  0x030
+#define UART_IMSC 0x038
+#define UART_ICR  0x044
+#define INT_RX	  (1u << 4)
+#define INT_RT	  (1u << 6)
 #define FR_RXFE	  (1u << 4)
 #define FR_TXFF	  (1u << 5)
 #define CR_UARTEN (1u << 0)
@@ -39,4 +43,19 @@ int uart_getc(void)
 		return -1;
 	}
 	return (int)(*reg(UART_DR) & 0xff);
+}
+
+void uart_rx_interrupt_enable(void)
+{
+	if (uart != NULL) {
+		*reg(UART_ICR) = INT_RX | INT_RT;
+		*reg(UART_IMSC) = INT_RX | INT_RT;
+	}
+}
+
+void uart_rx_ack(void)
+{
+	if (uart != NULL) {
+		*reg(UART_ICR) = INT_RX | INT_RT;
+	}
 }

@@ -38,14 +38,29 @@ static void mmu_enable(void)
 			 : "memory");
 }
 
+/* Entered from start.S. */
+void guest_boot(uint64_t dtb);
+void guest_secondary_boot(uint64_t vcpu);
+
 static void cpu_setup(void)
 {
 	__asm__ volatile("msr vbar_el1, %0; isb" ::"r"(guest_vectors));
 	mmu_enable();
 }
 
-void guest_boot(void)
+/* x0 at the boot vCPU's entry: the IPA of the partition's device tree. */
+static uint64_t boot_dtb;
+
+const void *guest_dtb(void)
 {
+	return (const void *)(uintptr_t)boot_dtb;
+}
+
+/* Called by start.S with the x0 the partition was started with (bss is
+ * clear by then). */
+void guest_boot(uint64_t dtb)
+{
+	boot_dtb = dtb;
 	l1_table[0] = DESC_BLOCK | DESC_AF | DESC_PXN | DESC_UXN | DESC_ATTR(0);
 	for (uint64_t i = 1; i < 4; i++) {
 		l1_table[i] = (i << 30) | DESC_BLOCK | DESC_AF | DESC_SH_INNER |
@@ -186,6 +201,9 @@ enum probe_mode { PROBE_NONE, PROBE_SKIP, PROBE_RETURN };
 
 static volatile enum probe_mode probe_armed[CONFIG_MAX_CPUS];
 static struct guest_abort probe_result[CONFIG_MAX_CPUS];
+
+/* Entered from vectors.S. */
+void guest_exception(struct exception_frame *f);
 
 void guest_exception(struct exception_frame *f)
 {

@@ -18,6 +18,7 @@ _start:
 	.ascii	"ARM\x64"
 	.long	0
 
+/* x0 = the device tree's address (kept in x0 until guest_boot(x0)). */
 boot_entry:
 	msr	daifset, #0xf
 	adr	x9, _start

@@ -53,8 +53,8 @@ static int emit_number(fmt_sink_fn sink, void *ctx, uint64_t value,
 			buf[--pos] = '-';
 		}
 	}
-	return count +
-	       emit_padded(sink, ctx, &buf[pos], sizeof(buf) - pos, &rest);
+	return count + emit_padded(sink, ctx, &buf[pos],
+				   sizeof(buf) - (size_t)pos, &rest);
 }
 
 int fmt_vformat(fmt_sink_fn sink, void *ctx, const char *format, va_list ap)

@@ -109,7 +109,7 @@ board-test-images: board-debugcalls
 .PHONY: board-debugcalls
 board-debugcalls:
 	$(Q)$(MAKE) --no-print-directory O=$(DEBUGCALLS_O) \
-		DEFCONFIG=qemu_virt_debugcalls_defconfig MANIFEST=tests/board/panic.dts all
+		DEFCONFIG=qemu_virt_debugcalls_defconfig MANIFEST=tests/board/panic.dts SCENARIOS= all
 
 .PHONY: board-clean
 clean: board-clean

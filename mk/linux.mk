@@ -3,6 +3,12 @@
 #   make linux-payloads   $(O)/linux/Image, initramfs.cpio.gz, disk.img
 #   make linux-refresh    ask the Debian mirrors for newer packages
 #   make linux-smoke      boot them on plain QEMU (developer check)
+#   make linux-dt-smoke   boot them on plain QEMU with the device tree and
+#                         the addresses the manifest compiler generated for
+#                         the Linux product (developer check)
+# A product whose manifest names kernel = "linux/Image" (LINUX_PRODUCTS)
+# gets the payloads copied into $(IMAGE_DIR)/linux/ before its manifest is
+# compiled.
 # Packages come through a private apt configuration in $(LINUX_CACHE):
 # fetched once, then reused without network.
 
@@ -13,8 +19,16 @@ LINUX_PAYLOADS := $(LINUX_DIR)/Image $(LINUX_DIR)/initramfs.cpio.gz $(LINUX_DIR)
 LINUX_ROOTFS := $(shell find tools/linux/rootfs -type f 2>/dev/null)
 LINUX_FETCH = $(PYTHON) tools/linux/fetch.py --cache $(LINUX_CACHE) --out $(LINUX_DIR)/packages.json
 
-.PHONY: linux-payloads linux-refresh linux-smoke linux-tools-test linux-clean
+.PHONY: linux-payloads linux-refresh linux-smoke linux-dt-smoke linux-tools-test linux-clean
 linux-payloads: $(LINUX_PAYLOADS)
+
+# The image directory's copies, which the manifests name.
+LINUX_PRODUCTS ?= qemu-virt-linux
+LINUX_IMAGES := $(IMAGE_DIR)/linux/Image $(IMAGE_DIR)/linux/initramfs.cpio.gz
+$(IMAGE_DIR)/linux/%: $(LINUX_DIR)/%
+	$(Q)mkdir -p $(@D)
+	$(Q)cp -f $< $@
+$(foreach p,$(LINUX_PRODUCTS),$(eval $(O)/products/$(p)/manifest.stamp: $(LINUX_IMAGES)))
 
 # fetch.py rewrites packages.json only when the selection changes, so a
 # re-run (new fetch.py, refresh finding nothing new) rebuilds nothing.
@@ -56,6 +70,17 @@ linux-refresh: | ensure-deps
 linux-smoke: linux-payloads
 	$(Q)O=$(O) QEMU=$(QEMU) CROSS_COMPILE=$(CROSS_COMPILE) PYTHON=$(PYTHON) sh tools/linux/smoke-plain-qemu.sh
 
+# The Linux product's generated device tree and blob addresses, proved on
+# plain QEMU (tools/linux/smoke_dt_qemu.py).
+LINUX_DT_PRODUCT ?= qemu-virt-linux
+ifeq ($(filter $(LINUX_DT_PRODUCT),$(PRODUCT) $(SCENARIOS) $(DEMO_EXTRAS)),)
+$(eval $(call product_rules,$(LINUX_DT_PRODUCT),manifests/$(LINUX_DT_PRODUCT).dts))
+endif
+linux-dt-smoke: $(LINUX_PAYLOADS) $(O)/products/$(LINUX_DT_PRODUCT)/manifest_tables.c
+	$(Q)$(PYTHON) tools/linux/smoke_dt_qemu.py --linux-dir $(LINUX_DIR) \
+		--product-dir $(O)/products/$(LINUX_DT_PRODUCT) --images $(IMAGE_DIR) \
+		--partition linux --qemu $(QEMU) --cross-compile $(CROSS_COMPILE)
+
 linux-tools-test: | ensure-deps
 	$(Q)$(PYTHON) -m pytest -q tools/linux/tests
 
@@ -63,7 +88,8 @@ linux-tools-test: | ensure-deps
 linux-clean:
 	$(Q)rm -rf $(LINUX_DIR)/Image $(LINUX_DIR)/busybox $(LINUX_DIR)/modules $(LINUX_DIR)/kernel.json \
 		$(LINUX_DIR)/initramfs.cpio.gz $(LINUX_DIR)/disk.img $(LINUX_DIR)/modules.wanted \
-		$(LINUX_DIR)/packages.json $(LINUX_DIR)/.fetched $(LINUX_DIR)/smoke
+		$(LINUX_DIR)/packages.json $(LINUX_DIR)/.fetched $(LINUX_DIR)/smoke $(LINUX_DIR)/dt-smoke \
+		$(IMAGE_DIR)/linux
 
 .PHONY: linux-force
 linux-force:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """FF-A path-length benchmarks: boot the bench product under QEMU with
 -icount shift=0, read the BENCH lines of partition bench-a and write
-results.json, a table and an SVG chart (method: docs in testing.md)."""
+results.json, a table and an SVG chart (method: docs/testing.md)."""
 import argparse
 import json
 import os
@@ -14,7 +14,7 @@ from conftest import Limits, run_console  # the test suite's QEMU runner
 
 BENCH_RE = re.compile(r"^\[bench-a\] BENCH name=(\w+) iterations=(\d+) total=(\d+) "
                       r"el1=(\d+) el1_peer=(\d+)\s*$")
-# name -> largest EL2 instructions per iteration we accept (issue targets)
+# name -> largest EL2 instructions per iteration we accept (docs/testing.md)
 TARGETS = {"ffa_version": 150, "ffa_id_get": None, "msg_send2_64b": 2500,
            "direct_req_resp": 2000, "mem_share_cycle_1p": 8000,
            "mem_lend_cycle_1p": None, "mem_share_cycle_16x1p": None,

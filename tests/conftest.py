@@ -170,7 +170,10 @@ def boot(image: str, limits: Limits = Limits(),
 
 
 def product_image(name: str) -> str:
-    return os.path.join(BUILD, "products", name, "bulkhead.img")
+    """The image of product `name`; "<config>/<name>" is one built in
+    the build directory's <config> subdirectory (make debug-scenarios)."""
+    config, _, product = name.rpartition("/")
+    return os.path.join(BUILD, config, "products", product, "bulkhead.img")
 
 
 def declared_cases(partition_dir: str) -> list[str]:

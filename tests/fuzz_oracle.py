@@ -1,8 +1,9 @@
 """What must hold for every manifest the compiler accepts, judged from its
 outputs alone (memory map, tables, linker fragment): the tables hold all
 of the manifest, the memory map has no overlap, no wrap, nothing over the
-hypervisor's memory or the GIC, no CPU twice, and the memory-transaction
-quotas fit the table."""
+hypervisor's memory or the GIC, no CPU twice, the memory-transaction
+quotas fit the table, and each partition's blobs lie in its own RAM
+without overlapping, with x0 pointing at its device tree."""
 import json
 import re
 from dataclasses import dataclass
@@ -56,6 +57,26 @@ def _may_overlap(a: Thing, b: Thing) -> bool:
     return False
 
 
+def _load_problems(mm: dict) -> list[str]:
+    out: list[str] = []
+    for p in mm["partitions"]:
+        ram = [(e["base"], e["base"] + e["size"]) for e in mm["regions"]
+               if e["kind"] == "ram" and e["owner"] == p["name"]]
+        loads = sorted(p["loads"], key=lambda l: l["ipa"])
+        for l in loads:
+            if not any(b <= l["ipa"] and l["ipa"] + l["size"] <= e for b, e in ram):
+                out.append(f"{p['name']}'s {l['what']} at {l['ipa']:#x} is not in its RAM")
+        for a, b in zip(loads, loads[1:]):
+            if b["ipa"] < a["ipa"] + a["size"]:
+                out.append(f"{p['name']}'s {a['what']} and {b['what']} overlap")
+        dts = [l["ipa"] for l in loads if l["what"] == "device tree"]
+        if dts != [p["boot_arg"]]:
+            out.append(f"{p['name']}'s x0 {p['boot_arg']:#x} is not its device tree {dts}")
+        if not any(b <= p["entry"] < e for b, e in ram):
+            out.append(f"{p['name']}'s entry {p['entry']:#x} is not in its RAM")
+    return out
+
+
 def problems(outputs: dict[str, str], mem_max_transactions: int) -> list[str]:
     """Everything wrong with one accepted manifest's outputs."""
     out: list[str] = []
@@ -69,7 +90,7 @@ def problems(outputs: dict[str, str], mem_max_transactions: int) -> list[str]:
             out.append(f"{t} wraps past 2^64")
         if t.kind in PARTITION_KINDS and t.end > IPA_LIMIT:
             out.append(f"{t} is beyond the 39-bit IPA space")
-        if t.kind in ("hypervisor", "ram", "shared") and t.end > HYP_VA_LIMIT:
+        if t.kind in ("hypervisor", "payload", "ram", "shared") and t.end > HYP_VA_LIMIT:
             out.append(f"{t} is beyond the hypervisor's 4 GiB")
     ordered = sorted(things, key=lambda t: (t.base, t.end))
     for i, a in enumerate(ordered):
@@ -78,6 +99,7 @@ def problems(outputs: dict[str, str], mem_max_transactions: int) -> list[str]:
                 break
             if not _may_overlap(a, b):
                 out.append(f"{a} overlaps {b}")
+    out += _load_problems(mm)
     cpus = [c for p in mm["partitions"] for c in p["cpus"]]
     if len(cpus) != len(set(cpus)):
         out.append(f"a physical CPU is given twice: {sorted(cpus)}")

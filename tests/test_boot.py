@@ -24,6 +24,9 @@ SCENARIOS = {
     "ffa-stress": {name: ("ffa-stress", ["stress"]) for name in ("s1", "s2", "s3")},
     "shpool": {"poolowner": ("shpool-test", ["shpool"])},
     "traps": {"trapper": ("trapper", ["traps"])},
+    "send2-race": {"racer": ("send2-race", ["race"])},
+    # again with the memory checker (configs/qemu_virt_debug_defconfig)
+    "debug/ffa-mem": {"memowner": ("ffa-mem", ["mem"])},
     "ffa-mem-stress": {"ms1": ("ffa-mem-stress", ["memstress", "memstress_final"]),
                        "ms2": ("ffa-mem-stress", ["memstress"]),
                        "ms3": ("ffa-mem-stress", ["memstress"])},
@@ -63,7 +66,7 @@ def test_demo_banner_table_and_partitions(boots):
     assert b.returncode == 0
     assert any(re.match(r"\[bulkhead\] Bulkhead \d+\.\d+\.\d+: qemu-virt-demo on "
                         r"qemu-virt, 4 CPUs$", l) for l in out)
-    assert any(re.match(r"\[bulkhead\] manifest [0-9a-f]{16} \(table ABI 2\), "
+    assert any(re.match(r"\[bulkhead\] manifest [0-9a-f]{16} \(table ABI 3\), "
                         r"3 partitions", l) for l in out)
     for row in (r"1\s+control\s+2\s+0,1\s+0x41000000-0x42000000",
                 r"2\s+sensor\s+1\s+2\s+0x42000000-0x42800000",

@@ -1,6 +1,7 @@
 """Manifest compiler: good manifests compile, one bad manifest per rule,
 determinism, nothing written on error."""
 import glob
+import json
 import os
 import re
 import subprocess
@@ -11,6 +12,8 @@ from typing import Optional
 import pytest
 
 from conftest import PYTHON, ROOT
+from dt_helpers import (INITRD, KERNEL, arm64_image, kernel_files, kernel_manifest,
+                        write_images)
 from manifest_helpers import (COMPILER, IMAGES, P, board_text, compile_text,
                               grant, image_payload, manifest)
 
@@ -36,6 +39,7 @@ class Bad:
     env: Optional[dict] = None
     where: Optional[str] = "manifests/m.dts"
     path: Optional[str] = None
+    files: Optional[dict] = None  # written under tmp_path; kimages/ is an image dir
 
 
 # rule -> (manifest text, words the message must contain, extra config)
@@ -216,10 +220,12 @@ BAD.update({
                      where=BOARD_FILE),
     "HYP-TOO-SMALL": Bad(manifest(hyp_memory="0x0 0x40200000 0x0 0x100000"),
                          ["hypervisor memory [0x40200000, 0x40300000) holds 0x100000 "
-                          "bytes, less than the partition images "
-                          f"({image_payload('demo.bin'):#x}) and the "
+                          "bytes, less than the payload (the partitions' images, "
+                          "kernels, initrds and device trees: "
+                          f"{image_payload('demo.bin') + 0x2000:#x}) and the "
                           "page pool (0x200000, CONFIG_PAGE_POOL_PAGES=512)",
-                          "make 'memory' larger"]),
+                          "make 'memory' larger, or give the hypervisor a "
+                          "'payload' region"]),
     "DEV-RESERVED": Bad(manifest([P("alpha", 1, "0", "0x41000000", extra=
                                     "devices { cfg@9020000 { reg = <0x0 0x09020000 "
                                     "0x0 0x1000>; dma-unrestricted; }; };")]),
@@ -266,6 +272,89 @@ BAD.update({
         ["grant \"g\" has 5 ranges; the tables hold 4 per grant"]),
 })
 
+# kernel partitions, the payload and device trees
+def overlay(nodes: str) -> str:
+    """The two-partition manifest with a device-tree overlay on "alpha"."""
+    return manifest([P("alpha", 1, "0", "0x41000000", extra=f"device-tree {{ {nodes} }};"),
+                     P("beta", 2, "1", "0x41400000")])
+
+
+RTC = "devices { rtc@9010000 { reg = <0x0 0x09010000 0x0 0x1000>; interrupts = <0 2 4>; }; };"
+BAD.update({
+    "IMAGE-OR-KERNEL": Bad(manifest().replace('label = "alpha";', 'label = "alpha"; '
+                                              'bootargs = "quiet";'),
+                           ["'image' and 'bootargs' together", "remove one"]),
+    "KERNEL-FORMAT": Bad(kernel_manifest(), [
+        "kernel \"test-linux/Image\" of \"linux\": it is gzip-compressed", "zcat"],
+        files=kernel_files(b"\x1f\x8b\x08" + bytes(100))),
+    "KERNEL-ENDIAN": Bad(kernel_manifest(), [
+        "kernel \"test-linux/Image\" of \"linux\": flags 0xb say big-endian"],
+        files=kernel_files(arm64_image(flags=0xB))),
+    "KERNEL-PAGE-SIZE": Bad(kernel_manifest(), [
+        "flags 0x6 ask for 64 KiB pages (bits 1-2 = 3)", "CONFIG_ARM64_4K_PAGES"],
+        files=kernel_files(arm64_image(flags=0x6))),
+    "KERNEL-SIZE": Bad(kernel_manifest(), [
+        "image_size 0x2000 is smaller than the file (0x3000 bytes)"],
+        files=kernel_files(arm64_image(image_size=0x2000))),
+    "KERNEL-TEXT-OFFSET": Bad(kernel_manifest(), [
+        "text_offset 0x80800 is not a multiple of 4 KiB below 2 MiB"],
+        files=kernel_files(arm64_image(text_offset=0x80800))),
+    "INITRD-EMPTY": Bad(kernel_manifest(f'kernel = "{KERNEL}"; initrd = "{INITRD}";'),
+                        ["initrd \"test-linux/initrd.img\" of \"linux\" is an empty file"],
+                        files=kernel_files(initrd=b"")),
+    "BOOTARGS": Bad(kernel_manifest(f'kernel = "{KERNEL}"; bootargs = "a\\tb";'),
+                    ["bootargs of \"linux\" holds '\\t'; only printable ASCII is passed"],
+                    files=kernel_files()),
+    "LOAD-FIT": Bad(kernel_manifest(f'kernel = "{KERNEL}"; initrd = "{INITRD}";',
+                                    memory="0x0 0x48000000 0x0 0x400000"),
+                    ["kernel \"test-linux/Image\" (image_size 0x200000 at 0x48000000: a 2 "
+                     "MiB boundary + text_offset 0x0), its device tree (",
+                     "alone in its 2 MiB block) and initrd \"test-linux/initrd.img\" "
+                     "(0x1000 bytes at 0x48400000) of \"linux\" end at 0x48401000, "
+                     "beyond its first memory region [0x48000000, 0x48400000) by "
+                     "0x1000 bytes; make the region at least 0x401000 bytes"],
+                    files=kernel_files(initrd=bytes(0x1000))),
+    "PAYLOAD-PLACE": Bad(manifest(hyp="payload = <0x0 0x40000000 0x0 0x100000>;"),
+                         ["payload region [0x40000000, 0x40100000) lies below the "
+                          "hypervisor's memory [0x40200000, 0x41000000)",
+                          "put the region at or after 0x41000000"]),
+    "PAYLOAD-TOO-SMALL": Bad(manifest(hyp="payload = <0x0 0x41000000 0x0 0x1000>;",
+                                      parts=[P("alpha", 1, "0", "0x41400000"),
+                                             P("beta", 2, "1", "0x41800000")]),
+                             ["payload region [0x41000000, 0x41001000) holds 0x1000 "
+                              "bytes, less than the payload",
+                              f"device trees, each page aligned: "
+                              f"{image_payload('demo.bin') + 0x2000:#x})"]),
+    "PSCI-CONDUIT": Bad(manifest().replace('label = "alpha";', 'label = "alpha"; '
+                                           'psci-conduit = "svc";'),
+                        ["psci-conduit \"svc\" is not \"hvc\" or \"smc\""]),
+    "DT-TOO-BIG": Bad(overlay('big { blob = /incbin/("big.bin"); };'),
+                      ["the device tree of \"alpha\" has 0x", "more than the 0x200000 "
+                       "the boot protocol allows"],
+                      files={"manifests/big.bin": bytes(0x200000)}),
+    "DT-CHECK": Bad(overlay("thing@1000 { x = <1>; };"),
+                    ["dtc does not accept the device tree of \"alpha\" (a warning "
+                     "counts)", "/thing@1000: node has a unit name, but no reg"]),
+    "OVERLAY-COLLIDE": Bad(overlay("chosen { x = <1>; };"),
+                           ["overlay of \"alpha\": node /chosen is generated"]),
+    "OVERLAY-REG": Bad(overlay("buf@41400000 { reg = <0x0 0x41400000 0x0 0x1000>; };"),
+                       ["reg [0x41400000, 0x41401000) of /bulkhead/partitions/"
+                        "partition@1/device-tree/buf@41400000 is not inside what the "
+                        "partition may touch (its memory [0x41000000, 0x41400000))"]),
+    "OVERLAY-PHANDLE": Bad(overlay("peer { p = <&beta>; };"),
+                           ["property 'p' of /bulkhead/partitions/partition@1/device-tree/"
+                            "peer refers to node /bulkhead/partitions/partition@2, "
+                            "outside the overlay"]),
+    "OVERLAY-IRQ": Bad(overlay("thing { interrupts = <0 5 4>; };"),
+                       ["interrupt SPI 5 of /bulkhead/partitions/partition@1/device-tree/"
+                        "thing is not one of the partition's SPIs (SPI 1: its console's "
+                        "and its devices')"]),
+    "LIMIT-SPIS": Bad(manifest([P("alpha", 1, "0", "0x41000000", extra=RTC)]),
+                      ["partition \"alpha\" has 2 virtual SPIs", "but "
+                       "CONFIG_MAX_PARTITION_SPIS is 1"],
+                      config="CONFIG_MAX_PARTITION_SPIS=1\n"),
+})
+
 
 def test_every_rule_has_a_negative_test():
     # errors here, warnings in their own tests, RULE-UNKNOWN below
@@ -276,8 +365,11 @@ def test_every_rule_has_a_negative_test():
 @pytest.mark.parametrize("rule", sorted(BAD))
 def test_bad_manifest(tmp_path, rule):
     case = BAD[rule]
+    args = case.args
+    if case.files:
+        args += ("-I", write_images(tmp_path, case.files))
     r = compile_text(tmp_path, case.text, case.config, board=case.board,
-                     args=case.args, env=case.env, path=case.path)
+                     args=args, env=case.env, path=case.path)
     assert r.returncode == 1
     assert "Traceback" not in r.stderr
     line = next((l for l in r.stderr.splitlines() if f"error[{rule}]" in l), None)
@@ -332,17 +424,47 @@ def test_error_removes_earlier_outputs(tmp_path):
     assert not any((tmp_path / "out").iterdir())
 
 
+# Warnings a good manifest gives on purpose.
+EXPECTED_WARNINGS = {
+    "qemu-virt-linux.dts": ["warning[DMA-UNRESTRICTED]: /bulkhead/partitions/"
+                            "partition@1/devices/virtio_mmio@a000000: partition "
+                            "\"linux\" is trusted with unrestricted DMA"],
+}
+
+
+def linux_stand_ins(tmp_path) -> str:
+    """An image directory with stand-ins for `make linux-payloads`' kernel
+    and initramfs (the Debian kernel's header values), searched after the
+    build's own, so a build without the payloads still checks the Linux
+    product's manifest."""
+    d = tmp_path / "stand-ins"
+    (d / "linux").mkdir(parents=True)
+    (d / "linux" / "Image").write_bytes(arm64_image(image_size=0x2010000, size=0x10000))
+    (d / "linux" / "initramfs.cpio.gz").write_bytes(b"\x1f\x8b" + bytes(0x1000))
+    return str(d)
+
+
 @pytest.mark.parametrize("path", sorted(glob.glob(os.path.join(ROOT, "manifests", "*.dts"))
                                   + glob.glob(os.path.join(ROOT, "tests", "scenarios", "*.dts"))))
 def test_good_manifest_compiles(tmp_path, path):
-    r = subprocess.run([PYTHON, COMPILER, path, "-I", IMAGES, "-i",
-                        os.path.join(ROOT, "manifests"), "--out-dir", str(tmp_path)],
+    r = subprocess.run([PYTHON, COMPILER, path, "-I", IMAGES, "-I",
+                        linux_stand_ins(tmp_path), "-i",
+                        os.path.join(ROOT, "manifests"), "--out-dir",
+                        str(tmp_path / "out")],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert r.stderr == ""
+    warnings = EXPECTED_WARNINGS.get(os.path.basename(path), [])
+    lines = r.stderr.splitlines()
+    assert len(lines) == len(warnings), r.stderr
+    for line, words in zip(lines, warnings):
+        assert words in line
     for f in ("manifest_tables.c", "manifest_gen.h", "hyp.ld", "layout.json",
-              "memmap.txt", "memmap.json", "memmap.svg", "manifest.d"):
-        assert (tmp_path / f).stat().st_size > 0
+              "memmap.txt", "memmap.json", "memmap.svg"):
+        assert (tmp_path / "out" / f).stat().st_size > 0
+    assert not (tmp_path / "out" / "manifest.d").exists()  # --deps writes it
+    with open(tmp_path / "out" / "layout.json", encoding="utf-8") as f:
+        for name in json.load(f)["device_trees"]:
+            assert (tmp_path / "out" / name).stat().st_size > 0
 
 
 def test_output_is_deterministic(tmp_path):
@@ -352,8 +474,7 @@ def test_output_is_deterministic(tmp_path):
         subprocess.run([PYTHON, COMPILER, "manifests/qemu-virt-demo.dts", "-I",
                         os.path.relpath(IMAGES, ROOT), "-i", "manifests",
                         "--out-dir", str(d)], check=True, cwd=ROOT)
-        outs.append({f: (d / f).read_bytes() for f in sorted(os.listdir(d))
-                     if f != "manifest.d"})
+        outs.append({f: (d / f).read_bytes() for f in sorted(os.listdir(d))})
     assert outs[0] == outs[1]
     for data in outs[0].values():
         assert str(tmp_path).encode() not in data and ROOT.encode() not in data

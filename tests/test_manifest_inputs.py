@@ -162,15 +162,18 @@ def test_hypervisor_too_small_for_images_and_pool_is_caught_by_the_compiler(tmp_
     assert line == (
         f"manifests/m.dts:{lines_of(text, 'memory = <0x0 0x40200000')}: "
         "error[HYP-TOO-SMALL]: /bulkhead/hypervisor: hypervisor memory "
-        "[0x40200000, 0x40400000) holds 0x200000 bytes, less than the partition "
-        f"images ({image_payload('demo.bin'):#x}) and the page pool (0x200000, "
+        "[0x40200000, 0x40400000) holds 0x200000 bytes, less than the payload "
+        "(the partitions' images, kernels, initrds and device trees: "
+        f"{image_payload('demo.bin') + 2 * 0x1000:#x}) and the page pool (0x200000, "
         "CONFIG_PAGE_POOL_PAGES=512) alone, before the hypervisor's own code and "
-        "data; make 'memory' larger")
+        "data; make 'memory' larger, or give the hypervisor a 'payload' region")
 
 
 def test_hypervisor_too_small_fails_the_link_with_the_compiler_error(tmp_path):
-    # enough for the images and the page pool, not for the code and bss
-    size = 0x200000 + image_payload("demo.bin") + 0x1000
+    # enough for the payload (two images, two device trees of a page each)
+    # and the page pool, not for the code and bss
+    payload = image_payload("demo.bin") + 2 * 0x1000
+    size = 0x200000 + payload + 0x1000
     text = manifest(hyp_memory=f"0x0 0x40200000 0x0 {size:#x}")
     config = open(os.path.join(BUILD, ".config")).read()
     r = compile_text(tmp_path, text, config=config)
@@ -183,7 +186,7 @@ def test_hypervisor_too_small_fails_the_link_with_the_compiler_error(tmp_path):
         f"ld: {loc}: error[HYP-TOO-SMALL]: /bulkhead/hypervisor: hypervisor memory "
         f"[0x40200000, {0x40200000 + size:#x}) ({size:#x} bytes) does not hold the "
         "hypervisor's code, data, bss and page pool with the "
-        f"{image_payload('demo.bin'):#x} bytes of partition images; make 'memory' "
+        f"{payload:#x} bytes of payload; make 'memory' "
         "larger (the link map bulkhead.elf.map shows the sizes)"), link.stderr
 
 

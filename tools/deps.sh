@@ -25,6 +25,7 @@ gcc:cmd:gcc
 libc6-dev:file:/usr/include/stdint.h
 make:cmd:make
 clang-format:cmd:clang-format
+flake8:cmd:flake8
 e2fsprogs:file:/usr/sbin/debugfs
 debian-archive-keyring:file:/usr/share/keyrings/debian-archive-keyring.gpg
 "

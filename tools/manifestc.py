@@ -6,14 +6,20 @@ writes, into --out-dir:
   manifest_tables.c   constant tables the EL2 core loads at boot
   manifest_gen.h      sizes and the manifest hash for the build
   hyp.ld              linker symbols (hypervisor base/size, payload size)
-  layout.json         where each partition image sits in the flashable image
+  layout.json         where each blob (image, kernel, initrd, device tree)
+                      sits in the payload of the flashable image
+  <partition>.dts/.dtb  each partition's device tree (checked with dtc)
   memmap.txt / memmap.json / memmap.svg   the machine's memory map
-  manifest.d          make dependencies (written only when it changes)
-On any error nothing is written and earlier outputs are removed, so a later
-make cannot pick up a stale table.
+Each output is rewritten only when its text changes. On any error nothing
+is written and earlier outputs are removed, so a later make cannot pick up
+a stale table.
+(make learns what a product is built from earlier, from
+tools/manifest_deps.py.)
 """
 import argparse
+import json
 import os
+import re
 import sys
 import time
 
@@ -32,7 +38,10 @@ LIMIT_SYMBOLS = {
     "mem_max_transactions": "FFA_MEM_MAX_TRANSACTIONS",
     "mem_partition_transactions": "FFA_MEM_PARTITION_TRANSACTIONS",
     "page_pool_pages": "PAGE_POOL_PAGES",
+    "max_partition_spis": "MAX_PARTITION_SPIS",
 }
+# what a device-tree file name in layout.json may be (a partition label)
+_DT_FILE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,30}\.dt[sb]$")
 
 
 def load_limits(kconfig: str, config: str | None) -> Limits:
@@ -65,8 +74,8 @@ def check_tree(tree: source.SourceTree, path: str, limits: Limits,
 
 
 def outputs_of(m, product: str) -> dict[str, str]:
-    """Every output file's text (manifest.d aside)."""
-    return {
+    """Every text output file."""
+    out = {
         "manifest_tables.c": emit.c_tables(m, product),
         "manifest_gen.h": emit.c_header(m),
         "hyp.ld": emit.linker_fragment(m),
@@ -75,32 +84,54 @@ def outputs_of(m, product: str) -> dict[str, str]:
         "memmap.json": emit.memmap_json(m, product),
         "memmap.svg": emit.memmap_svg(m, product),
     }
+    out.update({f"{p.name}.dts": p.dts for p in m.partitions})
+    return out
 
 
-def _write(path: str, text: str) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8", errors="surrogateescape",
-              newline="\n") as f:
-        f.write(text)
-    os.replace(tmp, path)
+def blobs_of(m) -> dict[str, bytes]:
+    """The binary outputs: each partition's device tree blob."""
+    return {f"{p.name}.dtb": p.dtb for p in m.partitions}
 
 
-def _write_if_changed(path: str, text: str) -> None:
+def _write_if_changed(path: str, data) -> None:
+    """Writes text (str) or bytes, unless the file already holds them."""
+    raw = data.encode("utf-8", errors="surrogateescape") if isinstance(data, str) \
+        else data
     try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as f:
-            if f.read() == text:
+        with open(path, "rb") as f:
+            if f.read() == raw:
                 return
     except FileNotFoundError:
         pass
-    _write(path, text)
+    tmp = f"{path}.{os.getpid()}.tmp"  # two makes may write it at once
+    with open(tmp, "wb") as f:
+        f.write(raw)
+    os.replace(tmp, path)
 
 
-def _remove_outputs(out_dir: str) -> None:
-    for name in OUTPUTS + ["manifest.d"]:
+def _previous_device_trees(out_dir: str) -> list[str]:
+    """The device-tree files an earlier run wrote (its layout.json lists
+    them); only names a partition label can give."""
+    try:
+        with open(os.path.join(out_dir, "layout.json"), encoding="utf-8") as f:
+            names = json.load(f).get("device_trees", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    if not isinstance(names, list):
+        return []
+    return [n for n in names if isinstance(n, str) and _DT_FILE_RE.fullmatch(n)]
+
+
+def _remove(out_dir: str, names: list[str]) -> None:
+    for name in names:
         try:
             os.remove(os.path.join(out_dir, name))
         except FileNotFoundError:
             pass
+
+
+def _remove_outputs(out_dir: str) -> None:
+    _remove(out_dir, _previous_device_trees(out_dir) + OUTPUTS)
 
 
 def main(argv: list[str]) -> int:
@@ -141,11 +172,11 @@ def main(argv: list[str]) -> int:
         print(d, file=sys.stderr)
     if args.out_dir:
         os.makedirs(args.out_dir, exist_ok=True)
-        for name, text in outputs.items():
-            _write_if_changed(os.path.join(args.out_dir, name), text)
-        target = os.path.join(args.out_dir, "manifest_tables.c")
-        _write_if_changed(os.path.join(args.out_dir, "manifest.d"),
-                          emit.dep_fragment(m, target))
+        files = {**outputs, **blobs_of(m)}
+        _remove(args.out_dir, [n for n in _previous_device_trees(args.out_dir)
+                               if n not in files])
+        for name, data in files.items():
+            _write_if_changed(os.path.join(args.out_dir, name), data)
     if args.stats:
         ms = (time.perf_counter() - start) * 1000
         print(f"manifestc: {len(m.partitions)} partitions compiled in {ms:.1f} ms")

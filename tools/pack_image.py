@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
-"""Bulkhead image packer: hypervisor + partition images -> one flashable file.
+"""Bulkhead image packer: hypervisor + payload -> one flashable file.
 
 The hypervisor binary (objcopy of bulkhead.elf) comes first; it starts with
 an arm64 Image header, so a loader passes the DTB address in x0. The
-partition images follow at __payload_start, each at the offset the manifest
-compiler chose (layout.json); the hypervisor copies them into partition RAM
-at boot. Every image is checked against the hash the compiler recorded.
+payload follows: the partitions' images, kernels and initrds (files of the
+image directory) and their device trees (written by the manifest compiler
+into the product directory, beside layout.json), each at the offset the
+compiler chose (layout.json). The payload starts at __payload_start, inside
+the hypervisor's memory, or, when the manifest names a payload region, at
+that region's address: the file is contiguous from the hypervisor's base,
+so the gap between is zeros. The hypervisor copies the blobs into partition
+RAM at every (re)boot. Every blob is checked against the hash the compiler
+recorded.
 
 Build ID: bytes 0x28..0x37 of the Image header (res3, res4, which loaders
 ignore) receive the first 16 bytes of the SHA-256 of the whole image with
@@ -42,17 +48,44 @@ def symbol(nm: str, elf: str, name: str) -> int:
     raise PackError(f"{elf}: no symbol {name}")
 
 
+def _blob_dirs(blob: dict, image_dirs: list[str], product_dir: str) -> list[str]:
+    source = blob.get("source", "images")
+    if source == "images":
+        return image_dirs
+    if source == "product":
+        return [product_dir]
+    raise PackError(f"blob \"{blob.get('name')}\" has source {source!r}, "
+                    "neither \"images\" nor \"product\"")
+
+
+def _payload_start(layout: dict, reserved: int, reserved_at: int) -> int:
+    """The payload's offset in the file."""
+    region = layout.get("payload_region")
+    if region is None:
+        if reserved != layout["payload_size"]:
+            raise PackError(f"the hypervisor reserves {reserved:#x} bytes for "
+                            f"the payload but the layout needs "
+                            f"{layout['payload_size']:#x}: rebuild the hypervisor")
+        return reserved_at
+    if reserved != 0:
+        raise PackError(f"the hypervisor reserves {reserved:#x} bytes for a "
+                        "payload that has its own region: rebuild the hypervisor")
+    at = region["base"] - layout["hypervisor"]["base"]
+    if at < layout["hypervisor"]["size"] or layout["payload_size"] > region["size"]:
+        raise PackError(f"payload region {region} is not above the hypervisor's "
+                        "memory, or too small for the payload: recompile the manifest")
+    return at
+
+
 def pack(elf: str, layout_path: str, image_dirs: list[str], objcopy: str) -> bytes:
     with open(layout_path, encoding="utf-8") as f:
         layout = json.load(f)
+    product_dir = os.path.dirname(os.path.abspath(layout_path))
     nm = objcopy.replace("objcopy", "nm")
     base = symbol(nm, elf, "__image_start")
-    payload_at = symbol(nm, elf, "__payload_start") - base
-    payload_end = symbol(nm, elf, "__payload_end") - base
-    if payload_end - payload_at != layout["payload_size"]:
-        raise PackError(f"{elf} reserves {payload_end - payload_at:#x} bytes for "
-                        f"images but the layout needs {layout['payload_size']:#x}: "
-                        "rebuild the hypervisor")
+    reserved_at = symbol(nm, elf, "__payload_start") - base
+    reserved = symbol(nm, elf, "__payload_end") - base - reserved_at
+    payload_at = _payload_start(layout, reserved, reserved_at)
     with tempfile.TemporaryDirectory() as tmp:
         raw = os.path.join(tmp, "hyp.bin")
         subprocess.run([objcopy, "-O", "binary", elf, raw], check=True)
@@ -64,18 +97,22 @@ def pack(elf: str, layout_path: str, image_dirs: list[str], objcopy: str) -> byt
         raise PackError(f"hypervisor binary ({len(hyp):#x}) overlaps the payload")
     out = bytearray(hyp) + bytes(payload_at - len(hyp))
     for img in layout["images"]:
-        path, why = paths.find(img["name"], image_dirs)
+        dirs = _blob_dirs(img, image_dirs, product_dir)
+        path, why = paths.find(img["name"], dirs)
         if why is not None:
             raise PackError(f"image \"{img['name']}\" {why}: only files in the "
-                            f"image directory ({', '.join(image_dirs)}) are packed")
+                            f"image directory ({', '.join(dirs)}) are packed")
         if path is None:
-            raise PackError(f"image {img['name']} not found in {image_dirs}")
+            raise PackError(f"image {img['name']} not found in {dirs}")
         with open(path, "rb") as f:
             data = f.read()
         if hashlib.sha256(data).hexdigest() != img["sha256"]:
             raise PackError(f"{path} changed since the manifest was compiled: "
                             "run make again")
         start = payload_at + img["offset"]
+        if start < len(out):
+            raise PackError(f"image {img['name']} at payload offset "
+                            f"{img['offset']:#x} overlaps the blob before it")
         out += bytes(start - len(out))
         out += data
     return set_build_id(bytes(out))
@@ -133,7 +170,7 @@ def main(argv: list[str]) -> int:
             subprocess.CalledProcessError) as e:
         print(f"pack_image: error: {e}", file=sys.stderr)
         return 1
-    tmp = args.output + ".tmp"
+    tmp = f"{args.output}.{os.getpid()}.tmp"  # two makes may pack at once
     with open(tmp, "wb") as f:
         f.write(data)
     os.replace(tmp, args.output)

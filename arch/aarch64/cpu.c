@@ -25,20 +25,64 @@
 #define SYS_ERRSELR_EL1 SYS_ENC(3, 0, 5, 3, 1)
 #define SYS_ERX_FIRST	SYS_ENC(3, 0, 5, 4, 0) /* ERXFR_EL1 */
 #define SYS_ERX_LAST	SYS_ENC(3, 0, 5, 5, 7) /* up to ERXMISC3_EL1 */
+/* The SGI generation registers: group 1 (the partition's, emulated), the
+ * other security state's and group 0 (a partition has neither: ignored) */
+#define SYS_ICC_SGI1R_EL1  SYS_ENC(3, 0, 12, 11, 5)
+#define SYS_ICC_ASGI1R_EL1 SYS_ENC(3, 0, 12, 11, 6)
+#define SYS_ICC_SGI0R_EL1  SYS_ENC(3, 0, 12, 11, 7)
 /* DC ISW, DC CSW, DC CISW */
 #define SYS_DC_ISW  SYS_ENC(1, 0, 7, 6, 2)
 #define SYS_DC_CSW  SYS_ENC(1, 0, 7, 10, 2)
 #define SYS_DC_CISW SYS_ENC(1, 0, 7, 14, 2)
 
+/* Features partitions may use that EL2 must stop trapping */
+#define PFR0_SVE(r)	  (((r) >> 32) & 0xf)
+#define PFR1_SME(r)	  (((r) >> 24) & 0xf)
+#define ISAR1_PAUTH(r)	  (((r) >> 4) & 0xff00ff) /* APA, API, GPA, GPI */
+#define ISAR2_PAUTH(r)	  (((r) >> 8) & 0xff)	  /* GPA3, APA3 */
+#define ZCR_EL2		  S3_4_C1_C2_0
+#define ZCR_EL1		  S3_0_C1_C2_0
+#define SMCR_EL2	  S3_4_C1_C2_6
+#define SMCR_EL1	  S3_0_C1_C2_6
+#define SVCR		  S3_3_C4_C2_2
+#define SMPRI_EL1	  S3_0_C1_C2_4
+#define TPIDR2_EL0	  S3_3_C13_C0_5
+#define VECTOR_LENGTH_MAX 0xf /* ZCR/SMCR LEN: as long as the CPU has */
+
 extern char secondary_entry[];
 
 void arch_fpsimd_reset(void);
+void arch_sve_reset(void);
+
+/* Which of SVE, SME and pointer authentication the CPU has (each CPU
+ * reads its own ID registers; they are the same on all CPUs here). */
+struct features {
+	bool sve;
+	bool sme;
+	bool pauth;
+};
+
+static struct features cpu_features(void)
+{
+	return (struct features){
+	    .sve = PFR0_SVE(read_sysreg(id_aa64pfr0_el1)) != 0,
+	    .sme = PFR1_SME(read_sysreg(id_aa64pfr1_el1)) != 0,
+	    .pauth = ISAR1_PAUTH(read_sysreg(id_aa64isar1_el1)) != 0 ||
+		     ISAR2_PAUTH(read_sysreg(S3_0_C0_C6_2)) != 0,
+	};
+}
 
 void arch_vcpu_load(const struct arch_vcpu_config *config)
 {
+	struct features f = cpu_features();
+	uint64_t cptr = CPTR_RES1 | CPTR_TZ | CPTR_TSM;
+
+	/* Pointer authentication, SVE and SME are the partition's to use:
+	 * its CPUs are its own, nothing of it is switched. */
 	write_sysreg(hcr_el2, HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO |
 				  HCR_TWI | HCR_TSC | HCR_TIDCP | HCR_TACR |
-				  HCR_TSW | HCR_RW | HCR_TERR);
+				  HCR_TSW | HCR_RW | HCR_TERR |
+				  (f.pauth ? HCR_API | HCR_APK : 0));
 	write_sysreg(vttbr_el2, pa_addr(config->stage2_root) |
 				    ((uint64_t)config->vmid << 48));
 	write_sysreg(vmpidr_el2, VMPIDR_RES1 | config->vcpu_index);
@@ -53,8 +97,51 @@ void arch_vcpu_load(const struct arch_vcpu_config *config)
 	    mdcr_el2,
 	    ((read_sysreg(pmcr_el0) >> 11) & 0x1f) | MDCR_TDRA |
 		(IS_ENABLED(CONFIG_PMU_COUNT_EL2) ? 0 : MDCR_HPMD | MDCR_HCCD));
-	write_sysreg(cptr_el2, 0x33ff); /* RES1 bits; FP/SIMD not trapped */
+	if (f.sve) {
+		cptr &= ~CPTR_TZ;
+	}
+	if (f.sme) {
+		cptr &= ~CPTR_TSM;
+	}
+	write_sysreg(cptr_el2, cptr); /* FP/SIMD never trapped */
 	isb();
+	if (f.sve) {
+		write_sysreg(ZCR_EL2, VECTOR_LENGTH_MAX);
+	}
+	if (f.sme) {
+		write_sysreg(SMCR_EL2, VECTOR_LENGTH_MAX);
+	}
+	isb();
+}
+
+/* Pointer authentication keys, SVE and SME state back to zero. */
+static void reset_extensions(void)
+{
+	struct features f = cpu_features();
+
+	if (f.sme) {
+		write_sysreg(SVCR, 0); /* streaming mode and ZA off */
+		write_sysreg(SMCR_EL1, 0);
+		write_sysreg(SMPRI_EL1, 0);
+		write_sysreg(TPIDR2_EL0, 0);
+	}
+	if (f.sve) {
+		isb();
+		arch_sve_reset();
+		write_sysreg(ZCR_EL1, 0);
+	}
+	if (f.pauth) {
+		write_sysreg(S3_0_C2_C1_0, 0); /* APIAKeyLo_EL1 */
+		write_sysreg(S3_0_C2_C1_1, 0); /* APIAKeyHi_EL1 */
+		write_sysreg(S3_0_C2_C1_2, 0); /* APIBKeyLo_EL1 */
+		write_sysreg(S3_0_C2_C1_3, 0); /* APIBKeyHi_EL1 */
+		write_sysreg(S3_0_C2_C2_0, 0); /* APDAKeyLo_EL1 */
+		write_sysreg(S3_0_C2_C2_1, 0); /* APDAKeyHi_EL1 */
+		write_sysreg(S3_0_C2_C2_2, 0); /* APDBKeyLo_EL1 */
+		write_sysreg(S3_0_C2_C2_3, 0); /* APDBKeyHi_EL1 */
+		write_sysreg(S3_0_C2_C3_0, 0); /* APGAKeyLo_EL1 */
+		write_sysreg(S3_0_C2_C3_1, 0); /* APGAKeyHi_EL1 */
+	}
 }
 
 /* Breakpoint and watchpoint `n`: the registers are not indexable. */
@@ -157,6 +244,7 @@ void arch_vcpu_reset(struct arch_regs *regs, uint64_t pc, uint64_t arg)
 	write_sysreg(csselr_el1, 0);
 	reset_debug();
 	reset_pmu();
+	reset_extensions();
 	arch_fpsimd_reset();
 	isb();
 	for (int i = 0; i < 31; i++) {
@@ -175,7 +263,11 @@ static enum arch_trap classify_sysreg(uint64_t esr)
 	if (enc == SYS_DC_ISW || enc == SYS_DC_CSW || enc == SYS_DC_CISW) {
 		return ARCH_TRAP_CACHE_SET_WAY;
 	}
-	if (enc == SYS_ACTLR_EL1 || enc == SYS_ERRIDR_EL1 ||
+	if (enc == SYS_ICC_SGI1R_EL1 && !(esr & ESR_SYS_READ)) {
+		return ARCH_TRAP_SGI;
+	}
+	if (enc == SYS_ICC_ASGI1R_EL1 || enc == SYS_ICC_SGI0R_EL1 ||
+	    enc == SYS_ACTLR_EL1 || enc == SYS_ERRIDR_EL1 ||
 	    enc == SYS_ERRSELR_EL1 ||
 	    (enc >= SYS_ERX_FIRST && enc <= SYS_ERX_LAST)) {
 		return ARCH_TRAP_SYSREG_RAZ_WI;

@@ -43,3 +43,28 @@ arch_fpsimd_reset:
 	msr	fpcr, xzr
 	msr	fpsr, xzr
 	ret
+
+/* SVE state beyond the V registers (whose writes above zero the rest of
+ * the Z registers): the predicates and the first-fault register. Only
+ * called when the CPU has SVE and CPTR_EL2 does not trap it. */
+	.arch	armv8-a+sve
+	.global arch_sve_reset
+arch_sve_reset:
+	pfalse	p0.b
+	pfalse	p1.b
+	pfalse	p2.b
+	pfalse	p3.b
+	pfalse	p4.b
+	pfalse	p5.b
+	pfalse	p6.b
+	pfalse	p7.b
+	pfalse	p8.b
+	pfalse	p9.b
+	pfalse	p10.b
+	pfalse	p11.b
+	pfalse	p12.b
+	pfalse	p13.b
+	pfalse	p14.b
+	pfalse	p15.b
+	wrffr	p0.b
+	ret

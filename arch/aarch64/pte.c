@@ -10,7 +10,6 @@
  * all-zero descriptor reads back as MM_MODE_ABSENT.
  */
 #include <core/arch_mm.h>
-#include <core/mm.h>
 
 #define PTE_VALID	       (1ull << 0)
 #define PTE_TABLE_OR_PAGE      (1ull << 1)

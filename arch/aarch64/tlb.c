@@ -1,7 +1,6 @@
 /* Stage-2 TLB maintenance, broadcast to the inner-shareable domain. */
 #include <arch/sysreg.h>
 #include <core/arch_mm.h>
-#include <core/mm.h>
 
 /* Above this many pages one VMID-wide invalidation is cheaper. */
 #define TLBI_PAGE_LIMIT 64

@@ -8,10 +8,13 @@
 #include <stdint.h>
 
 #define MANIFEST_MAGIC		  0x424b4844u /* "BKHD" */
-#define MANIFEST_ABI_REVISION	  2
+#define MANIFEST_ABI_REVISION	  3
 #define MANIFEST_NAME_MAX	  32
 #define MANIFEST_DEVICE_IRQS_MAX  4
 #define MANIFEST_GRANT_RANGES_MAX 4
+/* Blobs copied into a partition's RAM at each (re)boot: its image, or its
+ * kernel and initrd; and its device tree. */
+#define MANIFEST_LOADS_MAX 3
 
 /* Access bits of shared regions and grants (same as the compiler's words). */
 #define MANIFEST_ACCESS_R 0x1
@@ -39,6 +42,31 @@ struct manifest_device {
 	uint32_t dma_unrestricted;
 };
 
+/*
+ * One blob of the payload copied into partition RAM at every (re)boot:
+ * `size` bytes from `payload_offset` in the payload to `ipa`. The compiler
+ * places them inside the partition's RAM, page aligned, not overlapping
+ * (kernel at a 2 MiB boundary + text_offset, device tree in its own 2 MiB
+ * block, initrd after it; an image at the first RAM byte, its device tree
+ * on the next page after its image_size).
+ */
+struct manifest_load {
+	uint64_t payload_offset;
+	uint64_t size;
+	uint64_t ipa;
+};
+
+/* Flags of a partition's virtual SPI. */
+#define MANIFEST_SPI_HW		0x1u /* pass-through: linked to the physical SPI */
+#define MANIFEST_SPI_CONSOLE_RX 0x2u /* the emulated console's receive line */
+#define MANIFEST_SPI_EDGE	0x4u /* edge-triggered (else level-sensitive) */
+
+/* A virtual SPI the partition owns (its GIC INTID, 32..1019). */
+struct manifest_spi {
+	uint32_t intid;
+	uint32_t flags; /* MANIFEST_SPI_* */
+};
+
 struct manifest_partition {
 	uint16_t id;
 	uint16_t vcpu_count;
@@ -47,13 +75,20 @@ struct manifest_partition {
 	uint8_t cpus[CONFIG_MAX_CPUS]; /* vCPU i runs on physical CPU cpus[i] */
 	uint32_t mem_count;
 	struct manifest_region mem[CONFIG_MAX_MEM_REGIONS];
+	/* vCPU 0 starts at `entry` (EL1h, MMU off) with x0 = `boot_arg`, the
+	 * IPA of the partition's device tree, and x1..x3 = 0. */
 	uint64_t entry;
-	uint64_t image_offset; /* in the payload that follows the hypervisor */
-	uint64_t image_size;
+	uint64_t boot_arg;
+	uint32_t load_count;
+	struct manifest_load loads[MANIFEST_LOADS_MAX];
 	uint32_t has_console;
 	uint64_t console_base;
 	uint32_t device_count;
 	struct manifest_device devices[CONFIG_MAX_DEVICES + 1];
+	/* The console's receive SPI (the board UART's INTID, not linked to
+	 * hardware) and the pass-through devices' SPIs, by INTID. */
+	uint32_t spi_count;
+	struct manifest_spi spis[CONFIG_MAX_PARTITION_SPIS];
 	uint32_t messaging_count;
 	uint16_t messaging[CONFIG_MAX_PARTITIONS]; /* partition IDs */
 	/* FF-A memory transactions this partition may have live as a sender
@@ -97,6 +132,7 @@ struct manifest_platform {
 	uint64_t gicr_base;
 	uint64_t gicr_size;
 	uint64_t uart_base;
+	uint32_t uart_intid; /* the console UART's interrupt (GIC INTID) */
 };
 
 struct manifest {
@@ -107,6 +143,13 @@ struct manifest {
 	struct manifest_platform platform;
 	uint64_t hyp_base;
 	uint64_t hyp_size;
+	/* The blobs of every partition (struct manifest_load): in the
+	 * manifest's payload region at `payload_base` (a physical address in
+	 * RAM, outside the hypervisor's memory, mapped to no partition), or,
+	 * when payload_base is 0, inside the hypervisor's image right after its
+	 * data (__payload_start). Read in place at every (re)boot: it is the
+	 * pristine copy. */
+	uint64_t payload_base;
 	uint64_t payload_size;
 	int32_t console_input; /* partition index, -1 = input goes nowhere */
 	uint32_t partition_count;

@@ -7,9 +7,13 @@
  * The partitions' RAM is host memory mapped at the guest addresses (the
  * hypervisor identity maps, and zeroing writes through va_from_pa).
  */
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <core/arch.h>
 #include <core/arch_mm.h>
 #include <core/ffa.h>
 
@@ -566,4 +570,114 @@ UNIT(reclaim_drops_a_half_sent_descriptor)
 	/* nothing was mapped or changed for the dropped send */
 	EXPECT_EQ(MM_MODE_RWX, mode_in(1, PAGE(1, 0)));
 	teardown();
+}
+
+UNIT(a_partition_pays_its_page_tables_from_its_own_reserve)
+{
+	struct arch_regs r;
+	uint16_t to = 3;
+
+	setup();
+	/* partition 1 keeps one table page, partition 3 eight */
+	EXPECT_TRUE(partition_take_reserve(&partitions[0], 1));
+	EXPECT_TRUE(partition_take_reserve(&partitions[2], 8));
+	{
+		/* a page of one 2 MiB block: one table page to split it */
+		struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
+		uint32_t len =
+		    write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
+
+		r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+		EXPECT_EQ(0, status(&r));
+	}
+	{
+		/* a page of its other block needs a second: refused */
+		struct ffa_mem_constituent c = {RAM(0) + 0x280000, 1, 0};
+		uint32_t len =
+		    write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
+
+		r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+		EXPECT_EQ(FFA_NO_MEMORY, status(&r));
+		EXPECT_EQ(MM_MODE_RWX, mode_in(0, RAM(0) + 0x280000));
+	}
+	{
+		/* the shared pool ran dry: partition 3 still shares from its
+		 * reserve */
+		struct ffa_mem_constituent c = {PAGE(2, 0), 1, 0};
+		uint16_t to1 = 1;
+		uint32_t len;
+
+		mpool_fail_after(&pool, 0);
+		len = write_send(2, &c, 1, &to1, 1, FFA_MEM_DATA_RO, true);
+		r = call(2, FFA_MEM_SHARE_64, len, len, 0, 0);
+		mpool_fail_after(&pool, -1);
+		EXPECT_EQ(0, status(&r));
+	}
+	teardown();
+}
+
+/* Runs `fn` in a child process; returns what it wrote to stderr and
+ * whether it died of abort() (the fake panic). */
+static bool dies_with(void (*fn)(void), const char *message)
+{
+	int pipefd[2];
+	char out[512] = {0};
+	pid_t pid;
+	int status = 0;
+	ssize_t n;
+
+	EXPECT_EQ(0, pipe(pipefd));
+	pid = fork();
+	if (pid == 0) {
+		dup2(pipefd[1], 2);
+		fn();
+		_exit(0);
+	}
+	close(pipefd[1]);
+	n = read(pipefd[0], out, sizeof(out) - 1);
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	return n > 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT &&
+	       strstr(out, message) != NULL;
+}
+
+/* Partition 2 gets a page of partition 1's RAM as its own behind the
+ * hypervisor's back; the next memory call must notice. */
+static void map_a_page_twice(void)
+{
+	struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
+	uint16_t to = 3;
+	uint32_t len;
+	struct arch_regs r;
+
+	setup();
+	EXPECT_TRUE(mm_identity_map(&partitions[1].ptable, ipa_init(PAGE(0, 5)),
+				    ipa_init(PAGE(0, 6)), MM_MODE_RWX, &pool));
+	len = write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
+	r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+	(void)r;
+}
+
+/* A lent page still mapped in its owner's stage 2 behind the table's
+ * back. */
+static void keep_a_lent_page(void)
+{
+	struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
+	uint16_t to = 3;
+	uint32_t len;
+	struct arch_regs r;
+
+	setup();
+	len = write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RW, false);
+	r = call(0, FFA_MEM_LEND_64, len, len, 0, 0);
+	EXPECT_EQ(0, status(&r));
+	EXPECT_TRUE(mm_identity_map(&partitions[0].ptable, ipa_init(PAGE(0, 0)),
+				    ipa_init(PAGE(0, 1)), MM_MODE_RWX, &pool));
+	r = call(0, FFA_MEM_RECLAIM, 0, 0, 0, 0); /* any call: a bad handle */
+}
+
+UNIT(memory_checker_catches_what_the_table_does_not_say)
+{
+	EXPECT_TRUE(dies_with(map_a_page_twice, "owned by both"));
+	EXPECT_TRUE(dies_with(keep_a_lent_page, "maps 0x44100000 wrongly"));
 }

@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from dataclasses import dataclass
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -95,27 +96,25 @@ def build(image: str, layout_path: str, product: str, version: str, out: str,
                                    f"-batch -new -x509 -key {key_dir}/{key_name}.key "
                                    f"-out {key_dir}/{key_name}.crt)")
     out_dir = os.path.dirname(os.path.abspath(out))
-    # mkimage resolves /incbin/ next to the .its: copy the image there.
-    staged = os.path.join(out_dir, "fit-kernel.bin")
-    with open(image, "rb") as src, open(staged, "wb") as dst:
-        dst.write(src.read())
     spec = FitSpec(product=product, version=version, image_file="fit-kernel.bin",
                    load=int(layout["hypervisor"]["base"]), key_name=key_name)
     its = os.path.splitext(os.path.abspath(out))[0] + ".its"
-    with open(its, "w", encoding="utf-8") as f:
-        f.write(its_text(spec))
-    tmp = os.path.abspath(out) + ".tmp"
-    cmd = [mkimage, "-f", os.path.basename(its)]
-    if key_dir is not None:
-        cmd += ["-k", os.path.abspath(key_dir)]
-    cmd.append(tmp)
-    try:
-        repro.run(cmd, epoch, cwd=out_dir)
-        os.replace(tmp, out)
-    finally:
-        for path in (tmp, staged):
-            if os.path.exists(path):
-                os.remove(path)
+    # Built in a directory of its own (two makes may build the same FIT at
+    # once), the results renamed into place. mkimage resolves /incbin/
+    # next to the .its: the image is copied there.
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".fit-") as work:
+        with open(image, "rb") as src, \
+                open(os.path.join(work, "fit-kernel.bin"), "wb") as dst:
+            dst.write(src.read())
+        with open(os.path.join(work, "fit.its"), "w", encoding="utf-8") as f:
+            f.write(its_text(spec))
+        cmd = [mkimage, "-f", "fit.its"]
+        if key_dir is not None:
+            cmd += ["-k", os.path.abspath(key_dir)]
+        cmd.append("fit.itb")
+        repro.run(cmd, epoch, cwd=work)
+        os.replace(os.path.join(work, "fit.its"), its)
+        os.replace(os.path.join(work, "fit.itb"), out)
 
 
 def main(argv: list[str]) -> int:

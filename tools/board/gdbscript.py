@@ -2,6 +2,7 @@
 """Writes the gdb script `make gdb` runs: the hypervisor's symbols, each
 partition's ELF at the RAM base its image is copied to (the first memory
 region of its manifest node), and the connection to QEMU's gdb stub.
+Partitions that boot a kernel (not an ELF of the build) get no symbols.
 
 Partition ELFs are linked at 0 (position independent), so
 `add-symbol-file ELF -o BASE` puts their symbols where they run.
@@ -35,6 +36,8 @@ def partitions(manifest: str, include_dirs: list[str], apps_dir: str,
     m, _ = manifestc.compile_manifest(manifest, limits, [images_dir], include_dirs)
     out = []
     for p in sorted(m.partitions, key=lambda p: p.id):
+        if p.image is None:
+            continue
         elf = os.path.join(apps_dir, os.path.splitext(p.image)[0] + ".elf")
         if not os.path.isfile(elf):
             raise RuntimeError(f"partition {p.name}: {elf} not found (run make)")

@@ -55,11 +55,22 @@ class BootScript:
             f"bootm {self.load_addr:#x}#{self.config} - ${{fdtcontroladdr}}\n")
 
 
+def image_end(layout: dict) -> int:
+    """Where the flashable image ends in memory once bootm has put it at
+    the hypervisor's base: the end of the hypervisor's memory, or of the
+    payload region the image carries beyond it."""
+    end = layout["hypervisor"]["base"] + layout["hypervisor"]["size"]
+    region = layout.get("payload_region")
+    if region is not None:
+        end = max(end, region["base"] + region["size"])
+    return end
+
+
 def fit_load_address(layout: dict, fit_size: int) -> int:
-    """Where the script loads the FIT: after the hypervisor's memory (which
-    bootm fills with the image), 2 MiB aligned, inside board RAM."""
-    hyp_end = layout["hypervisor"]["base"] + layout["hypervisor"]["size"]
-    addr = (hyp_end + ALIGN_2M - 1) // ALIGN_2M * ALIGN_2M
+    """Where the script loads the FIT: after the memory bootm fills with
+    the image (the hypervisor's memory and a payload region), 2 MiB
+    aligned, inside board RAM."""
+    addr = (image_end(layout) + ALIGN_2M - 1) // ALIGN_2M * ALIGN_2M
     if addr + fit_size > layout["ram_base"] + (1 << 30):
         raise RuntimeError(f"no room for the FIT ({fit_size:#x} bytes) at "
                            f"{addr:#x}")
@@ -78,13 +89,20 @@ def mbr(disk_id: int, start: int, sectors: int, part_type: int) -> bytes:
     return bytes(out)
 
 
+def fat_mib(files: dict[str, str]) -> int:
+    """The boot partition's size: FAT_MIB, or more for a large FIT (a
+    Linux product's carries the kernel), with 4 MiB to spare."""
+    need = sum(os.path.getsize(src) for src in files.values()) + (4 << 20)
+    return max(FAT_MIB, (need + (1 << 20) - 1) >> 20)
+
+
 def make_fat(path: str, files: dict[str, str], epoch: int, volume_id: int) -> None:
     """A FAT16 file system in `path` holding `files` (name in the root ->
     host file), every date set to `epoch`."""
     mkfs = shutil.which("mkfs.fat") or "/usr/sbin/mkfs.fat"  # not on a user's PATH
     repro.run([mkfs, "--invariant", "-F", "16", "-n", VOLUME_LABEL,
                "-i", f"{volume_id:08x}", "-h", str(PART_START), "-C", path,
-               str(FAT_MIB * 1024)], epoch)
+               str(fat_mib(files) * 1024)], epoch)
     with tempfile.TemporaryDirectory() as stage:
         for name, src in sorted(files.items()):
             copy = os.path.join(stage, name)
@@ -112,7 +130,7 @@ def build(fit: str, layout_path: str, out: str, mkimage: str, epoch: int) -> Boo
         make_fat(fat, {"bulkhead.itb": fit, "boot.scr": scr, "boot.cmd": cmd},
                  epoch, struct.unpack("<I", digest[4:8])[0])
         fat_size = os.path.getsize(fat)
-        tmp = out + ".tmp"
+        tmp = f"{out}.{os.getpid()}.tmp"  # two makes may write it at once
         with open(tmp, "wb") as dst, open(fat, "rb") as src:
             dst.write(mbr(struct.unpack("<I", digest[:4])[0], PART_START,
                           fat_size // SECTOR, MBR_TYPE_FAT16_LBA))

@@ -13,6 +13,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 
 
@@ -79,27 +80,33 @@ def run(cmd: list[str]) -> None:
 
 
 def link(cc: str, nm: str, work: str, output: str, args: list[str]) -> int:
+    """Links `output`. Every intermediate file is private to this run (a
+    temporary directory in `work`) and `output` appears at once (renamed
+    into place), so two makes linking the same product at the same time
+    (`make -j2 image flash`) cannot read each other's half-written files."""
     os.makedirs(work, exist_ok=True)
-    stage1 = output + ".stage1"
+    with tempfile.TemporaryDirectory(dir=work, prefix=".symtab-") as tmp:
+        stage1 = os.path.join(tmp, "stage1.elf")
+        final = os.path.join(tmp, "final.elf")
 
-    def with_table(funcs: list[Function], elf: str) -> None:
-        src = os.path.join(work, "symtab.S")
-        obj = os.path.join(work, "symtab.o")
-        with open(src, "w", encoding="utf-8") as f:
-            f.write(table_source(funcs))
-        run([cc, "-c", src, "-o", obj])
-        run([cc] + args + [obj, "-o", elf])
+        def with_table(funcs: list[Function], elf: str) -> None:
+            src = os.path.join(tmp, "symtab.S")
+            obj = os.path.join(tmp, "symtab.o")
+            with open(src, "w", encoding="utf-8") as f:
+                f.write(table_source(funcs))
+            run([cc, "-c", src, "-o", obj])
+            run([cc] + args + [obj, "-o", elf])
 
-    with_table([], stage1)
-    first = functions(nm, stage1)
-    with_table(first, output)
-    second = functions(nm, output)
-    os.remove(stage1)
-    if first != second:
-        moved = [f"{a.name} {a.addr:#x} -> {b.addr:#x}"
-                 for a, b in zip(first, second) if a != b][:5]
-        raise RuntimeError("adding the symbol table moved functions "
-                           f"({len(first)} vs {len(second)}): {'; '.join(moved)}")
+        with_table([], stage1)
+        first = functions(nm, stage1)
+        with_table(first, final)
+        second = functions(nm, final)
+        if first != second:
+            moved = [f"{a.name} {a.addr:#x} -> {b.addr:#x}"
+                     for a, b in zip(first, second) if a != b][:5]
+            raise RuntimeError("adding the symbol table moved functions "
+                               f"({len(first)} vs {len(second)}): {'; '.join(moved)}")
+        os.replace(final, output)
     return len(second)
 
 

@@ -18,7 +18,7 @@ from typing import Optional
 
 from . import arch
 from .diag import Reporter
-from .model import PAGE_SIZE, BoardDevice, Limits, Platform, Region
+from .model import PAGE_SIZE, BoardDevice, IrqSpec, Limits, Platform, Region
 from .reader import Reader
 from .regions import beyond, check_overlaps
 from .source import Node, SourceTree
@@ -169,19 +169,42 @@ def _check_gic(tree: SourceTree, rep: Reporter, gic: Node, regs: list[Region],
                                       ("GIC redistributor region", gicr)))
 
 
-def _uart_intid(tree: SourceTree, uart: Node, rep: Reporter,
-                spi_count: int) -> Optional[int]:
+def _uart_irq(tree: SourceTree, uart: Node, rep: Reporter,
+              spi_count: int) -> Optional[IrqSpec]:
     r = Reader(tree, uart, rep, None)
     cells = r.cells("interrupts")
     if cells is None:
         return None
-    if len(cells) != 3 or cells[0] != 0 or cells[1] >= spi_count:
+    if (len(cells) != 3 or cells[0] != 0 or cells[1] >= spi_count
+            or cells[2] not in (1, 4)):
         rep.error("BOARD-IRQ", r.loc("interrupts"), uart.path,
                   f"the console UART's interrupts <{' '.join(map(str, cells))}> "
                   f"must be one SPI triple <0 number flags> with number below "
-                  f"the board's spi-count {spi_count}")
+                  f"the board's spi-count {spi_count} and flags 1 (edge) or 4 "
+                  "(level)")
         return None
-    return 32 + cells[1]
+    return IrqSpec(0, cells[1], cells[2])
+
+
+def _irq_specs(node: Node) -> list[IrqSpec]:
+    """The GIC triples of a board node's `interrupts` (none if it has
+    another form)."""
+    data = node.props.get("interrupts", b"")
+    if not data or len(data) % 12:
+        return []
+    words = [int.from_bytes(data[i:i + 4], "big") for i in range(0, len(data), 4)]
+    return [IrqSpec(*words[i:i + 3]) for i in range(0, len(words), 3)]
+
+
+def _strings(node: Node, prop: str) -> list[str]:
+    data = node.props.get(prop, b"")
+    if not data.endswith(b"\0"):
+        return []
+    try:
+        out = data[:-1].decode("ascii").split("\0")
+    except UnicodeDecodeError:
+        return []
+    return out if all(s and s.isprintable() for s in out) else []
 
 
 def parse_platform(tree: SourceTree, rep: Reporter,
@@ -268,7 +291,7 @@ def parse_platform(tree: SourceTree, rep: Reporter,
                   f"spi-count {spi_count} must be 1..{arch.SPI_MAX} (SPIs are "
                   "INTIDs 32..1019)")
         spi_count = None
-    uart_intid = _uart_intid(tree, uart, rep, spi_count) if spi_count else None
+    uart_irq = _uart_irq(tree, uart, rep, spi_count) if spi_count else None
 
     # the board's devices
     devices: list[BoardDevice] = []
@@ -281,7 +304,10 @@ def parse_platform(tree: SourceTree, rep: Reporter,
         for reg in regs:
             _check_region(rep, node.path, f"device {node.name}", reg)
         devices.append(BoardDevice(node.name, node.path, tree.loc(node.path),
-                                   regs, bus_master, reserved))
+                                   regs, bus_master, reserved,
+                                   compatible=_strings(node, "compatible"),
+                                   irq_specs=_irq_specs(node),
+                                   dma_coherent="dma-coherent" in node.props))
 
     # nothing overlaps RAM or anything else
     if gic_ok and len(uart_regs) == 1:
@@ -300,9 +326,10 @@ def parse_platform(tree: SourceTree, rep: Reporter,
                               "RAM and MMIO must not share addresses")
     if len(rep.errors) != first_error:
         return None
-    assert uart_intid is not None and spi_count is not None
+    assert uart_irq is not None and spi_count is not None
     return Platform(name=name, ram=ram, cpus=cpus, gicd=gic_regs[0],
-                    gicr=gic_regs[1], uart=uart_regs[0], uart_intid=uart_intid,
+                    gicr=gic_regs[1], uart=uart_regs[0], uart_intid=uart_irq.intid,
+                    uart_irq_flags=uart_irq.flags,
                     device_ranges=device_ranges, spi_count=spi_count,
                     devices=devices, cpus_loc=cpus_loc)
 

@@ -1,14 +1,19 @@
 """The rules that relate the parts of a manifest to each other and to the
 board. Each rule has an ID (listed in RULES) and its own negative test."""
-from . import arch, paths
+import hashlib
+from typing import Optional
+
+from . import arch, boot, devicetree, kernel, overlay, paths
 from .board import hypervisor_ram
 from .diag import Reporter
 from .model import (DEVICE_IRQS_MAX, GRANT_RANGES_MAX, NAME_MAX, PAGE_SIZE,
-                    Device, Limits, Manifest, Partition, Region)
+                    Blob, Device, Limits, Manifest, Partition, Region, Spi)
 from .regions import check_overlaps, check_shape, inside_any
 from .rules import RULES
 
-__all__ = ["RULES", "check", "check_product", "image_footprint", "payload_size"]
+__all__ = ["RULES", "check", "check_product", "image_footprint"]
+
+BOOTARGS_MAX = 2047  # arm64 COMMAND_LINE_SIZE is 2048 with the NUL
 
 ID_MAX = 0x7FFF
 IMAGE_MAGIC_OFFSET = 0x38
@@ -143,6 +148,18 @@ def _check_ram(m: Manifest, limits: Limits, rep: Reporter) -> None:
         if check_shape(rep, s.path, what, s.region):
             place(s.region, what, s.path)
             items.append((s.region, what, s.path))
+    pr = m.payload_region
+    if pr is not None:
+        pr.loc = pr.loc or m.payload_loc
+        if check_shape(rep, hyp_path, "payload region", pr):
+            place(pr, "payload region", hyp_path)
+            items.append((pr, "the payload region", hyp_path))
+            if pr.end <= m.hypervisor.base:
+                rep.error("PAYLOAD-PLACE", pr.loc, hyp_path,
+                          f"payload region {pr} lies below the hypervisor's "
+                          f"memory {m.hypervisor}; the flashable image starts "
+                          "at the hypervisor's base and carries the payload "
+                          f"above it: put the region at or after {m.hypervisor.end:#x}")
     check_overlaps(rep, "MEM-OVERLAP", items)
 
 
@@ -190,6 +207,31 @@ def _check_dma(m: Manifest, p: Partition, d: Device, rep: Reporter) -> None:
                     "no effect: remove it")
 
 
+def _match_board(m: Manifest, p: Partition, d: Device, rep: Reporter) -> None:
+    """The board's node at the device's address gives its default
+    compatible; an interrupt the board also lists must have its trigger."""
+    if not d.regions:
+        return
+    d.board = next((bd for bd in m.platform.devices
+                    if bd.regions and bd.regions[0].base == d.regions[0].base), None)
+    if d.board is None:
+        return
+    board_flags = {s.number: s.flags for s in d.board.irq_specs if s.kind == 0}
+    for spec in d.irq_specs:
+        want = board_flags.get(spec.number)
+        if want is not None and want != spec.flags:
+            rep.error("IRQ-INVALID", d.loc, d.path,
+                      f"SPI {spec.number} of device \"{d.name}\" of {_q(p)} has "
+                      f"flags {spec.flags}, but the board's {d.board.name} says "
+                      f"<0 {spec.number} {want}> ({_trigger(want)}); the virtual "
+                      "GIC must trigger it as the device does")
+
+
+def _trigger(flags: int) -> str:
+    return "edge, rising" if flags == 1 else "level, high" if flags == 4 else \
+        f"flags {flags}"
+
+
 def _check_devices(m: Manifest, limits: Limits, rep: Reporter) -> None:
     plat = m.platform
     hyp_devices = [(plat.gicd, "the GIC distributor (kept by the hypervisor)", "/intc"),
@@ -217,6 +259,7 @@ def _check_devices(m: Manifest, limits: Limits, rep: Reporter) -> None:
                               f"{', '.join(map(str, plat.device_ranges))}")
                 dev_items.append((r, f"device \"{d.name}\" of {_q(p)}", d.path))
             _check_dma(m, p, d, rep)
+            _match_board(m, p, d, rep)
             if len(d.irqs) > DEVICE_IRQS_MAX:
                 rep.error("LIMIT-IRQS", d.loc, d.path,
                           f"device \"{d.name}\" of {_q(p)} has {len(d.irqs)} "
@@ -288,57 +331,120 @@ def _check_entry_and_console(m: Manifest, rep: Reporter) -> None:
                       "UART")
 
 
-def _check_images(m: Manifest, image_dirs: list[str], rep: Reporter) -> bool:
-    """Finds and measures each image; False if any is missing."""
+def _find_blob(p: Partition, prop: str, name: str, image_dirs: list[str],
+               rep: Reporter) -> Optional[tuple[Blob, bytes]]:
+    """The file `name` of property `prop` and its bytes, or None
+    (reported)."""
+    path, why = paths.find(name, image_dirs)
+    dirs = ", ".join(image_dirs) or "none given"
+    if why is not None:
+        rep.error("IMAGE-PATH", p.where(prop), p.path,
+                  f"{prop} \"{name}\" of {_q(p)} {why}; name a file in the "
+                  f"image directory ({dirs}), like image = \"demo.bin\"")
+        return None
+    if path is None:
+        rep.error("IMAGE-MISSING", p.where(prop), p.path,
+                  f"{prop} \"{name}\" of {_q(p)} is not in the image "
+                  f"directory ({dirs})")
+        return None
+    with open(path, "rb") as f:
+        data = f.read()
+    return Blob(name, "images", path, len(data), hashlib.sha256(data).hexdigest()), data
+
+
+def _check_image(p: Partition, image_dirs: list[str], rep: Reporter) -> bool:
+    assert p.image is not None
+    found = _find_blob(p, "image", p.image, image_dirs, rep)
+    if found is None:
+        return False
+    p.main_blob, data = found
+    p.image_file_size = len(data)
+    p.image_footprint = image_footprint(data)
+    first = p.memory[0]
+    if p.image_footprint > first.size:
+        rep.error("IMAGE-TOO-BIG", p.where("image"), p.path,
+                  f"image \"{p.image}\" of {_q(p)} needs {p.image_footprint:#x} "
+                  f"bytes but its first memory region {first} holds "
+                  f"{first.size:#x}")
+    return True
+
+
+def _check_kernel(p: Partition, image_dirs: list[str], rep: Reporter) -> bool:
+    assert p.kernel is not None
     ok = True
-    for p in m.partitions:
-        path, why = paths.find(p.image, image_dirs)
-        if why is not None:
-            rep.error("IMAGE-PATH", p.where("image"), p.path,
-                      f"image \"{p.image}\" of {_q(p)} {why}; name a file in the "
-                      f"image directory ({', '.join(image_dirs) or 'none given'}), "
-                      "like image = \"demo.bin\"")
+    found = _find_blob(p, "kernel", p.kernel, image_dirs, rep)
+    if found is None:
+        ok = False
+    else:
+        p.main_blob, data = found
+        header, problems = kernel.read_header(data)
+        for prob in problems:
+            rep.error(prob.rule, p.where("kernel"), p.path,
+                      f"kernel \"{p.kernel}\" of {_q(p)}: {prob.message}")
+        p.kernel_header = header if not problems else None
+        ok = not problems
+    if p.initrd is not None:
+        found = _find_blob(p, "initrd", p.initrd, image_dirs, rep)
+        if found is None:
             ok = False
-            continue
-        if path is None:
-            rep.error("IMAGE-MISSING", p.where("image"), p.path,
-                      f"image \"{p.image}\" of {_q(p)} is not in the image "
-                      f"directory ({', '.join(image_dirs) or 'none given'})")
+        elif found[0].size == 0:
+            rep.error("INITRD-EMPTY", p.where("initrd"), p.path,
+                      f"initrd \"{p.initrd}\" of {_q(p)} is an empty file; "
+                      "remove 'initrd' or build the initramfs")
             ok = False
-            continue
-        with open(path, "rb") as f:
-            data = f.read()
-        p.image_path = path
-        p.image_file_size = len(data)
-        p.image_footprint = image_footprint(data)
-        first = p.memory[0]
-        if p.image_footprint > first.size:
-            rep.error("IMAGE-TOO-BIG", p.where("image"), p.path,
-                      f"image \"{p.image}\" of {_q(p)} needs {p.image_footprint:#x} "
-                      f"bytes but its first memory region {first} holds "
-                      f"{first.size:#x}")
+        else:
+            p.initrd_blob = found[0]
+    if p.bootargs is not None:
+        bad = next((c for c in p.bootargs if not (c.isascii() and c.isprintable())),
+                   None)
+        if bad is not None or len(p.bootargs) > BOOTARGS_MAX:
+            why = (f"holds {bad!r}; only printable ASCII is passed" if bad is not None
+                   else f"has {len(p.bootargs)} characters; Linux takes at most "
+                   f"{BOOTARGS_MAX}")
+            rep.error("BOOTARGS", p.where("bootargs"), p.path,
+                      f"bootargs of {_q(p)} {why}")
     return ok
 
 
-def payload_size(m: Manifest) -> int:
-    """Bytes of partition images in the flashable image (each distinct image
-    once, page aligned), as the hypervisor link reserves them."""
-    sizes = {p.image: p.image_file_size for p in m.partitions}
-    return sum((s + PAGE_SIZE - 1) // PAGE_SIZE * PAGE_SIZE for s in sizes.values())
+def _check_images(m: Manifest, image_dirs: list[str], rep: Reporter) -> bool:
+    """Finds, reads and checks each image, kernel and initrd; False if any
+    is missing or unusable."""
+    ok = True
+    for p in m.partitions:
+        if p.image is not None:
+            ok = _check_image(p, image_dirs, rep) and ok
+        else:
+            ok = _check_kernel(p, image_dirs, rep) and ok
+    return ok
 
 
-def _check_hypervisor_size(m: Manifest, limits: Limits, rep: Reporter) -> None:
-    """What the compiler knows must fit: the images and the page pool. The
-    rest (code, data, bss) is checked by the link (hyp.ld's ASSERT)."""
-    payload = payload_size(m)
-    pool = limits.page_pool_pages * PAGE_SIZE
-    if payload + pool > m.hypervisor.size:
-        rep.error("HYP-TOO-SMALL", m.hypervisor_loc, "/bulkhead/hypervisor",
-                  f"hypervisor memory {m.hypervisor} holds {m.hypervisor.size:#x} "
-                  f"bytes, less than the partition images ({payload:#x}) and the "
-                  f"page pool ({pool:#x}, CONFIG_PAGE_POOL_PAGES="
-                  f"{limits.page_pool_pages}) alone, before the hypervisor's own "
-                  "code and data; make 'memory' larger")
+def _check_spis(m: Manifest, limits: Limits, rep: Reporter) -> None:
+    """Each partition's virtual SPIs: its console's receive interrupt (the
+    board UART's, emulated) and its devices' (linked to the hardware)."""
+    plat = m.platform
+    for p in m.partitions:
+        spis = []
+        if p.console is not None:
+            spis.append(Spi(plat.uart_intid, hw=False, console_rx=True,
+                            edge=bool(plat.uart_irq_flags & 3)))
+        spis += [Spi(s.intid, hw=True, console_rx=False, edge=s.edge)
+                 for d in p.devices for s in d.irq_specs]
+        p.spis = sorted(spis, key=lambda s: s.intid)
+        if len(spis) > limits.max_partition_spis:
+            rep.error("LIMIT-SPIS", p.where("console") if p.console is not None
+                      else p.loc, p.path,
+                      f"partition {_q(p)} has {len(spis)} virtual SPIs (its "
+                      "console's receive interrupt and its devices' "
+                      f"interrupts), but CONFIG_MAX_PARTITION_SPIS is "
+                      f"{limits.max_partition_spis}; raise it in menuconfig")
+
+
+def _check_overlays(m: Manifest, rep: Reporter) -> None:
+    for p in m.partitions:
+        if p.overlay is None or m.tree is None:
+            continue
+        overlay.check(m, p, m.tree, rep, devicetree.ROOT_PROPS,
+                      set(devicetree.generated_children(m, p)))
 
 
 def _check_messaging(m: Manifest, rep: Reporter) -> None:
@@ -433,10 +539,15 @@ def check(m: Manifest, limits: Limits, image_dirs: list[str],
     _check_ram(m, limits, rep)
     _check_devices(m, limits, rep)
     _check_entry_and_console(m, rep)
-    if _check_images(m, image_dirs, rep):
-        _check_hypervisor_size(m, limits, rep)
+    images_ok = _check_images(m, image_dirs, rep)
+    _check_spis(m, limits, rep)
+    _check_overlays(m, rep)
     _check_messaging(m, rep)
     _check_shared(m, rep)
     _check_grants(m, rep)
     _check_mem_transactions(m, limits, rep)
+    # placing the blobs and generating the device trees needs all of the
+    # above to hold
+    if images_ok and not rep.errors:
+        boot.prepare(m, limits, rep)
 

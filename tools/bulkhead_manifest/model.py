@@ -1,8 +1,11 @@
 """The checked manifest, as plain data."""
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from .diag import Location
+
+if TYPE_CHECKING:
+    from .source import Node, SourceTree
 
 PAGE_SIZE = 0x1000
 # Sizes of the tables (include/bulkhead/manifest.h).
@@ -33,6 +36,29 @@ class Region:
         return self.base <= other.base and other.end <= self.end
 
 
+@dataclass(frozen=True)
+class IrqSpec:
+    """One GIC interrupt specifier <type number flags> as written."""
+    kind: int  # 0 SPI, 1 PPI
+    number: int
+    flags: int
+
+    @property
+    def intid(self) -> int:
+        return self.number + (32 if self.kind == 0 else 16)
+
+    @property
+    def edge(self) -> bool:
+        return bool(self.flags & IRQ_EDGE_MASK)
+
+
+# Trigger bits of a GIC specifier's flags cell (dt-bindings irq.h).
+IRQ_EDGE_RISING = 1
+IRQ_LEVEL_HIGH = 4
+IRQ_EDGE_MASK = 3
+IRQ_TRIGGER_MASK = 0xF
+
+
 @dataclass
 class Device:
     name: str
@@ -42,11 +68,57 @@ class Device:
     irqs: list[int]  # GIC INTIDs
     dma_unrestricted: bool = False  # the manifest trusts it with any DMA
     bus_master: bool = False  # set by the checks from the board description
+    irq_specs: list[IrqSpec] = field(default_factory=list)
+    compatible: Optional[list[str]] = None  # as written; None: the board's
+    dma_coherent: bool = False
+    board: Optional["BoardDevice"] = None  # the board's node at its address
 
     @property
     def trusted_dma(self) -> bool:
         """A bus master passed through with unrestricted DMA."""
         return self.bus_master and self.dma_unrestricted
+
+
+@dataclass(frozen=True)
+class KernelHeader:
+    """The fields of an arm64 Image header the boot protocol places by."""
+    text_offset: int
+    image_size: int
+    flags: int
+
+
+@dataclass(frozen=True)
+class Blob:
+    """A file copied into partition RAM at boot: from the image directory
+    (source "images") or written by the compiler (source "product": a
+    device tree)."""
+    name: str
+    source: str
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Load:
+    """Where one blob goes: `ipa` in the partition's RAM; `what` says which
+    (image, kernel, initrd, device tree)."""
+    what: str
+    blob: Blob
+    ipa: int
+
+    @property
+    def end(self) -> int:
+        return self.ipa + self.blob.size
+
+
+@dataclass(frozen=True)
+class Spi:
+    """A virtual SPI of a partition (manifest_spi)."""
+    intid: int
+    hw: bool
+    console_rx: bool
+    edge: bool
 
 
 @dataclass
@@ -58,10 +130,26 @@ class Partition:
     uuid: bytes
     cpus: list[int]
     memory: list[Region]
-    image: str
+    image: Optional[str]
     image_path: str = ""
     image_file_size: int = 0
     image_footprint: int = 0
+    kernel: Optional[str] = None  # an arm64 Image (instead of `image`)
+    kernel_header: Optional[KernelHeader] = None
+    initrd: Optional[str] = None
+    # the files found in the image directory (image or kernel; initrd)
+    main_blob: Optional[Blob] = None
+    initrd_blob: Optional[Blob] = None
+    bootargs: Optional[str] = None
+    psci_conduit: str = "hvc"
+    overlay: Optional["Node"] = None  # the `device-tree` child node
+    # set by the boot stage (boot.py): what is copied where, and how it starts
+    loads: list[Load] = field(default_factory=list)
+    boot_arg: int = 0  # x0 of vCPU 0: the device tree's IPA
+    start: int = 0  # the entry point vCPU 0 starts at
+    dts: str = ""
+    dtb: bytes = b""
+    spis: list[Spi] = field(default_factory=list)
     entry: Optional[int] = None
     console: Optional[int] = None
     devices: list[Device] = field(default_factory=list)
@@ -108,6 +196,9 @@ class BoardDevice:
     regions: list[Region]
     bus_master: bool = False  # can master the bus (DMA)
     reserved: bool = False  # never passed through
+    compatible: list[str] = field(default_factory=list)
+    irq_specs: list[IrqSpec] = field(default_factory=list)
+    dma_coherent: bool = False
 
 
 @dataclass
@@ -119,6 +210,7 @@ class Platform:
     gicr: Region
     uart: Region
     uart_intid: int
+    uart_irq_flags: int
     device_ranges: list[Region]
     spi_count: int
     devices: list[BoardDevice] = field(default_factory=list)
@@ -136,6 +228,7 @@ class Limits:
     mem_max_transactions: int = 32  # CONFIG_FFA_MEM_MAX_TRANSACTIONS
     mem_partition_transactions: int = 8  # CONFIG_FFA_MEM_PARTITION_TRANSACTIONS
     page_pool_pages: int = 512  # CONFIG_PAGE_POOL_PAGES
+    max_partition_spis: int = 32  # CONFIG_MAX_PARTITION_SPIS
 
 
 @dataclass
@@ -150,3 +243,9 @@ class Manifest:
     dtb: bytes
     dependencies: list[str]
     hypervisor_loc: Optional[Location] = None
+    payload_region: Optional[Region] = None  # the hypervisor's `payload`
+    payload_loc: Optional[Location] = None
+    tree: Optional["SourceTree"] = None  # the source, for the overlays
+    # set by the boot stage: every blob once, at its offset in the payload
+    payload: list[tuple[Blob, int]] = field(default_factory=list)
+    payload_size: int = 0

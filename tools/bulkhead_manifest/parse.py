@@ -8,8 +8,9 @@ from typing import Optional
 
 from .board import parse_platform
 from .diag import Reporter
-from .model import (ACCESS_WORDS, OPERATION_WORDS, Device, Grant, Limits,
-                    Manifest, Partition, SharedRegion)
+from .model import (ACCESS_WORDS, IRQ_EDGE_RISING, IRQ_LEVEL_HIGH,
+                    OPERATION_WORDS, Device, Grant, IrqSpec, Limits, Manifest,
+                    Partition, SharedRegion)
 from .reader import Reader
 from .source import Node, SourceTree
 
@@ -20,10 +21,15 @@ NAME_MAX = 31
 IRQ_TYPE_SPI = 0
 
 MANIFEST_PROPS = {"compatible"}
-HYPERVISOR_PROPS = {"memory", "console-input"}
+HYPERVISOR_PROPS = {"memory", "console-input", "payload"}
 PARTITION_PROPS = {"id", "label", "uuid", "cpus", "memory", "image", "entry",
-                   "console", "messaging", "mem-transactions", "phandle"}
-DEVICE_PROPS = {"reg", "interrupts", "compatible", "dma-unrestricted"}
+                   "console", "messaging", "mem-transactions", "phandle",
+                   "kernel", "initrd", "bootargs", "psci-conduit"}
+PARTITION_CHILDREN = ("devices", "device-tree")
+DEVICE_PROPS = {"reg", "interrupts", "compatible", "dma-unrestricted",
+                "dma-coherent"}
+PSCI_CONDUITS = ("hvc", "smc")
+SPI_TRIGGERS = (IRQ_EDGE_RISING, IRQ_LEVEL_HIGH)
 SHARED_PROPS = {"reg", "partitions", "access", "phandle"}
 GRANT_PROPS = {"from", "to", "operations", "max-access", "max-pages",
                "ranges", "phandle"}
@@ -50,6 +56,33 @@ def parse_uuid(text: str) -> Optional[bytes]:
     return b"".join(w.to_bytes(4, "little") for w in words)
 
 
+def _boot_source(r: Reader, node: Node, rep: Reporter) -> Optional[tuple]:
+    """(image, kernel, initrd, bootargs) of a partition: an `image`, or a
+    `kernel` with optional `initrd` and `bootargs`; None when neither."""
+    image = r.string("image", required=False)
+    kernel = r.string("kernel", required=False)
+    initrd = r.string("initrd", required=False)
+    bootargs = r.string("bootargs", required=False)
+    if image is None and kernel is None:
+        if not (r.has("image") or r.has("kernel")):
+            rep.error("SCHEMA-REQUIRED", r.loc(), node.path,
+                      "required property 'image' is missing (or 'kernel' for "
+                      "an arm64 Linux Image)")
+        return None
+    if image is not None:
+        extra = [prop for prop in ("kernel", "initrd", "bootargs") if r.has(prop)]
+        if extra:
+            rep.error("IMAGE-OR-KERNEL", r.loc(extra[0]), node.path,
+                      f"'image' and '{extra[0]}' together: a partition boots "
+                      "either a bare-metal 'image', or a 'kernel' with its "
+                      "'initrd' and 'bootargs'; remove one")
+    elif r.has("entry"):
+        rep.error("IMAGE-OR-KERNEL", r.loc("entry"), node.path,
+                  "'entry' with 'kernel': a kernel starts at the first byte of "
+                  "its Image, where the boot protocol places it; remove 'entry'")
+    return image, kernel, initrd, bootargs
+
+
 def parse_partition(tree: SourceTree, node: Node, rep: Reporter) -> Optional[Partition]:
     r = Reader(tree, node, rep, PARTITION_PROPS)
     pid = r.u32("id")
@@ -57,10 +90,17 @@ def parse_partition(tree: SourceTree, node: Node, rep: Reporter) -> Optional[Par
     uuid_text = r.string("uuid", required=False)
     cpus = r.cells("cpus")
     memory = r.regions("memory")
-    image = r.string("image")
+    boot = _boot_source(r, node, rep)
     entry = r.u64("entry", required=False)
     console = r.u64("console", required=False)
     mem_transactions = r.u32("mem-transactions", required=False)
+    conduit = r.string("psci-conduit", required=False)
+    if conduit is not None and conduit not in PSCI_CONDUITS:
+        rep.error("PSCI-CONDUIT", r.loc("psci-conduit"), node.path,
+                  f"psci-conduit \"{conduit}\" is not \"hvc\" or \"smc\" (the "
+                  "instruction the partition calls PSCI and FF-A with; "
+                  "Bulkhead answers both)")
+        conduit = None
     uuid = bytes(16)
     if uuid_text is not None:
         parsed = parse_uuid(uuid_text)
@@ -80,13 +120,20 @@ def parse_partition(tree: SourceTree, node: Node, rep: Reporter) -> Optional[Par
         for d in devs.children:
             devices.append(parse_device(tree, d, rep))
     for c in node.children:
-        if c.name != "devices":
+        if c.name not in PARTITION_CHILDREN:
             rep.warning("SCHEMA-UNKNOWN", tree.loc(c.path), c.path,
-                        f"unknown node '{c.name}' is ignored (known: devices)")
-    if None in (pid, name, cpus, memory, image):
+                        f"unknown node '{c.name}' is ignored (known: "
+                        f"{', '.join(PARTITION_CHILDREN)})")
+    if None in (pid, name, cpus, memory, boot):
         return None
+    image, kernel, initrd, bootargs = boot
     return Partition(path=node.path, loc=tree.loc(node.path), id=pid, name=name,
                      uuid=uuid, cpus=cpus, memory=memory, image=image,
+                     kernel=kernel if image is None else None,
+                     initrd=initrd if image is None else None,
+                     bootargs=bootargs if image is None else None,
+                     psci_conduit=conduit or "hvc",
+                     overlay=node.child("device-tree"),
                      entry=entry, console=console, devices=devices,
                      phandle=node.phandle,
                      messaging_refs=r.cells("messaging", required=False) or [],
@@ -99,23 +146,40 @@ def parse_device(tree: SourceTree, node: Node, rep: Reporter) -> Device:
     r = Reader(tree, node, rep, DEVICE_PROPS)
     regions = r.regions("reg") or []
     irqs: list[int] = []
+    specs: list[IrqSpec] = []
     cells = r.cells("interrupts", required=False)
     if cells is not None:
         if len(cells) % 3:
             r.type_error("interrupts", "GIC triples <type number flags>")
         else:
             for i in range(0, len(cells), 3):
-                kind, num = cells[i], cells[i + 1]
+                kind, num, flags = cells[i], cells[i + 1], cells[i + 2]
                 if kind != IRQ_TYPE_SPI:
                     rep.error("IRQ-INVALID", r.loc("interrupts"), node.path,
-                              f"interrupt <{kind} {num} {cells[i + 2]}> is not a "
+                              f"interrupt <{kind} {num} {flags}> is not a "
                               "shared peripheral interrupt (type 0); only SPIs "
                               "can be passed through")
+                elif flags not in SPI_TRIGGERS:
+                    rep.error("IRQ-INVALID", r.loc("interrupts"), node.path,
+                              f"interrupt <{kind} {num} {flags}>: the flags "
+                              "cell must be 1 (edge, rising) or 4 (level, "
+                              "high), the triggers a GICv3 SPI has")
                 else:
                     irqs.append(32 + num)
+                    specs.append(IrqSpec(kind, num, flags))
+    compatible = r.strings("compatible", required=False)
+    if compatible is not None and not all(_printable(c) for c in compatible):
+        r.type_error("compatible", "printable strings, like \"arm,pl031\"")
+        compatible = None
     return Device(name=node.name, path=node.path, loc=tree.loc(node.path),
-                  regions=regions, irqs=irqs,
-                  dma_unrestricted=r.flag("dma-unrestricted"))
+                  regions=regions, irqs=irqs, irq_specs=specs,
+                  dma_unrestricted=r.flag("dma-unrestricted"),
+                  dma_coherent=r.flag("dma-coherent"),
+                  compatible=compatible)
+
+
+def _printable(text: str) -> bool:
+    return bool(text) and text.isascii() and text.isprintable()
 
 
 def _access_word(rep: Reporter, loc, path: str, prop: str, word: str) -> Optional[int]:
@@ -175,6 +239,7 @@ def parse(tree: SourceTree, rep: Reporter, source: str,
 
     hyp_node = bh.child("hypervisor")
     hypervisor = None
+    payload_region = None
     console_input = None
     if hyp_node is None:
         rep.error("SCHEMA-REQUIRED", tree.loc(bh.path), bh.path,
@@ -186,6 +251,12 @@ def parse(tree: SourceTree, rep: Reporter, source: str,
             if len(regs) != 1:
                 hr.type_error("memory", "exactly one region")
             hypervisor = regs[0]
+        payload = hr.regions("payload", required=False)
+        if payload:
+            if len(payload) != 1:
+                hr.type_error("payload", "exactly one region")
+            else:
+                payload_region = payload[0]
         ci = hr.phandles("console-input", resolve_partition, "a partition",
                          required=False)
         if ci:
@@ -260,4 +331,6 @@ def parse(tree: SourceTree, rep: Reporter, source: str,
                     console_input=console_input, partitions=partitions,
                     shared=shared, grants=grants, dtb=tree.dtb,
                     dependencies=tree.dependencies,
-                    hypervisor_loc=tree.loc(hyp_node.path, "memory"))
+                    hypervisor_loc=tree.loc(hyp_node.path, "memory"),
+                    payload_region=payload_region,
+                    payload_loc=tree.loc(hyp_node.path, "payload"), tree=tree)

@@ -2,7 +2,7 @@
 
 Every diagnostic names one of these IDs; reporting any other ID is itself an
 error (RULE-UNKNOWN). Each rule has its own negative test in
-tests/test_manifest.py, and the README lists them all.
+tests/test_manifest.py; the README and docs/manifest.md list them all.
 """
 
 RULES: dict[str, str] = {
@@ -40,21 +40,21 @@ RULES: dict[str, str] = {
     "MEM-EMPTY": "a region of size 0",
     "MEM-OUTSIDE": "a RAM region not inside the board's RAM that the hypervisor reaches",
     "MEM-OVERLAP": "RAM regions of partitions, the hypervisor or shared regions overlap",
-    "HYP-TOO-SMALL": "the hypervisor memory does not hold the hypervisor, its page pool and the partition images",
+    "HYP-TOO-SMALL": "the hypervisor memory does not hold the hypervisor, its page pool and (without a payload region) the payload",
     "DEV-OUTSIDE": "a device region outside the board's device ranges, or in RAM",
     "DEV-OVERLAP": "a device region overlaps another device or one the hypervisor keeps",
     "DEV-RESERVED": "a device the board never passes through (GIC ITS, fw_cfg)",
     "DMA-MASTER": "a device that can master the bus, without 'dma-unrestricted'",
     "DMA-UNRESTRICTED": "a partition is trusted with unrestricted DMA, or 'dma-unrestricted' has no effect (warning)",
-    "IMAGE-PATH": "an image path that is absolute, has '..', characters other than letters, digits and . _ + - /, or leads outside the image directory",
-    "IMAGE-MISSING": "the image file is not in the image directory",
+    "IMAGE-PATH": "an image, kernel or initrd path that is absolute, has '..', characters other than letters, digits and . _ + - /, or leads outside the image directory",
+    "IMAGE-MISSING": "the image, kernel or initrd file is not in the image directory",
     "IMAGE-TOO-BIG": "the image (with its bss, per its header) does not fit the first RAM region",
     "ENTRY-OUTSIDE": "the entry point is not inside the partition's RAM",
     "ENTRY-ALIGN": "the entry point is not 4-byte aligned",
     "CONSOLE-COLLIDE": "the console page is in RAM (anyone's), a shared region, the GIC or the partition's devices, or not page aligned",
     "CONSOLE-OUTSIDE": "the console page is outside the partition's address space",
     "CONSOLE-INPUT": "console input goes to a partition without a console",
-    "IRQ-INVALID": "an interrupt that is not a pass-through SPI of the board",
+    "IRQ-INVALID": "an interrupt that is not a pass-through SPI of the board, or whose trigger is not the board's (or not edge-rising or level-high)",
     "IRQ-TWICE": "an interrupt given twice",
     "MSG-TARGET": "a partition lists itself, or one partition twice, as messaging target",
     "SHM-PARTITIONS": "a shared region names fewer than two partitions, or one twice",
@@ -67,6 +67,27 @@ RULES: dict[str, str] = {
     "GRANT-RANGE": "a grant range outside the 'from' partition's RAM",
     "MEM-TX-VALUE": "mem-transactions is 0 on a partition that sends memory, or set on one that never does (warning)",
     "MEM-TX-LIMIT": "the partitions' memory-transaction quotas add up to more than CONFIG_FFA_MEM_MAX_TRANSACTIONS",
+    # guest images, the boot hand-over and the payload
+    "IMAGE-OR-KERNEL": "'image' together with 'kernel', 'initrd' or 'bootargs', or 'entry' together with 'kernel'",
+    "KERNEL-FORMAT": "the kernel is not an arm64 Image (no ARM\\x64 magic in a 64-byte header: compressed, or another format)",
+    "KERNEL-ENDIAN": "the kernel's header says it is big-endian",
+    "KERNEL-PAGE-SIZE": "the kernel's header asks for 16 KiB or 64 KiB pages",
+    "KERNEL-SIZE": "the kernel's image_size is 0 (a kernel before 3.17) or smaller than its file",
+    "KERNEL-TEXT-OFFSET": "the kernel's text_offset is not a multiple of 4 KiB below 2 MiB",
+    "INITRD-EMPTY": "the initrd file is empty",
+    "BOOTARGS": "bootargs with characters other than printable ASCII, or longer than 2047 characters",
+    "LOAD-FIT": "the image or kernel, the device tree and the initrd do not fit the first RAM region as the boot protocol places them",
+    "PAYLOAD-PLACE": "the payload region lies below the hypervisor's memory",
+    "PAYLOAD-TOO-SMALL": "the partitions' blobs do not fit the payload region",
+    "PAYLOAD-GAP": "more than 1 MiB between the hypervisor's memory and the payload region, padded with zeros in the flashable image (warning)",
+    # generated device trees
+    "PSCI-CONDUIT": "psci-conduit is not \"hvc\" or \"smc\"",
+    "DT-TOO-BIG": "a partition's device tree is larger than 2 MiB",
+    "DT-CHECK": "dtc rejects, or warns about, a partition's generated device tree",
+    "OVERLAY-COLLIDE": "a 'device-tree' overlay node or root property has the name of a generated one",
+    "OVERLAY-REG": "an overlay reg outside the partition's RAM, devices and shared regions, or behind a bus whose addresses are translated",
+    "OVERLAY-PHANDLE": "an overlay property refers to a node outside the overlay",
+    "OVERLAY-IRQ": "an overlay interrupt that is not one of the partition's SPIs",
     # totals
     "LIMIT-PARTITIONS": "more partitions than CONFIG_MAX_PARTITIONS",
     "LIMIT-CPUS": "more CPUs than CONFIG_MAX_CPUS",
@@ -76,7 +97,8 @@ RULES: dict[str, str] = {
     "LIMIT-SHM": "more shared regions than CONFIG_MAX_SHARED_REGIONS",
     "LIMIT-GRANTS": "more grants than CONFIG_MAX_GRANTS",
     "LIMIT-GRANT-RANGES": "a grant with more ranges than the tables hold",
+    "LIMIT-SPIS": "a partition with more virtual SPIs (console and devices) than CONFIG_MAX_PARTITION_SPIS",
 }
 
 # Rules that only ever warn.
-WARNING_ONLY = {"SCHEMA-UNKNOWN", "DMA-UNRESTRICTED"}
+WARNING_ONLY = {"SCHEMA-UNKNOWN", "DMA-UNRESTRICTED", "PAYLOAD-GAP"}

@@ -14,11 +14,13 @@ from typing import Optional
 
 import libfdt
 
-from . import includes
+from . import includes, refs
 from .diag import Location, ManifestError, diagnostic
 
 # dtc checks that do not fit a manifest (partition@N nodes carry no reg)
 DTC_FLAGS = ["-W", "no-unit_address_vs_reg", "-W", "no-avoid_unnecessary_addr_size"]
+# a partition's device-tree overlay: its phandle references are read
+OVERLAY_NODE = "device-tree"
 DTC_TIMEOUT = 60  # seconds; dtc on any manifest takes milliseconds
 
 
@@ -51,6 +53,10 @@ class SourceTree:
     by_phandle: dict[int, Node]
     # how each property was written: a set of "string", "cells", "bytes"
     prop_kinds: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    # (byte offset, phandle) of each reference (<&label>) in a property's
+    # value, read when the manifest has a device-tree overlay
+    phandle_refs: dict[tuple[str, str], list[tuple[int, int]]] = field(
+        default_factory=dict)
 
     def loc(self, path: str, prop: Optional[str] = None) -> Optional[Location]:
         if prop is not None and (path, prop) in self.prop_locations:
@@ -261,4 +267,34 @@ def load(path: str, include_dirs: list[str]) -> SourceTree:
         raise ManifestError([diagnostic("error", "DTC", Location(path, 1), "",
                                         f"dtc wrote a DTB libfdt cannot read: {e}")])
     node_locs, prop_locs, prop_kinds = parse_annotations(annotated, path)
-    return SourceTree(root, dtb, deps, node_locs, prop_locs, by_phandle, prop_kinds)
+    tree = SourceTree(root, dtb, deps, node_locs, prop_locs, by_phandle, prop_kinds)
+    if has_overlay(root):
+        tree.phandle_refs = _read_refs(path, incs)
+    return tree
+
+
+def has_overlay(root: Node) -> bool:
+    """Whether a partition of the manifest has a device-tree overlay."""
+    bh = root.child("bulkhead")
+    parts = bh.child("partitions") if bh else None
+    return any(p.child(OVERLAY_NODE) is not None
+               for p in (parts.children if parts else []))
+
+
+def _read_refs(path: str, incs: list[str]) -> dict[tuple[str, str],
+                                                   list[tuple[int, int]]]:
+    r = _run_dtc(["-q", "-I", "dts", "-O", "yaml"] + DTC_FLAGS + incs + [path])
+    try:
+        if r.returncode != 0:
+            raise refs.RefsError(r.stderr.decode(errors="replace").strip()
+                                 or f"exit status {r.returncode}")
+        return refs.phandle_refs(r.stdout.decode(errors="replace"))
+    except refs.RefsError as e:
+        raise ManifestError([diagnostic(
+            "error", "DTC", Location(path, 1), "",
+            f"dtc's YAML output, read for the phandle references of the "
+            f"device-tree overlays, is unreadable: {diag_text(str(e))}")])
+
+
+def diag_text(text: str) -> str:
+    return text if len(text) <= 200 else text[:200] + "..."

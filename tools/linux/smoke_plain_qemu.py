@@ -74,7 +74,8 @@ def run_tool(args: list[str]) -> None:
         raise SmokeError(f"{' '.join(args)}: {res.stderr.strip()}")
 
 
-def build_stub(work: str, cross: str) -> str:
+def build_stub(work: str, cross: str, dtb_addr: int = DTB_ADDR,
+               kernel_addr: int = KERNEL_ADDR) -> str:
     src, obj, out = (os.path.join(work, n) for n in ("stub.S", "stub.o", "stub.bin"))
     with open(src, "w") as f:
         f.write(f"""// Boot hand-over of booting.rst: x0 = DTB, x1-x3 = 0, jump to the Image.
@@ -85,8 +86,8 @@ def build_stub(work: str, cross: str) -> str:
 	ldr	x4, kernel
 	br	x4
 	.balign 8
-dtb:	.quad {DTB_ADDR:#x}
-kernel:	.quad {KERNEL_ADDR:#x}
+dtb:	.quad {dtb_addr:#x}
+kernel:	.quad {kernel_addr:#x}
 """)
     run_tool([cross + "as", "-o", obj, src])
     run_tool([cross + "objcopy", "-O", "binary", obj, out])
@@ -102,19 +103,29 @@ def build_dtb(work: str, dts: str, initrd_size: int) -> str:
     return out
 
 
-def qemu_argv(qemu: str, stub: str, image: str, dtb: str, initrd: str, disk: str) -> list[str]:
-    return [qemu, "-M", "virt,gic-version=3", "-cpu", "max", "-smp", "2", "-m", "128M",
+@dataclass
+class Boot:
+    """What -device loader puts where: the stub (where the CPU starts) and
+    the blobs (file, address)."""
+    stub: str
+    stub_addr: int
+    blobs: list[tuple[str, int]]
+    memory: str  # QEMU's -m
+
+
+def qemu_argv(qemu: str, boot: Boot, disk: str) -> list[str]:
+    argv = [qemu, "-M", "virt,gic-version=3", "-cpu", "max", "-smp", "2", "-m", boot.memory,
             "-nographic", "-nic", "none",
-            "-device", f"loader,file={stub},addr={STUB_ADDR:#x},force-raw=on",
-            "-device", f"loader,file={image},addr={KERNEL_ADDR:#x},force-raw=on",
-            "-device", f"loader,file={dtb},addr={DTB_ADDR:#x},force-raw=on",
-            "-device", f"loader,file={initrd},addr={INITRD_ADDR:#x},force-raw=on",
-            "-device", f"loader,addr={STUB_ADDR:#x},cpu-num=0",
-            "-global", "virtio-mmio.force-legacy=false",
-            "-drive", f"if=none,file={disk},format=raw,id=vd0",
-            # The first virtio-mmio transport (0x0a000000, SPI 16): without
-            # bus=, QEMU gives the first device the last one (0x0a003e00).
-            "-device", "virtio-blk-device,drive=vd0,bus=virtio-mmio-bus.0"]
+            "-device", f"loader,file={boot.stub},addr={boot.stub_addr:#x},force-raw=on"]
+    for path, addr in boot.blobs:
+        argv += ["-device", f"loader,file={path},addr={addr:#x},force-raw=on"]
+    return argv + [
+        "-device", f"loader,addr={boot.stub_addr:#x},cpu-num=0",
+        "-global", "virtio-mmio.force-legacy=false",
+        "-drive", f"if=none,file={disk},format=raw,id=vd0",
+        # The first virtio-mmio transport (0x0a000000, SPI 16): without
+        # bus=, QEMU gives the first device the last one (0x0a003e00).
+        "-device", "virtio-blk-device,drive=vd0,bus=virtio-mmio-bus.0"]
 
 
 class Smoke:
@@ -154,27 +165,12 @@ class Smoke:
         return parse_interrupts(self.run("cat /proc/interrupts"))
 
 
-def smoke(args: argparse.Namespace) -> int:
-    linux = os.path.abspath(args.linux_dir)
-    work = os.path.join(linux, "smoke")
-    os.makedirs(work, exist_ok=True)
-    with open(os.path.join(linux, "kernel.json")) as f:
-        kernel = json.load(f)
-    modules = [m["name"] for m in kernel["modules"]]
-    image, initrd = os.path.join(linux, "Image"), os.path.join(linux, "initramfs.cpio.gz")
-    disk = os.path.join(work, "disk.img")
-    shutil.copyfile(os.path.join(linux, "disk.img"), disk)
-    stub = build_stub(work, args.cross_compile)
-    dtb = build_dtb(work, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                       "smoke-plain-qemu.dts"), os.path.getsize(initrd))
-    if INITRD_ADDR + os.path.getsize(initrd) > RAM_END:
-        raise SmokeError("initramfs does not fit below the end of RAM")
-    argv = qemu_argv(args.qemu, stub, image, dtb, initrd, disk)
-    print("QEMU: " + " ".join(argv), flush=True)
-    console = QemuConsole(argv, os.path.join(work, "console.log"))
+def session(console: QemuConsole, modules: list[str], disk: str, timeout: float) -> int:
+    """The checks of one QEMU run (boot, disk, CPUs, timer and IPIs,
+    reboot, poweroff, the disk image afterwards); 0 when all pass."""
     s = Smoke(console, modules)
     try:
-        wall1, up1 = s.boot(args.timeout)
+        wall1, up1 = s.boot(timeout)
         wall1 -= console.started
         hello = s.run(f"cat /mnt{HELLO_PATH}")
         s.check(hello == HELLO_TEXT, f"/mnt{HELLO_PATH} reads {hello!r}")
@@ -193,7 +189,7 @@ def smoke(args: argparse.Namespace) -> int:
         t_reboot = time.monotonic()
         console.send("reboot\n")
         console.expect("BULKHEAD-LINUX-SHUTDOWN", 30)
-        wall2, up2 = s.boot(args.timeout)
+        wall2, up2 = s.boot(timeout)
         wall2 -= t_reboot
         again = s.run(f"cat /mnt{WRITTEN_PATH}")
         s.check(again == WRITTEN_TEXT + "\n", f"after reboot /mnt{WRITTEN_PATH} reads {again!r}")
@@ -206,7 +202,6 @@ def smoke(args: argparse.Namespace) -> int:
         print(s.results[-1], file=sys.stderr)
         return 1
     except SmokeError:
-        print("console log: " + os.path.join(work, "console.log"), file=sys.stderr)
         return 1
     finally:
         console.close()
@@ -219,6 +214,31 @@ def smoke(args: argparse.Namespace) -> int:
         return 1
     print(f"boot 1: marker after {wall1:.1f} s wall (QEMU start), uptime {up1:.2f} s")
     print(f"boot 2 (reboot): marker after {wall2:.1f} s wall (reboot typed), uptime {up2:.2f} s")
+    return 0
+
+
+def smoke(args: argparse.Namespace) -> int:
+    linux = os.path.abspath(args.linux_dir)
+    work = os.path.join(linux, "smoke")
+    os.makedirs(work, exist_ok=True)
+    with open(os.path.join(linux, "kernel.json")) as f:
+        kernel = json.load(f)
+    modules = [m["name"] for m in kernel["modules"]]
+    image, initrd = os.path.join(linux, "Image"), os.path.join(linux, "initramfs.cpio.gz")
+    disk = os.path.join(work, "disk.img")
+    shutil.copyfile(os.path.join(linux, "disk.img"), disk)
+    stub = build_stub(work, args.cross_compile)
+    dtb = build_dtb(work, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                       "smoke-plain-qemu.dts"), os.path.getsize(initrd))
+    if INITRD_ADDR + os.path.getsize(initrd) > RAM_END:
+        raise SmokeError("initramfs does not fit below the end of RAM")
+    argv = qemu_argv(args.qemu, Boot(stub, STUB_ADDR, [(image, KERNEL_ADDR), (dtb, DTB_ADDR),
+                                                        (initrd, INITRD_ADDR)], "128M"), disk)
+    print("QEMU: " + " ".join(argv), flush=True)
+    console = QemuConsole(argv, os.path.join(work, "console.log"))
+    if session(console, modules, disk, args.timeout) != 0:
+        print("console log: " + os.path.join(work, "console.log"), file=sys.stderr)
+        return 1
     print(f"sizes: Image {os.path.getsize(image)} bytes, initramfs {os.path.getsize(initrd)} bytes, "
           f"disk {os.path.getsize(disk)} bytes")
     print(f"kernel {kernel['kernel']['package']} {kernel['kernel']['version']}, "

@@ -27,6 +27,9 @@ enum arch_trap {
 	/* data cache maintenance by set/way: meaningless to a partition (the
 	 * caches are coherent and shared with others), done as nothing */
 	ARCH_TRAP_CACHE_SET_WAY,
+	/* a write of ICC_SGI1R_EL1 (value in the register `reg`): an SGI to
+	 * the partition's vCPUs */
+	ARCH_TRAP_SGI,
 	/* any other trapped instruction: undefined to the partition */
 	ARCH_TRAP_OTHER,
 };
@@ -120,6 +123,38 @@ _Noreturn void arch_power_off_failure(void);
 
 /* The syndrome and fault address of the exception this CPU took at EL2. */
 void arch_el2_fault(uint64_t *syndrome, uint64_t *fault_address);
+
+/*
+ * The virtual CPU interface of this CPU (GICv3 list registers). An LR
+ * holds one interrupt: pending, active or both. A hardware-linked one
+ * (`hw`) deactivates the physical interrupt of the same INTID when the
+ * guest deactivates it; `eoi_notify` asks for a maintenance interrupt
+ * then instead.
+ */
+struct arch_lr {
+	uint32_t vintid;
+	uint8_t priority;
+	bool pending;
+	bool active;
+	bool hw;
+	bool eoi_notify;
+};
+
+/* How many list registers the CPU has (at most 16). */
+unsigned int arch_vgic_lr_count(void);
+void arch_vgic_read_lr(unsigned int i, struct arch_lr *lr);
+/* Writes LR `i`; NULL (or neither pending nor active) empties it. */
+void arch_vgic_write_lr(unsigned int i, const struct arch_lr *lr);
+/* Enables the virtual interface; with `underflow`, a maintenance
+ * interrupt comes when at most one LR still holds an interrupt. */
+void arch_vgic_control(bool underflow);
+/* The guest's priority mask (ICC_PMR_EL1 as it set it). */
+uint8_t arch_vgic_priority_mask(void);
+/* Whether the guest enabled group 1 interrupts (ICC_IGRPEN1_EL1). */
+bool arch_vgic_group1_enabled(void);
+/* Empties the LRs, no active priorities, the guest's interface at its
+ * reset values (for a vCPU starting). */
+void arch_vgic_reset(void);
 
 /*
  * Entry points the architecture's assembly calls in the core:

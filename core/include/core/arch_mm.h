@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <core/mm_types.h>
 #include <core/types.h>
 
 typedef uint64_t pte_t;
@@ -52,6 +53,5 @@ void arch_mm_sync_table_writes(void);
 /* Invalidates every CPU's TLB entries for [begin, end) of the stage 2
  * `t` (its VMID, and the combined stage-1 entries under it); complete on
  * return. */
-struct mm_ptable;
 void arch_mm_invalidate_stage2(const struct mm_ptable *t, ipaddr_t begin,
 			       ipaddr_t end);

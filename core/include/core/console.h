@@ -19,3 +19,11 @@ void vconsole_flush(struct vcpu *v);
 
 /* Puts the emulated PL011 registers back to their reset values. */
 void vconsole_reset(struct partition_locked locked);
+
+/* Once, after the interrupt controller: the board UART's receive
+ * interrupt goes to the console-input partition's first CPU. */
+void vconsole_init(void);
+
+/* Whether `intid` is the board UART's (taken on this CPU); then the input
+ * is moved into the ring and the partition's receive line updated. */
+bool vconsole_input_interrupt(uint32_t intid);

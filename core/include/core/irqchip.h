@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The SGI the hypervisor sends to make another CPU look at its vCPU. */
@@ -28,3 +29,21 @@ uint32_t irqchip_ack(void);
 
 /* Ends the handling of an acknowledged interrupt. */
 void irqchip_eoi(uint32_t intid);
+
+/* With EOImode 1, irqchip_eoi only drops the running priority; this
+ * deactivates an acknowledged interrupt (one nobody else will). */
+void irqchip_deactivate(uint32_t intid);
+
+/*
+ * Interrupts linked to virtual ones. `intid` is an SPI, or a PPI of the
+ * CPU with affinity `mpidr` (ignored for SPIs).
+ */
+void irqchip_enable(uint32_t intid, uint64_t mpidr);
+/* Disables it and waits until the distributor has. */
+void irqchip_disable(uint32_t intid, uint64_t mpidr);
+/* Deactivates it (a guest that was handling it is gone). */
+void irqchip_clear_active(uint32_t intid, uint64_t mpidr);
+/* SPI `intid`: edge-triggered, else level-sensitive. */
+void irqchip_set_edge(uint32_t intid, bool edge);
+/* SPI `intid` goes to the CPU with affinity `mpidr`. */
+void irqchip_route(uint32_t intid, uint64_t mpidr);

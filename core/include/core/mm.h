@@ -8,26 +8,9 @@
  */
 #pragma once
 
+#include <core/mm_types.h>
 #include <core/mpool.h>
 #include <core/types.h>
-
-/* Access and state of a page. */
-#define MM_MODE_R	0x01u
-#define MM_MODE_W	0x02u
-#define MM_MODE_X	0x04u
-#define MM_MODE_D	0x08u /* device memory (else normal write-back) */
-#define MM_MODE_INVALID 0x10u /* not accessible to the partition */
-#define MM_MODE_UNOWNED 0x20u /* the partition does not own the page */
-#define MM_MODE_SHARED	0x40u /* others have access to the page too */
-
-/* What an unmapped page reads back as. */
-#define MM_MODE_ABSENT (MM_MODE_INVALID | MM_MODE_UNOWNED)
-#define MM_MODE_RWX    (MM_MODE_R | MM_MODE_W | MM_MODE_X)
-
-struct mm_ptable {
-	paddr_t root;
-	uint16_t vmid;
-};
 
 struct mm_change {
 	ipaddr_t begin;
@@ -88,6 +71,12 @@ bool mm_unmap(struct mm_ptable *t, ipaddr_t begin, ipaddr_t end,
  */
 bool mm_get_mode(const struct mm_ptable *t, ipaddr_t begin, ipaddr_t end,
 		 uint32_t *mode);
+
+/* Calls `visit` for each leaf of `t` whose mode is not MM_MODE_ABSENT,
+ * in address order: [begin, end) and its mode. */
+typedef void (*mm_leaf_fn)(void *ctx, uint64_t begin, uint64_t end,
+			   uint32_t mode);
+void mm_walk_leaves(const struct mm_ptable *t, mm_leaf_fn visit, void *ctx);
 
 /* Table pages in use by `t` (root included). */
 size_t mm_ptable_page_count(const struct mm_ptable *t);

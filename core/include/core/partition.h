@@ -26,6 +26,7 @@
 #include <bulkhead/manifest.h>
 #include <core/mm.h>
 #include <core/spinlock.h>
+#include <core/vgic.h>
 
 enum vcpu_state {
 	VCPU_OFF,
@@ -92,10 +93,13 @@ static inline bool rx_free(const struct ffa_mailbox *mb)
 	return mailbox_mapped(mb) && mb->rx_owner == FFA_RX_HYPERVISOR;
 }
 
-/* Bytes in each of the two buffers. */
-static inline uint64_t mailbox_size(const struct ffa_mailbox *mb)
+/* Bytes in each of the two buffers: at most CONFIG_FFA_RXTX_MAX_PAGES
+ * pages (FFA_RXTX_MAP refuses more), so the size fits 32 bits. */
+_Static_assert(UINT32_MAX / PAGE_SIZE >= CONFIG_FFA_RXTX_MAX_PAGES,
+	       "an RX/TX buffer's size must fit 32 bits");
+static inline uint32_t mailbox_size(const struct ffa_mailbox *mb)
 {
-	return (uint64_t)mb->page_count * PAGE_SIZE;
+	return mb->page_count * (uint32_t)PAGE_SIZE;
 }
 
 struct partition;
@@ -116,6 +120,8 @@ struct vcpu {
 	struct vcpu *serving; /* requester whose direct request we handle */
 	uint32_t serving_generation;
 	enum ffa_direct_kind serving_kind;
+	/* its SGIs and PPIs, what its list registers hold (partition lock) */
+	struct vgic_cpu vgic;
 	/* below: touched only by the vCPU's own physical CPU */
 	struct arch_regs regs;
 	uint32_t line_len;
@@ -127,6 +133,10 @@ struct partition {
 	const struct manifest_partition *m;
 	uint16_t index;
 	struct mm_ptable ptable;
+	/* where its stage-2 table pages come from: its own reserve once
+	 * partition_take_reserve gave it one (the shared pool before) */
+	struct mpool *pool;
+	struct mpool reserve;
 	enum partition_state state;
 	uint32_t boot_count;
 	uint32_t fault_count;
@@ -137,6 +147,7 @@ struct partition {
 				    made; atomic (core/ffa.c) */
 	uint32_t ffa_properties; /* partition information properties */
 	struct ffa_mailbox mailbox;
+	struct vgic vgic; /* its distributor and SPIs */
 	struct vcpu vcpus[CONFIG_MAX_CPUS];
 };
 
@@ -206,6 +217,18 @@ struct partition *partition_find(uint16_t id);
 
 /* The page pool that supplies `p`'s stage-2 table pages. */
 struct mpool *partition_pool(const struct partition *p);
+
+/*
+ * Moves `pages` pages from the shared pool into `p`'s own reserve, which
+ * supplies every later change of its stage 2 (its sends' splits, what it
+ * retrieves), so no partition can use up another's. False (nothing
+ * moved) when the shared pool has too few.
+ */
+bool partition_take_reserve(struct partition *p, size_t pages);
+
+/* Free stage-2 table pages: the shared pool and every partition's
+ * reserve. */
+size_t partition_pages_free(void);
 
 /* Whether [begin, begin + size) lies in the partition's RAM. */
 bool partition_in_ram(const struct partition *p, ipaddr_t begin, uint64_t size);

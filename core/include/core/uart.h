@@ -13,3 +13,8 @@ void uart_putc(char c);
 
 /* A received byte, or -1 when none is waiting. */
 int uart_getc(void);
+
+/* Interrupts on received data (and the receive timeout); uart_getc until
+ * -1, then uart_rx_ack, lowers the line again. */
+void uart_rx_interrupt_enable(void);
+void uart_rx_ack(void);

@@ -127,7 +127,7 @@ struct ffa_value ffa_direct_resp(const struct ffa_value *req,
 /*
  * Sends memory with FFA_MEM_SHARE_64 / LEND_64 / DONATE_64 (`fn`): builds
  * the descriptor in TX (mb->version layout) from `cons` and `receivers`
- * (permissions as the fact sheet wants them: data RO/RW for share and
+ * (permissions as FF-A wants them, docs/ffa.md: data RO/RW for share and
  * lend, none for donate; instruction access none). attributes: normal
  * write-back inner shareable for share and for lend to several
  * borrowers, 0 (not specified) otherwise.

@@ -3,7 +3,7 @@
  * drives; "bench-b" (CPU 1) serves. Run under QEMU -icount shift=0 with
  * the hypervisor built with CONFIG_PMU_COUNT_EL2 so that:
  *   counter 0 counts instructions at EL1 and EL2 - on bench-a's CPU it
- *            sees every instruction of the machine (testing.md),
+ *            sees every instruction of the machine (docs/testing.md),
  *   counter 1 counts this CPU's EL1 instructions only.
  * bench-a prints, per benchmark,
  *   BENCH name=<n> iterations=<N> total=<T> el1=<E1 of a> el1_peer=<E1 of b>

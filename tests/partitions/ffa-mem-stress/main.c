@@ -145,7 +145,7 @@ static uint16_t id_of(int index)
 
 static uint64_t pool_page(int part, int i)
 {
-	return 0x44000000ull + (uint64_t)part * 0x400000ull + POOL_OFFSET +
+	return 0x44000000ull + 0x400000ull * (unsigned int)part + POOL_OFFSET +
 	       (uint64_t)i * FFA_PAGE_SIZE;
 }
 

@@ -43,5 +43,8 @@ enum borrower_cmd {
 	B_SHARE,	 /* x4 address, x5 pages, x6 to -> x4 handle */
 };
 
+/* The borrowers' side (borrower.c). */
+void borrower_main(void);
+
 /* memowner's memory-transaction quota (its `mem-transactions`) */
 #define OWNER_QUOTA 16

@@ -2,8 +2,6 @@
 #include "common.h"
 #include <string.h>
 
-void borrower_main(void);
-
 #define PAGES	      72
 #define OUTSIDE_RANGE 0x44300000ull /* memowner's RAM, outside b2's grant */
 #define B1_RAM	      0x44400000ull

@@ -62,7 +62,9 @@ struct cmd_msg {
 #define HOLD_SPINNING  1u
 #define HOLD_RELEASE   2u
 
-/* Role entry points (service.c). */
+/* Role entry points (service.c, setup.c, msg.c). */
 void echo_main(void);
 void relay_main(void);
 void bystander_main(void);
+void client_setup_main(void);
+void client_msg_main(void);

@@ -4,9 +4,6 @@
 #include "common.h"
 #include <string.h>
 
-void client_setup_main(void);
-void client_msg_main(void);
-
 int main(void)
 {
 	struct guest_self me = guest_self();

@@ -248,7 +248,7 @@ TEST(direct, echo_64_all_registers)
 
 	/* junk in x8..x17 must not reach the receiver */
 	for (int i = 8; i < 18; i++) {
-		in.x[i] = 0xdead0000ull + i;
+		in.x[i] = 0xdead0000ull + (unsigned int)i;
 	}
 	r = ffa_call(&in);
 	EXPECT_EQ(FFA_MSG_SEND_DIRECT_RESP_64, r.x[0]);
@@ -285,7 +285,7 @@ TEST(direct, req2_all_registers)
 	struct ffa_value r;
 
 	for (int i = 0; i < 14; i++) {
-		payload[i] = 0x0101010101010101ull * (uint64_t)(i + 1);
+		payload[i] = 0x0101010101010101ull * (unsigned int)(i + 1);
 	}
 	r = ffa_direct_req2(ID_CLIENT, ID_ECHO, NULL, payload);
 	EXPECT_EQ(FFA_MSG_SEND_DIRECT_RESP2, r.x[0]);

@@ -498,6 +498,12 @@ TEST(sched, run_bad_targets_invalid)
 	EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_run(0x77, 0));
 }
 
+TEST(sched, run_of_a_partition_it_may_not_message_denied)
+{
+	/* v11 runs, but client's manifest does not let it message v11 */
+	EXPECT_EQ(FFA_DENIED, ffa_run(ID_V11, 0));
+}
+
 TEST(sched, run_of_an_off_partition_denied)
 {
 	int32_t err = 0;

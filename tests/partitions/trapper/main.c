@@ -68,9 +68,9 @@ TEST(traps, a_trapped_register_not_emulated_is_undefined)
 
 	call_probe(probe_untrapped_register, &a);
 	EXPECT_TRUE(a.taken);
-	EXPECT_EQ(0x00, ESR_EC(a.esr));	       /* Unknown reason */
-	EXPECT_EQ(1, (a.esr >> 25) & 1);       /* IL: a 32-bit instruction */
-	EXPECT_EQ(0, a.esr & 0x1ffffff);       /* ISS zero */
+	EXPECT_EQ(0x00, ESR_EC(a.esr));	 /* Unknown reason */
+	EXPECT_EQ(1, (a.esr >> 25) & 1); /* IL: a 32-bit instruction */
+	EXPECT_EQ(0, a.esr & 0x1ffffff); /* ISS zero */
 	EXPECT_EQ((uintptr_t)probe_untrapped_register, a.elr);
 }
 
@@ -200,8 +200,8 @@ TEST(traps, cpu_on_after_cpu_off_starts_with_clean_fp_state)
 	for (unsigned int round = 1; round <= 2; round++) {
 		ASSERT_EQ(PSCI_SUCCESS, guest_cpu_on(1));
 		for (unsigned long i = 0;
-		     secondary_boots < round || psci_affinity_info(1, 0) !=
-						    PSCI_AFFINITY_OFF;
+		     secondary_boots < round ||
+		     psci_affinity_info(1, 0) != PSCI_AFFINITY_OFF;
 		     i++) {
 			ASSERT_TRUE(i < 100000000);
 		}

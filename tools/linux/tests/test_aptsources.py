@@ -1,5 +1,4 @@
 import linux_tools_path  # noqa: F401  (first: puts tools/linux on sys.path)
-import os
 
 import pytest
 

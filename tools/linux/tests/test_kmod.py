@@ -71,7 +71,7 @@ def test_load_order_puts_dependencies_first():
 
 def test_load_order_skips_builtin():
     idx = index(mod("ext4", "jbd2", "pre: crc32c"), mod("jbd2"))
-    idx.read_builtin(f"kernel/crypto/crc32c_generic.ko\nkernel/drivers/virtio/virtio.ko\n",
+    idx.read_builtin("kernel/crypto/crc32c_generic.ko\nkernel/drivers/virtio/virtio.ko\n",
                      b"crc32c_generic.alias=crc32c\0virtio.license=GPL\0")
     assert [m.name for m in idx.load_order(["virtio", "ext4"])] == ["jbd2", "ext4"]
 

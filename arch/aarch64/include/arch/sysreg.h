@@ -3,14 +3,18 @@
 
 #include <stdint.h>
 
-#define read_sysreg(name)                                                      \
+/* `name` is expanded first: a macro may give a register's S3_... form
+ * (for registers the assembler knows only with an extension enabled). */
+#define read_sysreg(name) read_sysreg_(name)
+#define read_sysreg_(name)                                                     \
 	({                                                                     \
 		uint64_t v_;                                                   \
 		__asm__ volatile("mrs %0, " #name : "=r"(v_));                 \
 		v_;                                                            \
 	})
 
-#define write_sysreg(name, value)                                              \
+#define write_sysreg(name, value) write_sysreg_(name, value)
+#define write_sysreg_(name, value)                                             \
 	__asm__ volatile("msr " #name ", %0" ::"r"((uint64_t)(value))          \
 			 : "memory")
 
@@ -68,6 +72,13 @@
 #define HCR_TSW	  (1ull << 22) /* data cache maintenance by set/way */
 #define HCR_RW	  (1ull << 31)
 #define HCR_TERR  (1ull << 36) /* RAS error record registers */
+#define HCR_APK	  (1ull << 40) /* pointer authentication keys not trapped */
+#define HCR_API	  (1ull << 41) /* pointer authentication not trapped */
+
+/* CPTR_EL2 (E2H = 0) */
+#define CPTR_RES1 0x32ffull    /* bits 0-7, 9, 12 (TSM), 13 */
+#define CPTR_TZ	  (1ull << 8)  /* trap SVE */
+#define CPTR_TSM  (1ull << 12) /* trap SME (RES1 without SME) */
 
 /* MDCR_EL2 */
 #define MDCR_TDRA (1ull << 11) /* trap debug ROM address registers */
