@@ -20,6 +20,7 @@ import argparse
 import os
 import re
 import selectors
+import signal
 import subprocess
 import sys
 import time
@@ -265,7 +266,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM ends the run like Ctrl-C: QEMU is killed on the way out."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
