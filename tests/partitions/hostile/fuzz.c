@@ -789,7 +789,7 @@ static void print_table(const char *title, const char *header,
 	for (uint32_t row = first; row <= last; row++) {
 		uint64_t total = row_total(row);
 		char line[160];
-		int len = 0;
+		size_t len = 0;
 
 		if (total == 0) {
 			continue;
@@ -799,18 +799,19 @@ static void print_table(const char *title, const char *header,
 			uint32_t c = st->table[row][cols[i]];
 
 			sum[cols[i]] += c;
-			len += fmt_snprintf(line + len, sizeof(line) - len,
-					    " %8u", c);
+			len += (size_t)fmt_snprintf(
+			    line + len, sizeof(line) - len, " %8u", c);
 		}
 		guest_printf("  %-28s %8lu%s\n", row_names[row], total, line);
 	}
 	{
 		char line[160];
-		int len = 0;
+		size_t len = 0;
 
 		for (uint32_t i = 0; i < ncols; i++) {
-			len += fmt_snprintf(line + len, sizeof(line) - len,
-					    " %8lu", sum[cols[i]]);
+			len +=
+			    (size_t)fmt_snprintf(line + len, sizeof(line) - len,
+						 " %8lu", sum[cols[i]]);
 		}
 		guest_printf("  %-28s %8lu%s\n", "all", sum[RESULT_COLS], line);
 	}

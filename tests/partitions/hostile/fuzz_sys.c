@@ -497,7 +497,7 @@ void fz_immediate(struct fuzzer *f)
 /* --- system registers ----------------------------------------------------- */
 
 struct sysreg {
-	uint8_t op0, op1, crn, crm, op2;
+	uint32_t op0, op1, crn, crm, op2;
 };
 
 #define SR(a, b, c, d, e) ((struct sysreg){a, b, c, d, e})

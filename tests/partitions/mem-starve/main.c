@@ -291,7 +291,7 @@ TEST(honest, lends_the_attacker_two_pages)
 	uint64_t handle;
 
 	barrier(4);
-	for (int i = 0; me.id == ID_A && i < TO_ATTACKER; i++) {
+	for (uint32_t i = 0; me.id == ID_A && i < TO_ATTACKER; i++) {
 		EXPECT_EQ(0,
 			  ffa_mem_lend(&mb, ID_ATTACKER,
 				       (void *)(uintptr_t)page(POOL_PAGES + i),
@@ -603,7 +603,7 @@ TEST(honest, gets_its_pages_back_once_the_attacker_is_off)
 	while (me.id == ID_A && !load(&board->attacker_off)) {
 		guest_cpu_relax();
 	}
-	for (int i = 0; me.id == ID_A && i < TO_ATTACKER; i++) {
+	for (uint32_t i = 0; me.id == ID_A && i < TO_ATTACKER; i++) {
 		int32_t err;
 
 		/* DENIED while the attacker holds them */
