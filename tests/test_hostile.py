@@ -1,5 +1,7 @@
 """Hostile partitions on QEMU: the fuzzer beside a victim and a checker
-(scenario hostile, the short fixed-seed run of `make fuzz`), no starving of
+(scenario hostile built in the debug configuration, debug/hostile: the
+short fixed-seed run of `make fuzz`, with the hypervisor's memory checker
+after every FF-A memory call), no starving of
 the memory-transaction table (scenario mem-starve), and an FFA_RUN that
 must not be lost while its target waits for a direct response (scenario
 run-wake)."""
@@ -14,6 +16,8 @@ from fuzz_hostile import parse, problems
 POWER_OFF = "[bulkhead] all partitions are off; powering off"
 TEST_SEED = 0x5eed      # tests/partitions/hostile/config.c
 TEST_CALLS = 100_000
+# the hostile scenario as make debug-scenarios builds it (mk/debug.mk)
+HOSTILE = "debug/hostile"
 
 LOST_RUN = ("core/ffa.c call_run(): an FFA_RUN aimed at a vCPU waiting for a "
             "direct response (VCPU_WAIT_RESPONSE) is dropped, so its next WFI "
@@ -21,7 +25,7 @@ LOST_RUN = ("core/ffa.c call_run(): an FFA_RUN aimed at a vCPU waiting for a "
 
 # scenario -> {partition: (test partition directory, suites it runs)}
 SCENARIOS = {
-    "hostile": {"victim": ("hostile", ["victim"]),
+    HOSTILE: {"victim": ("hostile", ["victim"]),
                 "checker": ("hostile", ["checker"])},
     "mem-starve": {"attacker": ("mem-starve", ["attacker"]),
                    "honest-a": ("mem-starve", ["honest"]),
@@ -54,21 +58,21 @@ def test_hostile_in_partition(boots, scenario, partition, case):
     check_in_partition_case(boots.unchecked(scenario), scenario, partition, case)
 
 
-@pytest.mark.scenario("hostile")
+@pytest.mark.scenario(HOSTILE)
 def test_fuzz_run_passes(boots):
     """The fixed-seed run: no panic, the seed printed, at least 100,000
     calls without an anomaly, the victim's and the checker's verdicts, the
     page pool back at its boot count, the machine off."""
-    b = boots("hostile")
+    b = boots(HOSTILE)
     assert b.returncode == 0
     assert problems(b.lines, TEST_SEED, TEST_CALLS) == []
 
 
-@pytest.mark.scenario("hostile")
+@pytest.mark.scenario(HOSTILE)
 def test_fuzz_run_covers_every_kind_of_call(boots):
     """The summary tables: every family of calls was made, over both vCPUs,
     across resets, and the interesting paths succeeded at least once."""
-    r = parse(boots("hostile").lines)
+    r = parse(boots(HOSTILE).lines)
     assert r.calls is not None and r.calls >= TEST_CALLS
     assert r.calls_vcpu1 > 0 and r.probes > 0
     assert r.boots >= 2  # it reset itself and went on
@@ -88,9 +92,9 @@ def test_fuzz_run_covers_every_kind_of_call(boots):
     assert r.table["probe: execute"][0] == r.table["probe: execute"][4]
 
 
-@pytest.mark.scenario("hostile")
+@pytest.mark.scenario(HOSTILE)
 def test_fuzz_run_reports_its_rate_and_the_fuzzers_boots(boots):
-    lines = boots("hostile").lines
+    lines = boots(HOSTILE).lines
     r = parse(lines)
     assert r.seconds > 0 and r.rate == pytest.approx(r.calls / r.seconds, rel=0.01)
     assert (f"[bulkhead]   fuzzer           booted {r.boots} time(s),"

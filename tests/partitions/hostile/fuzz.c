@@ -765,6 +765,7 @@ static const char *const row_names[ROW_COUNT] = {
     "probe: MMIO load",
     "probe: MMIO store",
     "probe: console",
+    "probe: GIC",
     "probe: execute",
 };
 

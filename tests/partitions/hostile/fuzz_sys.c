@@ -721,20 +721,39 @@ void fz_sysreg(struct fuzzer *f)
 /* --- MMIO and memory that must abort
  * ------------------------------------------ */
 
-/* Where every access must abort (the console page aside). */
+/* The fuzzer's own virtual GIC (core/vgic.c): the distributor and the
+ * redistributor frames (RD_base and SGI_base, 128 KiB) of its two vCPUs;
+ * the frames of vCPUs it does not have must abort. */
+#define GICD_BASE  0x08000000ull
+#define GICD_SIZE  0x10000ull
+#define GICR_BASE  0x080a0000ull
+#define GICR_FRAME 0x20000ull
+#define GIC_PIDR2  0xffe8u
+#define GICR_TYPER 0x8u
+
+/* Where every access must abort (the console page and the fuzzer's own
+ * GIC aside). */
 static const struct {
 	uint64_t base;
 	uint64_t size;
 } forbidden[] = {
-    {VICTIM_RAM, RAM_SIZE},  {VICTIM_PATTERN, VICTIM_PATTERN_SIZE},
-    {HYP_RAM, HYP_RAM_SIZE}, {0x40000000, 0x200000},
-    {0x08000000, 0x10000},   {0x080a0000, 0x80000},
-    {0x08080000, 0x20000},   {0x09010000, 0x1000},
-    {0x09020000, 0x1000},    {0x09030000, 0x1000},
-    {0x0a000000, 0x4000},    {0x10000000, 0x100000},
-    {0x3eff0000, 0x10000},   {0x00000000, 0x8000000},
-    {SYNC, 0x1000},	     {0x44c00000, 0x400000},
-    {0x7ffff000, 0x1000},    {0x80000000, 0x10000000},
+    {VICTIM_RAM, RAM_SIZE},
+    {VICTIM_PATTERN, VICTIM_PATTERN_SIZE},
+    {HYP_RAM, HYP_RAM_SIZE},
+    {0x40000000, 0x200000},
+    {GICR_BASE + 2 * GICR_FRAME, 2 * GICR_FRAME},
+    {0x08080000, 0x20000},
+    {0x09010000, 0x1000},
+    {0x09020000, 0x1000},
+    {0x09030000, 0x1000},
+    {0x0a000000, 0x4000},
+    {0x10000000, 0x100000},
+    {0x3eff0000, 0x10000},
+    {0x00000000, 0x8000000},
+    {SYNC, 0x1000},
+    {0x44c00000, 0x400000},
+    {0x7ffff000, 0x1000},
+    {0x80000000, 0x10000000},
 };
 
 static const uint32_t access_size[A_COUNT] = {
@@ -793,6 +812,86 @@ static void console_probe(struct fuzzer *f, enum access a)
 	}
 }
 
+/* Whether the hypervisor can emulate access `a` to a device: a load or
+ * store of one register without writeback and not exclusive, the only
+ * kind whose abort carries a syndrome (ESR ISV). */
+static bool has_syndrome(enum access a)
+{
+	switch (a) {
+	case A_LDRB:
+	case A_LDRH:
+	case A_LDRW:
+	case A_LDRX:
+	case A_LDRSB:
+	case A_LDRSH:
+	case A_LDRSW:
+	case A_LDAR:
+	case A_STRB:
+	case A_STRH:
+	case A_STRW:
+	case A_STRX:
+	case A_STLR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Reads and random writes of the fuzzer's own GIC registers: an aligned
+ * access with a syndrome completes (the hypervisor emulates it), one
+ * without aborts; the identification registers read what a GICv3's do
+ * and each redistributor says which vCPU it is and whether it is the
+ * last. (Writes may enable and pend the fuzzer's own interrupts: its
+ * vCPUs run with IRQs masked, a pending one only ends a WFI early.) */
+static void gic_probe(struct fuzzer *f, enum access a)
+{
+	struct probe_data *d = &data[f->vcpu];
+	uint32_t frame = fz_below(f, 2);
+	uint64_t base =
+	    fz_chance(f, 40) ? GICD_BASE : GICR_BASE + frame * GICR_FRAME;
+	uint64_t size = base == GICD_BASE ? GICD_SIZE : GICR_FRAME;
+	uint64_t offset =
+	    FZ_PICK(f, 0x0, 0x4, GICR_TYPER, 0x14, 0x80, 0x100, 0x200, 0x400,
+		    0x6000, 0x10100, 0x10200, 0x10400, 0x10c00, GIC_PIDR2,
+		    fz_rand(f) % size, fz_rand(f) % size) %
+	    size;
+	bool aligned;
+	struct guest_abort abort;
+	enum probe_col col;
+
+	if (fz_chance(f, 90)) {
+		offset &= ~(uint64_t)(access_size[a] - 1);
+	}
+	aligned = (offset & (access_size[a] - 1)) == 0;
+	d->in[0] = base + offset;
+	d->in[1] = d->in[2] = d->in[3] = fz_value(f);
+	col = run_stub(f->vcpu, a, &abort);
+	fz_count_probe(ROW_PROBE_GIC, col);
+	if (has_syndrome(a) && aligned && col != PROBE_DONE) {
+		fz_anomaly(f, "GIC access with a syndrome not emulated",
+			   d->in[0], a);
+	}
+	if (!has_syndrome(a) && !may_complete(a) && col == PROBE_DONE &&
+	    !(a == A_STXR && (uint32_t)d->out[2] != 0)) {
+		fz_anomaly(f, "GIC access without a syndrome completed",
+			   d->in[0], a);
+	}
+	if (col != PROBE_DONE || (a != A_LDRW && a != A_LDRX)) {
+		return;
+	}
+	if (offset == GIC_PIDR2 && (d->out[0] & 0xf0) != 0x30) {
+		fz_anomaly(f, "GIC PIDR2 is not a GICv3's", d->in[0],
+			   d->out[0]);
+	}
+	if (base != GICD_BASE && offset == GICR_TYPER && a == A_LDRX &&
+	    ((d->out[0] >> 32) != frame ||
+	     ((d->out[0] >> 8) & 0xffff) != frame ||
+	     ((d->out[0] >> 4) & 1) != (frame == 1))) {
+		fz_anomaly(f, "GICR_TYPER of the fuzzer's vCPU", frame,
+			   d->out[0]);
+	}
+}
+
 void fz_mmio(struct fuzzer *f)
 {
 	enum access a = (enum access)fz_below(f, A_COUNT);
@@ -804,6 +903,10 @@ void fz_mmio(struct fuzzer *f)
 
 	if (fz_chance(f, 15)) {
 		console_probe(f, a);
+		return;
+	}
+	if (fz_chance(f, 15)) {
+		gic_probe(f, a);
 		return;
 	}
 	i = fz_below(f, sizeof(forbidden) / sizeof(forbidden[0]));
