@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from conftest import ROOT, check_in_partition_case, declared_cases
+from conftest import ROOT, check_in_partition_case, declared_cases, product_image
 from fuzz_hostile import parse, problems
 
 POWER_OFF = "[bulkhead] all partitions are off; powering off"
@@ -68,6 +68,17 @@ def test_fuzz_run_passes(boots):
     assert problems(b.lines, TEST_SEED, TEST_CALLS) == []
 
 
+def test_fuzz_run_image_has_the_memory_checker():
+    """The image make test boots for the fuzz run carries the checker
+    (core/ffa_mem.c, CONFIG_FFA_MEM_CHECKER: its panic messages are in the
+    image only when it is built in), the release build's does not."""
+    checker = b"memory checker: page %#lx of partition RAM has no owner"
+    with open(product_image(HOSTILE), "rb") as f:
+        assert checker in f.read()
+    with open(product_image("hostile"), "rb") as f:
+        assert checker not in f.read()
+
+
 @pytest.mark.scenario(HOSTILE)
 def test_fuzz_run_covers_every_kind_of_call(boots):
     """The summary tables: every family of calls was made, over both vCPUs,
@@ -86,8 +97,11 @@ def test_fuzz_run_covers_every_kind_of_call(boots):
         assert row in r.table and r.table[row][1] > 0, row  # [total, OK, ...]
     for row in ("FFA (other IDs)", "PSCI (other IDs)", "HVC/SMC #imm != 0",
                 "probe: MRS", "probe: MSR", "probe: SYS", "probe: MMIO load",
-                "probe: MMIO store", "probe: console", "probe: execute"):
+                "probe: MMIO store", "probe: console", "probe: GIC",
+                "probe: execute"):
         assert row in r.table and r.table[row][0] > 0, row
+    # its own GIC: accesses the hypervisor emulated, and ones it refused
+    assert r.table["probe: GIC"][1] > 0 and r.table["probe: GIC"][3] > 0
     # everything the fuzzer executed outside its memory took an abort
     assert r.table["probe: execute"][0] == r.table["probe: execute"][4]
 
