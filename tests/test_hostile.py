@@ -19,14 +19,10 @@ TEST_CALLS = 100_000
 # the hostile scenario as make debug-scenarios builds it (mk/debug.mk)
 HOSTILE = "debug/hostile"
 
-LOST_RUN = ("core/ffa.c call_run(): an FFA_RUN aimed at a vCPU waiting for a "
-            "direct response (VCPU_WAIT_RESPONSE) is dropped, so its next WFI "
-            "sleeps; README: 'a running one's next WFI returns at once'")
-
 # scenario -> {partition: (test partition directory, suites it runs)}
 SCENARIOS = {
     HOSTILE: {"victim": ("hostile", ["victim"]),
-                "checker": ("hostile", ["checker"])},
+              "checker": ("hostile", ["checker"])},
     "mem-starve": {"attacker": ("mem-starve", ["attacker"]),
                    "honest-a": ("mem-starve", ["honest"]),
                    "honest-b": ("mem-starve", ["honest"]),
@@ -34,9 +30,6 @@ SCENARIOS = {
     "run-wake": {"sleeper": ("run-wake", ["run"]),
                  "waker": ("run-wake", ["waker"])},
 }
-# in-partition cases that show a hypervisor bug not fixed yet
-XFAIL = {"run-wake:sleeper:run.a_run_during_a_direct_request_ends_the_next_wfi":
-         LOST_RUN}
 
 
 def _cases():
@@ -47,10 +40,8 @@ def _cases():
                 if case.split(".")[0] not in suites:
                     continue
                 name = f"{scenario}:{part}:{case}"
-                marks = [pytest.mark.scenario(scenario)]
-                if name in XFAIL:
-                    marks.append(pytest.mark.xfail(strict=True, reason=XFAIL[name]))
-                yield pytest.param(scenario, part, case, id=name, marks=marks)
+                yield pytest.param(scenario, part, case, id=name,
+                                   marks=pytest.mark.scenario(scenario))
 
 
 @pytest.mark.parametrize("scenario,partition,case", list(_cases()))
