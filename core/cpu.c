@@ -9,6 +9,37 @@
 #include <core/vcpu.h>
 #include <core/vgic.h>
 
+/* A trapped WFI of `v`: it idles unless something is pending for it. */
+static void vcpu_idle(struct vcpu *v)
+{
+	struct partition_locked locked;
+
+	vgic_sync(v); /* what the guest took or ended is known */
+	locked = partition_lock(v->part);
+	if (v->wake_pending || v->part->mailbox.msg_unseen ||
+	    vgic_deliverable(v)) {
+		v->wake_pending = false;
+	} else {
+		v->wait = VCPU_WAIT_IDLE;
+	}
+	partition_unlock(&locked);
+}
+
+/* The virtual CPU interface's maintenance interrupt on `v`'s CPU: its
+ * list registers are folded and filled again (which ends the interrupt's
+ * cause); an idle vCPU with something to take wakes. */
+static void vcpu_maintenance(struct vcpu *v)
+{
+	struct partition_locked locked;
+
+	vgic_sync(v);
+	locked = partition_lock(v->part);
+	if (v->wait == VCPU_WAIT_IDLE && vgic_deliverable(v)) {
+		v->wait = VCPU_RUNNABLE;
+	}
+	partition_unlock(&locked);
+}
+
 /*
  * Takes every interrupt pending at this CPU: the kick (another CPU changed
  * something of `v`: the loop looks again), the maintenance interrupt (its
@@ -24,13 +55,20 @@ static void handle_interrupts(struct vcpu *v)
 	while ((intid = irqchip_ack()) != IRQCHIP_SPURIOUS) {
 		irqchip_eoi(intid); /* priority drop only */
 		if (intid == VGIC_INTID_MAINTENANCE) {
-			irqchip_deactivate(intid);
+			/* level: its cause (an emulated interrupt ended, the
+			 * list registers ran low) goes first */
 			if (v != NULL && v->state == VCPU_ON) {
-				__atomic_store_n(&v->vgic.dirty, true,
-						 __ATOMIC_RELAXED);
+				vcpu_maintenance(v);
 			} else {
 				arch_vgic_reset(); /* nothing to keep */
 			}
+			irqchip_deactivate(intid);
+		} else if (intid == ARCH_HYP_TIMER_PPI) {
+			arch_hyp_timer_stop();
+			if (v != NULL) {
+				vconsole_quiet(v);
+			}
+			irqchip_deactivate(intid);
 		} else if (intid < VGIC_SGIS ||
 			   vconsole_input_interrupt(intid) ||
 			   !vgic_hw_interrupt(v, intid)) {

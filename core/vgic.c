@@ -110,6 +110,29 @@ static void touch(struct vcpu *t)
 	}
 }
 
+/*
+ * Makes SPI slots `slots` of `p` pending. One a list register holds is
+ * marked to be pending again, as folding that list register back would
+ * otherwise overwrite the new edge with what the guest did with the old
+ * one.
+ */
+static void pend_spis(struct partition *p, uint32_t slots)
+{
+	struct vgic *g = &p->vgic;
+
+	for (uint16_t i = 0; i < p->m->vcpu_count; i++) {
+		g->repend |= slots & p->vcpus[i].vgic.spi_in_lr;
+	}
+	g->pending |= slots;
+}
+
+/* The same for private INTIDs `bits` of vCPU `t`. */
+static void pend_private(struct vcpu *t, uint32_t bits)
+{
+	t->vgic.repend |= bits & t->vgic.in_lr;
+	t->vgic.pending |= bits;
+}
+
 void vgic_init(struct partition *p)
 {
 	const struct manifest_partition *m = p->m;
@@ -288,7 +311,7 @@ static void spi_bank_write(struct partition *p, uint64_t bank, uint32_t word,
 		g->enabled &= ~slots;
 		break;
 	case GICD_ISPENDR:
-		g->pending |= slots & ~g->hw; /* linked ones: the device's */
+		pend_spis(p, slots & ~g->hw); /* linked ones: the device's */
 		break;
 	case GICD_ICPENDR:
 		g->pending &= ~slots;
@@ -590,7 +613,7 @@ static void gicr_write(struct vcpu *v, uint16_t n, uint64_t off, uint32_t size,
 		c->enabled &= ~w;
 		break;
 	case GICR_SGI_BASE + GICD_ISPENDR:
-		c->pending |= w & ~bit(VGIC_INTID_VTIMER);
+		pend_private(t, w & ~bit(VGIC_INTID_VTIMER));
 		break;
 	case GICR_SGI_BASE + GICD_ICPENDR:
 		c->pending &= ~w;
@@ -691,10 +714,7 @@ void vgic_pend_private(struct vcpu *t, uint32_t intid)
 	if (intid >= VGIC_PRIVATE) {
 		return;
 	}
-	if (t->vgic.in_lr & bit(intid)) {
-		t->vgic.repend |= bit(intid);
-	}
-	t->vgic.pending |= bit(intid);
+	pend_private(t, bit(intid));
 	touch(t);
 }
 
@@ -710,7 +730,7 @@ bool vgic_hw_interrupt(struct vcpu *here, uint32_t intid)
 			return false;
 		}
 		locked = partition_lock(here->part);
-		here->vgic.pending |= bit(intid);
+		pend_private(here, bit(intid));
 		touch(here);
 		partition_unlock(&locked);
 		return true;
@@ -723,7 +743,7 @@ bool vgic_hw_interrupt(struct vcpu *here, uint32_t intid)
 	locked = partition_lock(p);
 	slot = spi_slot(&p->vgic, intid);
 	t = &p->vcpus[p->vgic.target[slot]];
-	p->vgic.pending |= bit((uint32_t)slot);
+	pend_spis(p, bit((uint32_t)slot));
 	touch(t);
 	partition_unlock(&locked);
 	return true;

@@ -107,7 +107,7 @@ def test_system_reset_restarts_only_that_partition(boots):
 @pytest.mark.scenario("isolation")
 def test_isolation_faults_counted_and_victim_unaffected(boots):
     out = boots("isolation").lines
-    assert "[bulkhead]   prober           booted 1 time(s), 7 fault(s) injected" in out
+    assert "[bulkhead]   prober           booted 1 time(s), 8 fault(s) injected" in out
     assert "[bulkhead]   victim           booted 1 time(s), 0 fault(s) injected" in out
 
 

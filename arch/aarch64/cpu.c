@@ -384,6 +384,30 @@ void arch_wait_for_interrupt(void)
 	__asm__ volatile("wfi" ::: "memory");
 }
 
+uint64_t arch_counter_now(void)
+{
+	isb();
+	return read_sysreg(cntpct_el0);
+}
+
+uint64_t arch_counter_hz(void)
+{
+	return read_sysreg(cntfrq_el0);
+}
+
+void arch_hyp_timer_arm(uint64_t deadline)
+{
+	write_sysreg(cnthp_cval_el2, deadline);
+	write_sysreg(cnthp_ctl_el2, 1); /* enabled, not masked */
+	isb();
+}
+
+void arch_hyp_timer_stop(void)
+{
+	write_sysreg(cnthp_ctl_el2, 0);
+	isb();
+}
+
 uint64_t arch_cpu_mpidr(void)
 {
 	return read_sysreg(mpidr_el1) & MPIDR_AFFINITY_MASK;

@@ -89,6 +89,14 @@ void arch_skip_instruction(struct arch_regs *regs);
 void arch_wait_for_interrupt(void);
 uint64_t arch_cpu_mpidr(void);
 
+/* The EL2 physical timer of this CPU (its PPI): the hypervisor's own
+ * deadlines, counted in arch_counter_hz() ticks of the system counter. */
+#define ARCH_HYP_TIMER_PPI 26
+uint64_t arch_counter_now(void);
+uint64_t arch_counter_hz(void);
+void arch_hyp_timer_arm(uint64_t deadline);
+void arch_hyp_timer_stop(void);
+
 /* Firmware PSCI, over SMC. */
 int64_t arch_psci_cpu_on(uint64_t mpidr, paddr_t entry, uint64_t context);
 _Noreturn void arch_psci_system_off(void);

@@ -125,6 +125,7 @@ struct vcpu {
 	/* below: touched only by the vCPU's own physical CPU */
 	struct arch_regs regs;
 	uint32_t line_len;
+	uint32_t line_checked; /* line_len when the quiet timer last looked */
 	char line[CONFIG_CONSOLE_LINE_MAX];
 };
 
