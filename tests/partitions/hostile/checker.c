@@ -383,7 +383,11 @@ static void serve_doorbell(void)
 			err = ffa_msg_send(&mb, ID_FUZZER, &word, sizeof(word));
 		} while (err == FFA_BUSY && counter_now() < deadline);
 	}
-	if (err != 0) {
+	/* refused only matters while the fuzzer still waits: a WFI may end
+	 * early (a RUN that came while it ran, its own interrupts), and the
+	 * fuzzer may then be resetting itself when this RUN comes (DENIED) */
+	if (err != 0 &&
+	    __atomic_load_n(&st->doorbell_waiting, __ATOMIC_ACQUIRE) == ring) {
 		error("waking the fuzzer", err, st->doorbell_kind);
 	}
 	st->doorbell_done = ring;

@@ -199,6 +199,10 @@ struct fuzz_state {
 	uint32_t doorbell;  /* fuzzer: sequence number of its request */
 	uint32_t doorbell_kind;
 	uint32_t doorbell_done; /* checker: the last request it served */
+	/* fuzzer: the doorbell it still waits on (0: none; its WFI may end
+	 * before the checker's RUN, and then it may even be resetting when
+	 * the RUN comes) */
+	uint32_t doorbell_waiting;
 	uint32_t pad;
 	/* checker -> fuzzer: memory it may retrieve */
 	struct fuzz_offer offers[FUZZ_OFFERS];

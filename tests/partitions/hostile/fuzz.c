@@ -621,6 +621,8 @@ static void block(struct fuzzer *f)
 		hvc_call(FFA_RX_RELEASE, 0, 0, 0, 0, 0, 0, 0);
 	}
 	st->doorbell_kind = message ? DOORBELL_MESSAGE : DOORBELL_RUN;
+	__atomic_store_n(&st->doorbell_waiting, st->doorbell + 1,
+			 __ATOMIC_RELEASE);
 	__atomic_store_n(&st->doorbell, st->doorbell + 1, __ATOMIC_RELEASE);
 	wake_checker();
 	if (message) {
@@ -641,6 +643,7 @@ static void block(struct fuzzer *f)
 	} else {
 		__asm__ volatile("wfi" ::: "memory");
 	}
+	__atomic_store_n(&st->doorbell_waiting, 0, __ATOMIC_RELEASE);
 	st->waits++;
 }
 
