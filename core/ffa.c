@@ -872,12 +872,12 @@ void ffa_vcpu_check_aborted(struct vcpu *v)
 /*
  * FFA_RUN: w1 = partition << 16 | vCPU. Every vCPU owns its physical CPU,
  * so there are no cycles to give and the call returns SUCCESS at once. A
- * target idling in WFI wakes (or, if running, its next WFI returns at
- * once); one in MSG_WAIT keeps waiting, since MSG_WAIT completes with
- * FFA_RUN only when a message is in its RX buffer. INVALID_PARAMETERS for
- * an unknown target or the caller itself; DENIED for a partition the
- * caller may not message (checked before its lock is taken: a stranger
- * cannot make a partition's lock busy) and for a vCPU that is off.
+ * target idling in WFI wakes (or, if running or waiting for a direct
+ * response, its next WFI returns at once); one in MSG_WAIT keeps waiting, since
+ * MSG_WAIT completes with FFA_RUN only when a message is in its RX buffer.
+ * INVALID_PARAMETERS for an unknown target or the caller itself; DENIED for a
+ * partition the caller may not message (checked before its lock is taken: a
+ * stranger cannot make a partition's lock busy) and for a vCPU that is off.
  */
 static struct ffa_value call_run(struct vcpu *v)
 {
@@ -901,7 +901,10 @@ static struct ffa_value call_run(struct vcpu *v)
 	} else {
 		if (t->wait == VCPU_WAIT_IDLE) {
 			vcpu_resume(t);
-		} else if (t->wait == VCPU_RUNNABLE) {
+		} else if (t->wait == VCPU_RUNNABLE ||
+			   t->wait == VCPU_WAIT_RESPONSE) {
+			/* running (or in a direct request, running again
+			 * with the response): its next WFI returns */
 			t->wake_pending = true;
 		}
 		ret = ffa_success(0, 0);

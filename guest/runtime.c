@@ -8,7 +8,6 @@
 uint8_t guest_stacks[CONFIG_MAX_CPUS][STACK_SIZE] __attribute__((aligned(16)));
 
 extern char guest_vectors[];
-extern char guest_secondary_entry[];
 
 /* Stage 1 at EL1: identity map of 4 GiB, first GiB device, rest normal. */
 static uint64_t l1_table[512] __attribute__((aligned(4096)));

@@ -43,21 +43,41 @@
 	}
 
 /*
- * Partition i has one vCPU, on physical CPU i. Partition 1 may have the
+ * Partition i has one vCPU, on physical CPU i, and RAM(i) (which the
+ * memory checker finds an owner for, page by page). Partition 1 may have the
  * whole table, partition 2 two transactions (and may only share, 8 pages,
  * with 3), partition 4 has no grant at all.
  */
 const struct manifest bulkhead_manifest = {
     .platform = {.cpu_count = NPARTS, .cpu_mpidr = {0, 1, 2, 3}},
     .partition_count = NPARTS,
-    .partitions =
-	{{.id = 1,
-	  .vcpu_count = 1,
-	  .cpus = {0},
-	  .mem_transactions = CONFIG_FFA_MEM_MAX_TRANSACTIONS},
-	 {.id = 2, .vcpu_count = 1, .cpus = {1}, .mem_transactions = 2},
-	 {.id = 3, .vcpu_count = 1, .cpus = {2}, .mem_transactions = 8},
-	 {.id = 4, .vcpu_count = 1, .cpus = {3}}},
+    .partitions = {{.id = 1,
+		    .name = "one",
+		    .mem_count = 1,
+		    .mem = {{RAM(0), RAM_SIZE}},
+		    .vcpu_count = 1,
+		    .cpus = {0},
+		    .mem_transactions = CONFIG_FFA_MEM_MAX_TRANSACTIONS},
+		   {.id = 2,
+		    .name = "two",
+		    .mem_count = 1,
+		    .mem = {{RAM(1), RAM_SIZE}},
+		    .vcpu_count = 1,
+		    .cpus = {1},
+		    .mem_transactions = 2},
+		   {.id = 3,
+		    .name = "three",
+		    .mem_count = 1,
+		    .mem = {{RAM(2), RAM_SIZE}},
+		    .vcpu_count = 1,
+		    .cpus = {2},
+		    .mem_transactions = 8},
+		   {.id = 4,
+		    .name = "four",
+		    .mem_count = 1,
+		    .mem = {{RAM(3), RAM_SIZE}},
+		    .vcpu_count = 1,
+		    .cpus = {3}}},
     .grant_count = 6,
     .grants = {GRANT(1, 2),
 	       GRANT(1, 3),
@@ -1117,10 +1137,75 @@ static void keep_a_lent_page(void)
 	r = call(0, FFA_MEM_RECLAIM, 0, 0, 0, 0); /* any call: a bad handle */
 }
 
+/* A page of partition 2's RAM taken out of its stage 2 with nobody
+ * else owning it: the page has no owner. */
+static void lose_a_page(void)
+{
+	struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
+	uint16_t to = 3;
+	uint32_t len;
+	struct arch_regs r;
+
+	setup();
+	EXPECT_TRUE(mm_unmap(&partitions[1].ptable, ipa_init(PAGE(1, 7)),
+			     ipa_init(PAGE(1, 8)), &pool));
+	len = write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
+	r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+	(void)r;
+}
+
+/* A borrower that can reach a shared page it never retrieved. */
+static void map_an_unretrieved_page(void)
+{
+	struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
+	uint16_t to = 3;
+	uint32_t len;
+	struct arch_regs r;
+
+	setup();
+	len = write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
+	r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+	EXPECT_EQ(0, status(&r));
+	EXPECT_TRUE(mm_identity_map(
+	    &partitions[2].ptable, ipa_init(PAGE(0, 0)), ipa_init(PAGE(0, 1)),
+	    MM_MODE_R | MM_MODE_UNOWNED | MM_MODE_SHARED, &pool));
+	r = call(0, FFA_MEM_RECLAIM, 0, 0, 0, 0); /* any call: a bad handle */
+}
+
 UNIT(memory_checker_catches_what_the_table_does_not_say)
 {
-	EXPECT_TRUE(dies_with(map_a_page_twice, "owned by both"));
-	EXPECT_TRUE(dies_with(keep_a_lent_page, "maps 0x44100000 wrongly"));
+	EXPECT_TRUE(
+	    dies_with(map_a_page_twice,
+		      "0x44105000-0x44106000 owned by both one and two"));
+	EXPECT_TRUE(
+	    dies_with(keep_a_lent_page, "owner one maps 0x44100000 wrongly"));
+	EXPECT_TRUE(dies_with(lose_a_page, "page 0x44507000 of partition RAM "
+					   "has no owner"));
+	EXPECT_TRUE(dies_with(map_an_unretrieved_page,
+			      "borrower three maps 0x44100000 wrongly"));
+}
+
+/* The same calls on the untouched state: no panic (so the cases above die
+ * of what they broke, not of the calls). */
+static void share_and_reclaim_honestly(void)
+{
+	struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
+	uint16_t to = 3;
+	uint32_t len;
+	struct arch_regs r;
+
+	setup();
+	len = write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
+	r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+	EXPECT_EQ(0, status(&r));
+	r = call(0, FFA_MEM_RECLAIM, r.x[2], r.x[3], 0, 0);
+	EXPECT_EQ(0, status(&r));
+	teardown();
+}
+
+UNIT(memory_checker_passes_a_consistent_state)
+{
+	EXPECT_FALSE(dies_with(share_and_reclaim_honestly, "memory checker"));
 }
 
 /* Read-only memory (a manifest's read-only-memory): the owner may lend,
