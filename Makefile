@@ -300,8 +300,9 @@ endif
 
 # ---------------------------------------------------------------------------
 # Tests and benchmarks
-UNIT_SRCS := tests/unit/main.c tests/unit/fake_arch.c tests/unit/test_mm.c tests/unit/test_ffa.c tests/unit/test_ffa_mem.c tests/unit/test_ffa_mem_tx.c tests/unit/test_bitalloc.c \
-	core/mm.c core/mpool.c core/partition.c core/ffa_mem.c arch/aarch64/pte.c lib/fmt.c lib/ffa.c \
+UNIT_SRCS := tests/unit/main.c tests/unit/fake_arch.c tests/unit/test_mm.c tests/unit/test_ffa.c tests/unit/test_ffa_mem.c tests/unit/test_ffa_mem_tx.c tests/unit/test_bitalloc.c tests/unit/test_vgic.c \
+	core/mm.c core/mpool.c core/partition.c core/ffa_mem.c core/vgic.c core/vcpu.c arch/aarch64/pte.c \
+	lib/fmt.c lib/ffa.c \
 	lib/ffa_mem.c lib/bitalloc.c
 UNIT_OBJS := $(patsubst %.c,$(O)/unit/obj/%.o,$(UNIT_SRCS))
 UNIT_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all

@@ -314,6 +314,13 @@ static void spi_bank_write(struct partition *p, uint64_t bank, uint32_t word,
 		pend_spis(p, slots & ~g->hw); /* linked ones: the device's */
 		break;
 	case GICD_ICPENDR:
+		/* a linked one the hypervisor holds active for the guest: let
+		 * the device signal again */
+		for (uint32_t i = 0; i < g->spi_count; i++) {
+			if (slots & g->hw & g->pending & bit(i)) {
+				irqchip_clear_active(g->intid[i], 0);
+			}
+		}
 		g->pending &= ~slots;
 		break;
 	case GICD_ISACTIVER:
@@ -616,6 +623,10 @@ static void gicr_write(struct vcpu *v, uint16_t n, uint64_t off, uint32_t size,
 		pend_private(t, w & ~bit(VGIC_INTID_VTIMER));
 		break;
 	case GICR_SGI_BASE + GICD_ICPENDR:
+		if (w & c->pending & bit(VGIC_INTID_VTIMER)) {
+			irqchip_clear_active(VGIC_INTID_VTIMER,
+					     cpus[t->cpu].mpidr);
+		}
 		c->pending &= ~w;
 		break;
 	case GICR_SGI_BASE + GICD_ISACTIVER:
@@ -829,7 +840,8 @@ static void fold_lr(struct vcpu *v, unsigned int i, uint32_t intid)
 	arch_vgic_read_lr(i, &lr);
 	if (intid < VGIC_PRIVATE) {
 		uint32_t b = bit(intid);
-		bool pend = lr.pending || (c->repend & b);
+		/* still pending unless GICR_ICPENDR0 cleared it meanwhile */
+		bool pend = (lr.pending && (c->pending & b)) || (c->repend & b);
 
 		c->pending = pend ? c->pending | b : c->pending & ~b;
 		c->active = lr.active ? c->active | b : c->active & ~b;
@@ -848,7 +860,8 @@ static void fold_lr(struct vcpu *v, unsigned int i, uint32_t intid)
 			/* an emulated level source: pending while it is high */
 			pend = (g->line & b) != 0;
 		} else {
-			pend = lr.pending || (g->repend & b);
+			pend =
+			    (lr.pending && (g->pending & b)) || (g->repend & b);
 		}
 		g->pending = pend ? g->pending | b : g->pending & ~b;
 		g->active = lr.active ? g->active | b : g->active & ~b;
