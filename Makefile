@@ -146,7 +146,7 @@ $(FLAGS_DIR)/%: FORCE | $(FLAGS_DIR)
 # Guest SDK and partition images (position independent: one image runs
 # wherever a manifest puts it).
 GUEST_LIB_SRCS := guest/start.S guest/vectors.S guest/call.S guest/runtime.c guest/print.c \
-	guest/test.c guest/ffa.c guest/shpool.c guest/dt.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c \
+	guest/test.c guest/ffa.c guest/shpool.c guest/dt.c guest/irq.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c \
 	lib/bitalloc.c lib/fdt.c
 GUEST_LIB_OBJS := $(patsubst %,$(O)/guest/%.o,$(GUEST_LIB_SRCS))
 GUEST_APPS := $(notdir $(patsubst %/,%,$(wildcard guest/apps/*/)))

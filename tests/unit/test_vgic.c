@@ -19,8 +19,9 @@
 #include "fake_arch.h"
 #include "unit.h"
 
-#define GICD 0x08000000ull /* bulkhead_manifest.platform (test_ffa_mem_tx.c)   \
-			    */
+#define GICD                                                                   \
+	0x08000000ull /* bulkhead_manifest.platform (test_ffa_mem_tx.c)        \
+		       */
 #define GICR 0x080a0000ull
 
 #define GICD_CTLR	0x0000
