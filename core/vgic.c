@@ -70,6 +70,12 @@ static uint32_t bit(uint32_t n)
 	return 1u << n;
 }
 
+/* The lowest set bit of `m` (not 0): map loops visit set bits only. */
+static uint32_t lowest(uint32_t m)
+{
+	return (uint32_t)__builtin_ctz(m);
+}
+
 /* Slot of SPI `intid` in the partition's table, or -1. */
 static int spi_slot(const struct vgic *g, uint32_t intid)
 {
@@ -740,9 +746,13 @@ bool vgic_hw_interrupt(struct vcpu *here, uint32_t intid)
 		if (here == NULL) {
 			return false;
 		}
+		/* its own vCPU, on this CPU: nothing to kick */
 		locked = partition_lock(here->part);
 		pend_private(here, bit(intid));
-		touch(here);
+		here->vgic.dirty = true;
+		if (here->wait == VCPU_WAIT_IDLE) {
+			vcpu_resume(here);
+		}
 		partition_unlock(&locked);
 		return true;
 	}
@@ -800,15 +810,11 @@ static uint32_t best_priority(const struct vcpu *v, uint32_t priv,
 	const struct vgic *g = &v->part->vgic;
 	uint32_t best = 0x100;
 
-	for (uint32_t i = 0; priv != 0 && i < VGIC_PRIVATE; i++) {
-		if (priv & bit(i)) {
-			best = MIN(best, (uint32_t)v->vgic.priority[i]);
-		}
+	for (uint32_t m = priv; m != 0; m &= m - 1) {
+		best = MIN(best, (uint32_t)v->vgic.priority[lowest(m)]);
 	}
-	for (uint32_t i = 0; spis != 0 && i < g->spi_count; i++) {
-		if (spis & bit(i)) {
-			best = MIN(best, (uint32_t)g->priority[i]);
-		}
+	for (uint32_t m = spis; m != 0; m &= m - 1) {
+		best = MIN(best, (uint32_t)g->priority[lowest(m)]);
 	}
 	return best;
 }
@@ -913,25 +919,22 @@ static uint32_t best_candidate(const struct vcpu *v, uint32_t priv,
 	uint32_t best = UINT32_MAX;
 	uint32_t best_key = UINT32_MAX;
 
-	for (uint32_t i = 0; priv != 0 && i < VGIC_PRIVATE; i++) {
-		uint32_t key;
+	/* (in INTID order: a tie keeps the lower INTID) */
+	for (uint32_t m = priv; m != 0; m &= m - 1) {
+		uint32_t i = lowest(m);
+		uint32_t key =
+		    ((c->active & bit(i)) ? 0 : 0x100u) | c->priority[i];
 
-		if (!(priv & bit(i))) {
-			continue;
-		}
-		key = ((c->active & bit(i)) ? 0 : 0x100u) | c->priority[i];
 		if (key < best_key) {
 			best_key = key;
 			best = i;
 		}
 	}
-	for (uint32_t i = 0; spis != 0 && i < g->spi_count; i++) {
-		uint32_t key;
+	for (uint32_t m = spis; m != 0; m &= m - 1) {
+		uint32_t i = lowest(m);
+		uint32_t key =
+		    ((g->active & bit(i)) ? 0 : 0x100u) | g->priority[i];
 
-		if (!(spis & bit(i))) {
-			continue;
-		}
-		key = ((g->active & bit(i)) ? 0 : 0x100u) | g->priority[i];
 		if (key < best_key || (key == best_key && g->intid[i] < best)) {
 			best_key = key;
 			best = g->intid[i];
@@ -952,21 +955,19 @@ void vgic_sync(struct vcpu *v)
 
 	c->dirty = false;
 	/* what the guest did with the interrupts it was given */
-	for (unsigned int i = 0; i < lrs; i++) {
-		if (c->lr_used & (1u << i)) {
-			fold_lr(v, i, c->lr_intid[i]);
-		}
+	for (uint32_t m = c->lr_used; m != 0; m &= m - 1) {
+		fold_lr(v, lowest(m), c->lr_intid[lowest(m)]);
 	}
 	/* the best of what is pending or active, each in one LR */
 	priv = (c->pending & c->enabled) | c->active;
 	spis = spi_candidates(v, true);
-	for (unsigned int i = 0; i < lrs; i++) {
-		uint32_t intid = best_candidate(v, priv, spis);
+	for (unsigned int i = 0; i < lrs && (priv | spis) != 0; i++) {
+		/* (a single private one, the common case, needs no search) */
+		uint32_t intid = spis == 0 && (priv & (priv - 1)) == 0
+				     ? lowest(priv)
+				     : best_candidate(v, priv, spis);
 		struct arch_lr lr;
 
-		if (intid == UINT32_MAX) {
-			break;
-		}
 		make_lr(v, intid, &lr);
 		arch_vgic_write_lr(i, &lr);
 		c->lr_intid[i] = intid;
@@ -981,10 +982,8 @@ void vgic_sync(struct vcpu *v)
 			c->spi_in_lr |= bit((uint32_t)slot);
 		}
 	}
-	for (unsigned int i = 0; i < lrs; i++) {
-		if ((c->lr_used & ~used) & (1u << i)) {
-			arch_vgic_write_lr(i, NULL);
-		}
+	for (uint32_t m = c->lr_used & ~(uint32_t)used; m != 0; m &= m - 1) {
+		arch_vgic_write_lr(lowest(m), NULL);
 	}
 	c->lr_used = used;
 	/* more than fit: a maintenance interrupt when they run low */
