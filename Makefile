@@ -146,7 +146,7 @@ $(FLAGS_DIR)/%: FORCE | $(FLAGS_DIR)
 # Guest SDK and partition images (position independent: one image runs
 # wherever a manifest puts it).
 GUEST_LIB_SRCS := guest/start.S guest/vectors.S guest/call.S guest/runtime.c guest/print.c \
-	guest/test.c guest/ffa.c guest/shpool.c guest/dt.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c \
+	guest/test.c guest/ffa.c guest/shpool.c guest/dt.c guest/irq.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c \
 	lib/bitalloc.c lib/fdt.c
 GUEST_LIB_OBJS := $(patsubst %,$(O)/guest/%.o,$(GUEST_LIB_SRCS))
 GUEST_APPS := $(notdir $(patsubst %/,%,$(wildcard guest/apps/*/)))
@@ -300,8 +300,9 @@ endif
 
 # ---------------------------------------------------------------------------
 # Tests and benchmarks
-UNIT_SRCS := tests/unit/main.c tests/unit/fake_arch.c tests/unit/test_mm.c tests/unit/test_ffa.c tests/unit/test_ffa_mem.c tests/unit/test_ffa_mem_tx.c tests/unit/test_bitalloc.c \
-	core/mm.c core/mpool.c core/partition.c core/ffa_mem.c arch/aarch64/pte.c lib/fmt.c lib/ffa.c \
+UNIT_SRCS := tests/unit/main.c tests/unit/fake_arch.c tests/unit/test_mm.c tests/unit/test_ffa.c tests/unit/test_ffa_mem.c tests/unit/test_ffa_mem_tx.c tests/unit/test_bitalloc.c tests/unit/test_vgic.c \
+	core/mm.c core/mpool.c core/partition.c core/ffa_mem.c core/vgic.c core/vcpu.c arch/aarch64/pte.c \
+	lib/fmt.c lib/ffa.c \
 	lib/ffa_mem.c lib/bitalloc.c
 UNIT_OBJS := $(patsubst %.c,$(O)/unit/obj/%.o,$(UNIT_SRCS))
 UNIT_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all

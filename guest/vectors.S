@@ -1,11 +1,16 @@
-/* EL1 exception vectors: every exception goes to guest_exception(frame),
- * which may change the frame's pc (to skip a probed access) before eret. */
+/* EL1 exception vectors: every exception goes to guest_exception(frame,
+ * kind), kind = 0 synchronous, 1 IRQ, 2 FIQ, 3 SError (the entry's slot in
+ * its group of four), which may change the frame's pc (to skip a probed
+ * access) before eret. */
 #include "asm.inc"
 
 #define FRAME_SIZE (34 * 8)
 
-	.macro ventry
+	.macro ventry kind
 	.balign 0x80
+	sub	sp, sp, #FRAME_SIZE
+	stp	x0, x1, [sp, #0]
+	mov	x1, #\kind
 	b	exception_entry
 	.endm
 
@@ -13,13 +18,15 @@
 	.balign 0x800
 	.global guest_vectors
 guest_vectors:
-	.rept 16
-	ventry
+	.rept 4
+	ventry 0
+	ventry 1
+	ventry 2
+	ventry 3
 	.endr
 
+/* x0, x1 saved; x1 = kind */
 exception_entry:
-	sub	sp, sp, #FRAME_SIZE
-	stp	x0, x1, [sp, #0]
 	stp	x2, x3, [sp, #16]
 	stp	x4, x5, [sp, #32]
 	stp	x6, x7, [sp, #48]
@@ -35,9 +42,9 @@ exception_entry:
 	stp	x26, x27, [sp, #208]
 	stp	x28, x29, [sp, #224]
 	str	x30, [sp, #240]
-	mrs	x1, elr_el1
-	mrs	x2, spsr_el1
-	stp	x1, x2, [sp, #248]
+	mrs	x9, elr_el1
+	mrs	x10, spsr_el1
+	stp	x9, x10, [sp, #248]
 	mov	x0, sp
 	bl	guest_exception
 	ldp	x1, x2, [sp, #248]

@@ -25,6 +25,9 @@ SCENARIOS = {
     "ffa-stress": {name: ("ffa-stress", ["stress"]) for name in ("s1", "s2", "s3")},
     "shpool": {"poolowner": ("shpool-test", ["shpool"])},
     "traps": {"trapper": ("trapper", ["traps"])},
+    "interrupts": {"irq-owner": ("irq-test", ["sgi", "timer", "priority",
+                                              "ownership", "rtc"]),
+                   "intruder": ("irq-test", ["intruder"])},
     "send2-race": {"racer": ("send2-race", ["race"])},
     # again with the memory checker (configs/qemu_virt_debug_defconfig)
     "debug/ffa-mem": {"memowner": ("ffa-mem", ["mem"])},

@@ -49,7 +49,11 @@
  * with 3), partition 4 has no grant at all.
  */
 const struct manifest bulkhead_manifest = {
-    .platform = {.cpu_count = NPARTS, .cpu_mpidr = {0, 1, 2, 3}},
+    .platform = {.cpu_count = NPARTS,
+		 .cpu_mpidr = {0, 1, 2, 3},
+		 /* the vGIC tests (test_vgic.c) trap accesses here */
+		 .gicd_base = 0x08000000,
+		 .gicr_base = 0x080a0000},
     .partition_count = NPARTS,
     .partitions = {{.id = 1,
 		    .name = "one",
