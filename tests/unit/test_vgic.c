@@ -96,7 +96,8 @@ static void partition_setup(struct partition *p,
 		v->cpu = m->cpus[i];
 		v->state = VCPU_ON;
 		v->wait = VCPU_RUNNABLE;
-		cpus[v->cpu] = (struct cpu){v->cpu, MPIDR(v->cpu), v};
+		cpus[v->cpu] = (struct cpu){
+		    .index = v->cpu, .mpidr = MPIDR(v->cpu), .vcpu = v};
 	}
 	vgic_init(p);
 	locked = partition_lock(p);
