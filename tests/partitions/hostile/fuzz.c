@@ -374,8 +374,10 @@ static uint32_t ffa_column(struct fuzzer *f, enum row row,
 		if (x0 == FFA_VERSION_IMPLEMENTED) {
 			return COL_OK;
 		}
-		if (x0 == ~0ull) {
-			return 1; /* NOT_SUPPORTED (not wrapped in ERROR) */
+		if (x0 == 0xffffffffull) {
+			/* NOT_SUPPORTED, not wrapped in ERROR: a 32-bit
+			 * result, upper half zero (FF-A's rule) */
+			return 1;
 		}
 		fz_anomaly(f, "FFA_VERSION answer", in->x[1], x0);
 		return COL_OTHER;
