@@ -368,7 +368,8 @@ def test_gdb_stops_in_a_partition_and_in_the_ffa_dispatcher():
                             "-ex", "delete 1", "-ex", "continue", "-ex", "bt",
                             "-ex", "delete", "-ex", "continue"],
                            capture_output=True, text=True, timeout=120, cwd=ROOT)
-        qout, _ = q.communicate(timeout=60)
+        # the demo then runs to its end: seconds, minutes on a loaded machine
+        qout, _ = q.communicate(timeout=300)
     finally:
         if q.poll() is None:
             q.kill()
