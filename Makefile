@@ -190,11 +190,11 @@ HYP_SRCS := arch/aarch64/head.S arch/aarch64/vectors.S arch/aarch64/mmu.c \
 	arch/aarch64/cpu.c arch/aarch64/fpsimd.S arch/aarch64/pte.c arch/aarch64/tlb.c \
 	drivers/pl011.c drivers/gicv3.c \
 	core/main.c core/cpu.c core/partition.c core/vcpu.c core/lifecycle.c core/call.c \
-	core/ffa.c core/ffa_mem.c core/vconsole.c core/vgic.c arch/aarch64/vgic_hw.c \
+	core/ffa.c core/ffa_mem.c core/vconsole.c core/vgic.c core/bench.c arch/aarch64/vgic_hw.c \
 	core/log.c core/mm.c core/mpool.c lib/fmt.c lib/string.c lib/ffa.c lib/ffa_mem.c \
 	core/boardcheck.c core/symbols.c core/debug_calls.c lib/fdt.c \
 	arch/aarch64/backtrace.c arch/aarch64/poweroff.S \
-	core/ffa_notify.c arch/aarch64/timer.c
+	core/ffa_notify.c core/deadline.c
 HYP_OBJS := $(patsubst %,$(O)/hyp/%.o,$(HYP_SRCS))
 
 $(O)/hyp/%.c.o: %.c $(AUTOCONF) $(FLAGS_DIR)/hyp
@@ -301,9 +301,10 @@ endif
 
 # ---------------------------------------------------------------------------
 # Tests and benchmarks
-UNIT_SRCS := tests/unit/main.c tests/unit/fake_arch.c tests/unit/test_mm.c tests/unit/test_ffa.c tests/unit/test_ffa_mem.c tests/unit/test_ffa_mem_tx.c tests/unit/test_bitalloc.c \
+UNIT_SRCS := tests/unit/main.c tests/unit/fake_arch.c tests/unit/test_mm.c tests/unit/test_ffa.c tests/unit/test_ffa_mem.c tests/unit/test_ffa_mem_tx.c tests/unit/test_bitalloc.c tests/unit/test_vgic.c \
 	tests/unit/test_ffa_notify.c core/ffa_notify.c \
-	core/mm.c core/mpool.c core/partition.c core/ffa_mem.c arch/aarch64/pte.c lib/fmt.c lib/ffa.c \
+	core/mm.c core/mpool.c core/partition.c core/ffa_mem.c core/vgic.c core/vcpu.c arch/aarch64/pte.c \
+	lib/fmt.c lib/ffa.c \
 	lib/ffa_mem.c lib/bitalloc.c
 UNIT_OBJS := $(patsubst %.c,$(O)/unit/obj/%.o,$(UNIT_SRCS))
 UNIT_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -329,7 +330,8 @@ J ?= $(shell nproc 2>/dev/null || echo 1)
 TEST_RESULTS := $(O)/test-results.xml
 test: ensure-deps
 	$(Q)$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(J)) \
-		all images demos scenarios unit-tests board-test-images debug-scenarios config-matrix layer-objects
+		all images demos scenarios linux-product unit-tests board-test-images debug-scenarios config-matrix layer-objects \
+		linux-ffa-product
 	$(Q)BULKHEAD_BUILD=$(O) PYTHON=$(PYTHON) $(PYTHON) -m pytest -q -rfE tests \
 		--boot-jobs $(J) --junitxml=$(TEST_RESULTS) -o junit_family=xunit2 \
 		-o junit_suite_name=bulkhead $(PYTEST_ARGS)
@@ -346,7 +348,7 @@ bench-ffa: ensure-deps
 	$(Q)$(PYTHON) tests/bench_ffa.py --image $(BENCH_O)/bulkhead.img --out $(O)/bench \
 		--qemu $(QEMU) --config qemu_virt_bench_defconfig
 
-bench: bench-manifest bench-ffa
+bench: bench-manifest bench-ffa bench-linux
 
 # Topic makefiles (Linux guests, boards, fuzzing ...) add their own targets.
 include $(sort $(wildcard mk/*.mk))

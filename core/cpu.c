@@ -1,6 +1,6 @@
 /* The loop every physical CPU runs: enter the pinned vCPU, handle its exit. */
 #include <core/arch.h>
-#include <core/arch_timer.h>
+#include <core/bench.h>
 #include <core/call.h>
 #include <core/console.h>
 #include <core/cpu.h>
@@ -10,13 +10,66 @@
 #include <core/vcpu.h>
 #include <core/vgic.h>
 
+/* A trapped WFI of `v`: it idles unless something is pending for it. */
+static void vcpu_idle(struct vcpu *v)
+{
+	struct partition_locked locked;
+
+	vgic_sync(v); /* what the guest took or ended is known */
+	locked = partition_lock(v->part);
+	if (v->wake_pending || v->part->mailbox.msg_unseen ||
+	    vgic_deliverable(v)) {
+		v->wake_pending = false;
+	} else {
+		v->wait = VCPU_WAIT_IDLE;
+	}
+	partition_unlock(&locked);
+}
+
+/* The virtual CPU interface's maintenance interrupt on `v`'s CPU: its
+ * list registers are folded and filled again (which ends the interrupt's
+ * cause); an idle vCPU with something to take wakes. */
+static void vcpu_maintenance(struct vcpu *v)
+{
+	struct partition_locked locked;
+
+	vgic_sync(v);
+	locked = partition_lock(v->part);
+	if (v->wait == VCPU_WAIT_IDLE && vgic_deliverable(v)) {
+		v->wait = VCPU_RUNNABLE;
+	}
+	partition_unlock(&locked);
+}
+
+/*
+ * The EL2 physical timer fired on the CPU of `v`, the vCPU pinned there
+ * (every deadline is one of its own; a CPU without one has none): what
+ * each expired deadline is for (core/deadline.c). A ready wait's or a held
+ * start's end is seen by the loop itself (lifecycle_vcpu_ready looks at
+ * the time).
+ */
+static __attribute__((noinline)) void deadline_timer(struct vcpu *v)
+{
+	uint32_t expired;
+
+	if (v == NULL) {
+		arch_hyp_timer_stop();
+		return;
+	}
+	expired = deadline_expired(&cpus[v->cpu]);
+	if (expired & (1u << DEADLINE_CONSOLE_QUIET)) {
+		vconsole_quiet(v);
+	}
+}
+
 /*
  * Takes every interrupt pending at this CPU: the kick (another CPU changed
  * something of `v`: the loop looks again), the maintenance interrupt (its
  * list registers need refilling, or an emulated level interrupt was
  * deactivated), and interrupts that belong to a partition (the virtual
  * timer, pass-through SPIs), which stay active until the guest
- * deactivates them. `v` is the vCPU pinned here, or NULL.
+ * deactivates them, and the hypervisor's own timer (deadline_timer).
+ * `v` is the vCPU pinned here, or NULL.
  */
 static void handle_interrupts(struct vcpu *v)
 {
@@ -25,17 +78,16 @@ static void handle_interrupts(struct vcpu *v)
 	while ((intid = irqchip_ack()) != IRQCHIP_SPURIOUS) {
 		irqchip_eoi(intid); /* priority drop only */
 		if (intid == VGIC_INTID_MAINTENANCE) {
-			irqchip_deactivate(intid);
+			/* level: its cause (an emulated interrupt ended, the
+			 * list registers ran low) goes first */
 			if (v != NULL && v->state == VCPU_ON) {
-				__atomic_store_n(&v->vgic.dirty, true,
-						 __ATOMIC_RELAXED);
+				vcpu_maintenance(v);
 			} else {
 				arch_vgic_reset(); /* nothing to keep */
 			}
-		} else if (intid == ARCH_TIMER_HYP_INTID) {
-			/* a waiting vCPU's deadline (core/ffa.c): the loop
-			 * looks again */
-			arch_timer_stop();
+			irqchip_deactivate(intid);
+		} else if (intid == ARCH_HYP_TIMER_PPI) {
+			deadline_timer(v);
 			irqchip_deactivate(intid);
 		} else if (intid < VGIC_SGIS ||
 			   vconsole_input_interrupt(intid) ||
@@ -187,7 +239,12 @@ _Noreturn void cpu_main(struct cpu *c)
 		if (__atomic_load_n(&v->vgic.dirty, __ATOMIC_RELAXED)) {
 			vgic_sync(v);
 		}
-		switch (arch_vcpu_enter(&v->regs)) {
+		enum arch_exit_kind exit = arch_vcpu_enter(&v->regs);
+
+		if (IS_ENABLED(CONFIG_BENCH_BOOT_COUNT)) {
+			bench_boot_sample(c);
+		}
+		switch (exit) {
 		case ARCH_EXIT_SYNC:
 			handle_sync(v);
 			break;

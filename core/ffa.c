@@ -17,11 +17,10 @@
 #include <bulkhead/ffa.h>
 #include <bulkhead/smccc.h>
 #include <bulkhead/ffa_notify.h>
-#include <core/arch_timer.h>
+#include <core/arch.h>
 #include <core/console.h>
 #include <core/ffa.h>
 #include <core/ffa_notify.h>
-#include <core/irqchip.h>
 #include <core/log.h>
 #include <core/vcpu.h>
 #include <string.h>
@@ -58,8 +57,12 @@ static bool version_supported(uint32_t requested)
 	       (requested & 0xffff) <= (FFA_VERSION_IMPLEMENTED & 0xffff);
 }
 
+/* FFA_VERSION's NOT_SUPPORTED: -1 as the 32-bit value it is (DEN0077: an
+ * SMC32 call's results are 32 bits, the upper halves zero). */
+#define FFA_VERSION_NOT_SUPPORTED 0xffffffffull
+
 /*
- * FFA_VERSION: w0 = the implemented version, or NOT_SUPPORTED (x0 = -1,
+ * FFA_VERSION: w0 = the implemented version, or NOT_SUPPORTED (w0 = -1,
  * not wrapped in FFA_ERROR). The requested version sets the layouts the
  * partition gets, until it makes any other FF-A call; after that only the
  * version already in force is accepted. The version word changes only by
@@ -73,7 +76,7 @@ static struct ffa_value call_version(struct vcpu *v)
 	uint32_t word = __atomic_load_n(&p->ffa_version, __ATOMIC_ACQUIRE);
 
 	if (!version_supported(requested)) {
-		return ffa_result((uint64_t)-1, 0, 0, 0);
+		return ffa_result(FFA_VERSION_NOT_SUPPORTED, 0, 0, 0);
 	}
 	while (!(word & FFA_VERSION_FIXED)) {
 		if (__atomic_compare_exchange_n(
@@ -83,7 +86,7 @@ static struct ffa_value call_version(struct vcpu *v)
 		}
 	}
 	if ((word & ~FFA_VERSION_FIXED) != requested) {
-		return ffa_result((uint64_t)-1, 0, 0, 0);
+		return ffa_result(FFA_VERSION_NOT_SUPPORTED, 0, 0, 0);
 	}
 	return ffa_result(FFA_VERSION_IMPLEMENTED, 0, 0, 0);
 }
@@ -113,16 +116,16 @@ static const uint8_t since_32[0x100] = {
     SINCE(FFA_MSG_SEND_DIRECT_REQ_32, FFA_VERSION_1_0),
     SINCE(FFA_MSG_SEND_DIRECT_RESP_32, FFA_VERSION_1_0),
     SINCE(FFA_MSG_SEND2, SINCE_1_1),
-    /* memory transactions: v1.0 descriptor layouts are not supported */
-    SINCE(FFA_MEM_SHARE_32, SINCE_1_1),
-    SINCE(FFA_MEM_LEND_32, SINCE_1_1),
-    SINCE(FFA_MEM_DONATE_32, SINCE_1_1),
-    SINCE(FFA_MEM_RETRIEVE_REQ_32, SINCE_1_1),
-    SINCE(FFA_MEM_RETRIEVE_RESP, SINCE_1_1),
-    SINCE(FFA_MEM_RELINQUISH, SINCE_1_1),
-    SINCE(FFA_MEM_RECLAIM, SINCE_1_1),
-    SINCE(FFA_MEM_FRAG_RX, SINCE_1_1),
-    SINCE(FFA_MEM_FRAG_TX, SINCE_1_1),
+    /* memory transactions: descriptors in the caller's version's layout */
+    SINCE(FFA_MEM_SHARE_32, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_LEND_32, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_DONATE_32, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_RETRIEVE_REQ_32, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_RETRIEVE_RESP, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_RELINQUISH, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_RECLAIM, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_FRAG_RX, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_FRAG_TX, FFA_VERSION_1_0),
     SINCE(FFA_CONSOLE_LOG_32, SINCE_1_2),
     /* notifications; BITMAP_CREATE/DESTROY are the hypervisor's calls to
      * an SPMC, not a partition's: NOT_SUPPORTED */
@@ -138,10 +141,10 @@ static const uint8_t since_64[0x100] = {
     SINCE(FFA_RXTX_MAP_64, FFA_VERSION_1_0),
     SINCE(FFA_MSG_SEND_DIRECT_REQ_64, FFA_VERSION_1_0),
     SINCE(FFA_MSG_SEND_DIRECT_RESP_64, FFA_VERSION_1_0),
-    SINCE(FFA_MEM_SHARE_64, SINCE_1_1),
-    SINCE(FFA_MEM_LEND_64, SINCE_1_1),
-    SINCE(FFA_MEM_DONATE_64, SINCE_1_1),
-    SINCE(FFA_MEM_RETRIEVE_REQ_64, SINCE_1_1),
+    SINCE(FFA_MEM_SHARE_64, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_LEND_64, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_DONATE_64, FFA_VERSION_1_0),
+    SINCE(FFA_MEM_RETRIEVE_REQ_64, FFA_VERSION_1_0),
     SINCE(FFA_CONSOLE_LOG_64, SINCE_1_2),
     SINCE(FFA_PARTITION_INFO_GET_REGS, SINCE_1_2),
     SINCE(FFA_MSG_SEND_DIRECT_REQ2, SINCE_1_2),
@@ -160,35 +163,110 @@ static bool available(uint32_t version, uint32_t fn)
 }
 
 /*
- * FFA_FEATURES: SUCCESS with the properties clients read for every call
- * that works for this partition's version; NOT_SUPPORTED for everything
- * else, feature IDs included (no notifications, no managed exits). The
- * input properties (w2) must be zero.
+ * FFA_FEATURES, function IDs (w1 bit 31 set): SUCCESS for every call that
+ * works at the caller's version, with the properties DEN0077 defines for
+ * it in w2/w3 (input properties in w2 only where DEN0077 defines them);
+ * NOT_SUPPORTED for every other ID.
+ *
+ * - RXTX_MAP: w2[1:0] = 0 (4 KiB minimum buffer and alignment), from
+ *   v1.2 w2[31:16] = the most pages of each buffer.
+ * - MEM_DONATE/LEND/SHARE: w2 bit 0 = 0 (descriptors in the TX buffer
+ *   only, no buffer of the caller's own).
+ * - MEM_RETRIEVE_REQ: input w2 bit 1 = the caller handles the NS bit of
+ *   retrieve responses (a v1.0 caller chooses whether it gets it; from
+ *   v1.1 it always does, so a caller that cannot is NOT_SUPPORTED).
+ *   Output w2 bit 0 = 0 (no buffer of its own), bit 1 = 1 (NS bit set in
+ *   responses), bit 2 = 0 (no retrieval by a hypervisor: there is none
+ *   above Bulkhead); w3[7:0] = 0: a borrower holds one retrieval of a
+ *   handle at a time (2^(0+1) - 1).
+ * - Everything else: w2 = w3 = 0.
  */
+static struct ffa_value features_of_function(struct vcpu *v, uint32_t id,
+					     uint32_t input, uint32_t version)
+{
+	bool retrieve =
+	    id == FFA_MEM_RETRIEVE_REQ_32 || id == FFA_MEM_RETRIEVE_REQ_64;
+
+	if ((input & ~(retrieve ? FFA_FEATURES_MEM_RETRIEVE_NS : 0u)) != 0) {
+		return ffa_error(FFA_INVALID_PARAMETERS);
+	}
+	if (!available(version, id)) {
+		return ffa_error(FFA_NOT_SUPPORTED);
+	}
+	switch (id) {
+	case FFA_RXTX_MAP_32:
+	case FFA_RXTX_MAP_64:
+		return ffa_success(
+		    version >= FFA_VERSION_1_2
+			? (uint32_t)CONFIG_FFA_RXTX_MAX_PAGES
+			      << FFA_FEATURES_RXTX_MAX_PAGES_SHIFT
+			: 0,
+		    0);
+	case FFA_MEM_RETRIEVE_REQ_32:
+	case FFA_MEM_RETRIEVE_REQ_64:
+		if (version == FFA_VERSION_1_0) {
+			/* the partition's lock orders this against its
+			 * retrieves */
+			struct partition_locked locked =
+			    partition_lock(v->part);
+
+			v->part->ffa_mem_ns =
+			    (input & FFA_FEATURES_MEM_RETRIEVE_NS) != 0;
+			partition_unlock(&locked);
+			return ffa_success(input & FFA_FEATURES_MEM_RETRIEVE_NS,
+					   0);
+		}
+		if (!(input & FFA_FEATURES_MEM_RETRIEVE_NS)) {
+			return ffa_error(FFA_NOT_SUPPORTED);
+		}
+		return ffa_success(FFA_FEATURES_MEM_RETRIEVE_NS, 0);
+	default:
+		return ffa_success(0, 0);
+	}
+}
+
+/*
+ * FFA_FEATURES, feature IDs (w1 bit 31 clear: bits [7:0] the ID, bits
+ * [30:8] MBZ): SUCCESS with the feature's properties, or NOT_SUPPORTED.
+ * One case per feature Bulkhead supports, from v1.1 (notifications): the
+ * notification pending interrupt (1) and the schedule receiver interrupt
+ * (2), w2 = the virtual SGI each is (core/ffa_notify.c), no input
+ * properties. The managed exit interrupt (3) is for secure partitions.
+ */
+static struct ffa_value features_of_feature(uint32_t id, uint32_t input,
+					    uint32_t version)
+{
+	uint32_t intid;
+
+	if (id == FFA_FEATURE_NPI) {
+		intid = FFA_NOTIFY_NPI_INTID;
+	} else if (id == FFA_FEATURE_SRI) {
+		intid = FFA_NOTIFY_SRI_INTID;
+	} else {
+		return ffa_error(FFA_NOT_SUPPORTED);
+	}
+	if (version < FFA_VERSION_1_1) {
+		return ffa_error(FFA_NOT_SUPPORTED);
+	}
+	if (input != 0) {
+		return ffa_error(FFA_INVALID_PARAMETERS);
+	}
+	return ffa_success(intid, 0);
+}
+
+/* FFA_FEATURES: w1 = a function or feature ID, w2 = input properties. */
 static struct ffa_value call_features(struct vcpu *v, uint32_t version)
 {
 	uint32_t id = w(v, 1);
-	uint32_t props = 0;
+	uint32_t input = w(v, 2);
 
-	/* input properties: only MEM_RETRIEVE_REQ has one (bit 1, NS) */
-	if ((w(v, 2) &
-	     ~((id == FFA_MEM_RETRIEVE_REQ_32 || id == FFA_MEM_RETRIEVE_REQ_64)
-		   ? 2u
-		   : 0u)) != 0) {
-		return ffa_error(FFA_INVALID_PARAMETERS);
+	if (!(id & FFA_FEATURES_FUNCTION)) {
+		return features_of_feature(id, input, version);
 	}
-	if ((id & (1u << 31)) == 0 && version >= FFA_VERSION_1_1) {
-		return ffa_notify_feature(id); /* a feature ID */
-	}
-	if (!ffa_is_function_id(id) || !available(version, id)) {
+	if (!ffa_is_function_id(id)) {
 		return ffa_error(FFA_NOT_SUPPORTED);
 	}
-	if ((id == FFA_RXTX_MAP_32 || id == FFA_RXTX_MAP_64) &&
-	    version >= FFA_VERSION_1_2) {
-		props = (uint32_t)CONFIG_FFA_RXTX_MAX_PAGES
-			<< FFA_FEATURES_RXTX_MAX_PAGES_SHIFT;
-	}
-	return ffa_success(props, 0);
+	return features_of_function(v, id, input, version);
 }
 
 /* --- Discovery ----------------------------------------------------------- */
@@ -351,15 +429,14 @@ static bool ranges_overlap(uint64_t a, uint64_t b, uint64_t size)
 	return a < b + size && b < a + size;
 }
 
-/* Whether [addr, addr + size) is the partition's own RAM, mapped for it
- * alone, readable and writable, normal memory. */
+/* Whether [addr, addr + size) of the partition's own RAM is mapped for
+ * it alone, readable and writable, normal memory. */
 static bool exclusively_owned(struct partition_locked locked, uint64_t addr,
 			      uint64_t size)
 {
 	uint32_t mode;
 
-	if (!partition_in_ram(locked.p, ipa_init(addr), size) ||
-	    !mm_get_mode(&locked.p->ptable, ipa_init(addr),
+	if (!mm_get_mode(&locked.p->ptable, ipa_init(addr),
 			 ipa_init(addr + size), &mode)) {
 		return false;
 	}
@@ -371,8 +448,10 @@ static bool exclusively_owned(struct partition_locked locked, uint64_t addr,
 /*
  * FFA_RXTX_MAP: x1 = TX, x2 = RX, w3[5:0] = pages of each. Errors:
  * INVALID_PARAMETERS for bad addresses or counts (unaligned, zero, above
- * CONFIG_FFA_RXTX_MAX_PAGES, TX and RX overlapping), DENIED when a pair is
- * already mapped or the memory is not the caller's own exclusive RAM.
+ * CONFIG_FFA_RXTX_MAX_PAGES, TX and RX overlapping) and for buffers not
+ * wholly inside the caller's RAM (its manifest `memory`); DENIED when a
+ * pair is already mapped or the RAM is not the caller's alone, readable
+ * and writable (lent, shared, donated away, read-only).
  */
 static struct ffa_value call_rxtx_map(struct vcpu *v, uint32_t fn)
 {
@@ -387,7 +466,9 @@ static struct ffa_value call_rxtx_map(struct vcpu *v, uint32_t fn)
 	if ((pages & ~FFA_RXTX_PAGE_COUNT_MASK) != 0 || pages == 0 ||
 	    pages > CONFIG_FFA_RXTX_MAX_PAGES || !is_aligned(tx, PAGE_SIZE) ||
 	    !is_aligned(rx, PAGE_SIZE) || tx == 0 || rx == 0 ||
-	    ranges_overlap(tx, rx, size)) {
+	    ranges_overlap(tx, rx, size) ||
+	    !partition_in_ram(p, ipa_init(tx), size) ||
+	    !partition_in_ram(p, ipa_init(rx), size)) {
 		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	locked = partition_lock(p);
@@ -459,7 +540,7 @@ static struct ffa_value call_mailbox(struct vcpu *v, uint32_t fn)
  * message to a partition that is not ready waits for it (the caller's
  * vCPU blocks, its call's registers kept) and is made again once it is;
  * after the target's ready-timeout-ms it fails with ABORTED. This CPU's
- * timer (core/arch_timer.h) wakes it then.
+ * deadline (core/deadline.c, DEADLINE_FFA_READY) wakes it then.
  *
  * A vCPU in MSG_WAIT or awaiting a direct response that gets a virtual
  * interrupt it can take returns FFA_INTERRUPT (w1 = its ID << 16 | vCPU);
@@ -473,22 +554,22 @@ enum ffa_resume {
 	RESUME_RESPONSE, /* FFA_INTERRUPT came while awaiting a response */
 };
 
-/* What a vCPU's wait is beyond enum vcpu_wait (its partition's lock;
+/* What a vCPU's wait is beyond enum vcpu_wait and the flags in struct
+ * vcpu (v->ffa_resume, v->ffa_ready_wait), which the fast paths test:
+ * only a wait that needs more has anything here (its partition's lock;
  * `ready_target` is also written with the target's lock held, which its
  * readers hold). */
 struct wait_state {
 	struct partition *ready_target; /* waiting for it to be ready */
 	uint64_t deadline;		/* ... until then (timer ticks) */
-	enum ffa_resume resume;
-	bool response_ready;	   /* came while interrupted: */
-	struct ffa_value response; /* what FFA_RUN returns */
+	bool response_ready;		/* came while interrupted: */
+	struct ffa_value response;	/* what FFA_RUN returns */
 };
 
 static struct wait_state waits[CONFIG_MAX_PARTITIONS][CONFIG_MAX_CPUS];
 
-/* Per partition in the boot order: ready (its lock; read without it too),
- * and given up on (a later partition started without it). */
-static bool ready[CONFIG_MAX_PARTITIONS];
+/* Per partition in the boot order: given up on (a later partition
+ * started without it). Whether it is ready: p->ffa_ready. */
 static bool given_up[CONFIG_MAX_PARTITIONS];
 /* Per partition's boot vCPU, on its own CPU: whom its start waits for,
  * until when. */
@@ -502,20 +583,13 @@ static struct wait_state *wait_state(const struct vcpu *v)
 
 static bool is_ready(const struct partition *p)
 {
-	return p->m->boot_order == 0 ||
-	       __atomic_load_n(&ready[p->index], __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&p->ffa_ready, __ATOMIC_ACQUIRE);
 }
 
-static uint64_t deadline_after_ms(uint32_t ms)
+/* Has the CPU of `v` (the caller's own) woken at `deadline`. */
+static void wake_at(const struct vcpu *v, uint64_t deadline)
 {
-	return arch_timer_now() + arch_timer_hz() * ms / 1000;
-}
-
-/* Has this CPU woken at `deadline` (its timer's interrupt). */
-static void wake_at(uint64_t deadline)
-{
-	irqchip_enable(ARCH_TIMER_HYP_INTID, arch_cpu_mpidr());
-	arch_timer_wake_at(deadline);
+	deadline_set(&cpus[v->cpu], DEADLINE_FFA_READY, deadline);
 }
 
 /*
@@ -523,28 +597,30 @@ static void wake_at(uint64_t deadline)
  * or sent an indirect message to `to`, which is not ready: it waits until
  * `to` is (the call is made again) or the deadline passes (ABORTED).
  */
-static struct ffa_value wait_until_ready(struct vcpu *v, struct partition *to)
+static __attribute__((noinline)) struct ffa_value
+wait_until_ready(struct vcpu *v, struct partition *to)
 {
 	struct wait_state *ws = wait_state(v);
 
+	v->ffa_ready_wait = true;
 	ws->ready_target = to;
 	ws->deadline = deadline_after_ms(to->m->ready_timeout_ms);
 	v->awaiting = NULL;
 	v->wait = VCPU_WAIT_RESPONSE;
-	wake_at(ws->deadline);
+	wake_at(v, ws->deadline);
 	return ffa_blocked();
 }
 
 /* The locked partition is ready: whoever waits for it looks again, and
  * so do the boot vCPUs later in the boot order. */
-static void mark_ready(struct partition_locked locked)
+static __attribute__((noinline)) void mark_ready(struct partition_locked locked)
 {
 	struct partition *p = locked.p;
 
-	if (p->m->boot_order == 0 || ready[p->index]) {
+	if (p->ffa_ready) {
 		return;
 	}
-	__atomic_store_n(&ready[p->index], true, __ATOMIC_RELEASE);
+	__atomic_store_n(&p->ffa_ready, true, __ATOMIC_RELEASE);
 	for (uint32_t i = 0; i < partition_count; i++) {
 		struct partition *q = &partitions[i];
 
@@ -579,7 +655,7 @@ static const struct partition *not_ready_before(const struct partition *p)
 	return first;
 }
 
-bool ffa_vcpu_may_start(struct vcpu *v)
+__attribute__((noinline)) bool ffa_vcpu_may_start(struct vcpu *v)
 {
 	struct partition *p = v->part;
 	const struct partition *first;
@@ -592,9 +668,9 @@ bool ffa_vcpu_may_start(struct vcpu *v)
 			hold_for[p->index] = first;
 			hold_until[p->index] =
 			    deadline_after_ms(first->m->ready_timeout_ms);
-			wake_at(hold_until[p->index]);
+			wake_at(v, hold_until[p->index]);
 		}
-		if (arch_timer_now() < hold_until[p->index]) {
+		if (arch_counter_now() < hold_until[p->index]) {
 			return false;
 		}
 		WARN("partition %s not ready after %u ms: the boot order goes "
@@ -603,23 +679,28 @@ bool ffa_vcpu_may_start(struct vcpu *v)
 		__atomic_store_n(&given_up[first->index], true,
 				 __ATOMIC_RELAXED);
 	}
-	hold_for[p->index] = NULL;
+	if (hold_for[p->index] != NULL) {
+		hold_for[p->index] = NULL;
+		deadline_clear(&cpus[v->cpu], DEADLINE_FFA_READY);
+	}
 	return true;
 }
 
 /* On `v`'s own CPU, in a ready wait: the call again once its target is
  * ready, ABORTED once the deadline has passed. */
-static void check_ready_wait(struct vcpu *v, struct wait_state *ws)
+static __attribute__((noinline)) void check_ready_wait(struct vcpu *v,
+						       struct wait_state *ws)
 {
 	bool now_ready = is_ready(ws->ready_target);
 	struct partition_locked locked;
 
-	if (!now_ready && arch_timer_now() < ws->deadline) {
+	if (!now_ready && arch_counter_now() < ws->deadline) {
 		return;
 	}
-	arch_timer_stop();
+	deadline_clear(&cpus[v->cpu], DEADLINE_FFA_READY);
 	locked = partition_lock(v->part);
 	ws->ready_target = NULL;
+	v->ffa_ready_wait = false;
 	v->wait = VCPU_RUNNABLE;
 	partition_unlock(&locked);
 	if (now_ready) {
@@ -631,30 +712,14 @@ static void check_ready_wait(struct vcpu *v, struct wait_state *ws)
 	}
 }
 
-/* Whether `v` (on its own CPU) may have a virtual interrupt to take: read
- * without the lock, a hint; whoever makes one pending later marks the
- * vCPU dirty and kicks its CPU, which looks again. */
-static bool interrupt_possible(const struct vcpu *v)
-{
-	const struct vgic_cpu *c = &v->vgic;
-
-	return __atomic_load_n(&c->dirty, __ATOMIC_RELAXED) ||
-	       (__atomic_load_n(&c->pending, __ATOMIC_RELAXED) & c->enabled) ||
-	       c->in_lr != 0 || c->spi_in_lr != 0 ||
-	       (__atomic_load_n(&v->part->vgic.pending, __ATOMIC_RELAXED) &
-		c->spi_mine) != 0;
-}
-
-/* On `v`'s own CPU, in MSG_WAIT or awaiting a response: a virtual
- * interrupt it can take ends the wait with FFA_INTERRUPT. */
-static void check_interrupt(struct vcpu *v)
+/* On `v`'s own CPU, in MSG_WAIT or awaiting a response, when a virtual
+ * interrupt may have come (v->vgic.dirty): one it can take ends the wait
+ * with FFA_INTERRUPT. */
+static __attribute__((noinline)) void check_interrupt(struct vcpu *v)
 {
 	struct wait_state *ws = wait_state(v);
 	struct partition_locked locked;
 
-	if (!interrupt_possible(v)) {
-		return;
-	}
 	vgic_sync(v); /* what is pending, as the guest's interface has it */
 	locked = partition_lock(v->part);
 	if ((v->wait == VCPU_WAIT_MESSAGE ||
@@ -663,8 +728,8 @@ static void check_interrupt(struct vcpu *v)
 		struct ffa_value r = ffa_result(
 		    FFA_INTERRUPT, ffa_endpoints(own_id(v), v->index), 0, 0);
 
-		ws->resume = v->wait == VCPU_WAIT_MESSAGE ? RESUME_MSG_WAIT
-							  : RESUME_RESPONSE;
+		v->ffa_resume = v->wait == VCPU_WAIT_MESSAGE ? RESUME_MSG_WAIT
+							     : RESUME_RESPONSE;
 		ws->response_ready = false;
 		ffa_value_deliver(&v->regs, &r, false);
 		v->wait = VCPU_RUNNABLE;
@@ -673,6 +738,19 @@ static void check_interrupt(struct vcpu *v)
 }
 
 /* --- Waiting ------------------------------------------------------------- */
+
+/*
+ * `v` (its partition locked) begins a wait (MSG_WAIT, a direct request):
+ * an interrupt already pending for it is in a list register, and marking
+ * the vCPU dirty has the loop look whether it ends the wait
+ * (ffa_vcpu_wait_needs_check); later ones mark it themselves.
+ */
+static inline void wait_begins(struct vcpu *v)
+{
+	if ((v->vgic.in_lr | v->vgic.spi_in_lr) != 0) {
+		v->vgic.dirty = true;
+	}
+}
 
 static bool may_message(const struct partition *from, uint16_t to)
 {
@@ -697,8 +775,8 @@ static struct ffa_value run_result(const struct vcpu *v)
  * instead, so a message that came while the partition was busy is never
  * lost.
  */
-static struct ffa_value wait_for_message(struct partition_locked locked,
-					 struct vcpu *v)
+static inline __attribute__((always_inline)) struct ffa_value
+wait_for_message(struct partition_locked locked, struct vcpu *v)
 {
 	struct ffa_mailbox *mb = &locked.p->mailbox;
 
@@ -708,6 +786,7 @@ static struct ffa_value wait_for_message(struct partition_locked locked,
 	}
 	v->wake_pending = false;
 	v->wait = VCPU_WAIT_MESSAGE;
+	wait_begins(v);
 	return ffa_blocked();
 }
 
@@ -733,8 +812,8 @@ static struct ffa_value call_msg_wait(struct vcpu *v, uint32_t version)
 		return ffa_error(FFA_DENIED);
 	}
 	locked = partition_lock(p);
-	wait_state(v)->resume = RESUME_NONE;
-	if (p->m->boot_order != 0 && !ready[p->index]) {
+	v->ffa_resume = RESUME_NONE;
+	if (!p->ffa_ready) {
 		mark_ready(locked);
 	}
 	if (!p->mailbox.msg_unseen && version >= FFA_VERSION_1_1 &&
@@ -786,22 +865,23 @@ static bool notify_message(struct partition *p)
 
 /* FFA_RUN naming the caller itself: resumes the wait FFA_INTERRUPT ended
  * (INVALID_PARAMETERS if none did). */
-static struct ffa_value resume_wait(struct vcpu *v)
+static __attribute__((noinline)) struct ffa_value resume_wait(struct vcpu *v)
 {
 	struct wait_state *ws = wait_state(v);
 	struct partition_locked locked = partition_lock(v->part);
 	struct ffa_value ret = ffa_blocked();
 
-	if (ws->resume == RESUME_MSG_WAIT) {
+	if (v->ffa_resume == RESUME_MSG_WAIT) {
 		ret = wait_for_message(locked, v);
-	} else if (ws->resume == RESUME_RESPONSE && ws->response_ready) {
+	} else if (v->ffa_resume == RESUME_RESPONSE && ws->response_ready) {
 		ffa_value_deliver(&v->regs, &ws->response, true);
-	} else if (ws->resume == RESUME_RESPONSE) {
+	} else if (v->ffa_resume == RESUME_RESPONSE) {
 		v->wait = VCPU_WAIT_RESPONSE;
+		wait_begins(v);
 	} else {
 		ret = ffa_error(FFA_INVALID_PARAMETERS);
 	}
-	ws->resume = RESUME_NONE;
+	v->ffa_resume = RESUME_NONE;
 	partition_unlock(&locked);
 	return ret;
 }
@@ -816,15 +896,16 @@ static struct ffa_value resume_wait(struct vcpu *v)
  * and the framework notification "RX buffer full"); true in *schedule
  * when its scheduler is to be told (ffa_notify_schedule).
  */
-static int32_t deliver_indirect(struct partition_locked locked_to,
-				struct partition *from,
-				const struct ffa_msg *msg, bool *schedule)
+static inline __attribute__((always_inline)) int32_t
+deliver_indirect(struct partition_locked locked_to, struct partition *from,
+		 const struct ffa_msg *msg, bool *schedule)
 {
 	struct partition *to = locked_to.p;
 	const uint8_t *tx = partition_va(from->mailbox.tx);
 	uint32_t version;
 	uint32_t offset;
 	uint8_t *rx;
+	bool woke;
 
 	if (!rx_free(&to->mailbox)) {
 		return FFA_BUSY;
@@ -842,8 +923,10 @@ static int32_t deliver_indirect(struct partition_locked locked_to,
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	ffa_msg_header_write(rx, msg, version);
 	to->mailbox.rx_owner = FFA_RX_PARTITION;
-	/* a vCPU in MSG_WAIT learns of it from FFA_RUN: no pending interrupt */
-	*schedule = ffa_notify_rx_full(locked_to, !notify_message(to));
+	/* a vCPU in MSG_WAIT learns of it from FFA_RUN: no pending
+	 * interrupt then */
+	woke = notify_message(to);
+	*schedule = ffa_notify_rx_full(locked_to, !woke);
 	return 0;
 }
 
@@ -884,8 +967,7 @@ static struct ffa_value call_msg_send2(struct vcpu *v, uint32_t version)
 	     memcmp(msg.uuid, to->m->uuid, 16) != 0)) {
 		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
-	if (!may_message(p, msg.receiver) ||
-	    !(p->ffa_properties & to->ffa_properties & FFA_PROP_INDIRECT_MSG)) {
+	if (!(p->ffa_sends[to->index] & FFA_SENDS_INDIRECT)) {
 		return ffa_error(FFA_DENIED);
 	}
 	partition_lock_pair(p, to, &lp, &lt);
@@ -893,7 +975,7 @@ static struct ffa_value call_msg_send2(struct vcpu *v, uint32_t version)
 	    p->mailbox.page_count != mb.page_count) {
 		/* the caller unmapped or replaced its buffers meanwhile */
 		err = FFA_DENIED;
-	} else if (to->state == PARTITION_RUNNING && !is_ready(to)) {
+	} else if (!to->ffa_ready && to->state == PARTITION_RUNNING) {
 		struct ffa_value ret = wait_until_ready(v, to);
 
 		partition_unlock(&lt);
@@ -922,35 +1004,36 @@ static bool is_req2(uint32_t fn)
 
 /*
  * The message registers of `from` as the result of the receiving vCPU's
- * wait: x0 = `fn`, x1 = endpoints, then the payload (x3..x7, or x2..x17
- * for REQ2/RESP2 where x2/x3 carry the UUID); every other register up to
- * x17 is zero. 32-bit calls pass the low halves only.
+ * wait, written to x[0..17] (another vCPU's registers, or a struct
+ * ffa_value): x0 = `fn`, x1 = endpoints, then the payload (x3..x7, or
+ * x2..x17 for REQ2/RESP2 where x2/x3 carry the UUID); every other
+ * register up to x17 is zero. 32-bit calls pass the low halves only.
+ * Written in place: no copy of all eighteen through the stack.
  */
-static struct ffa_value message_value(const struct vcpu *from, uint32_t fn,
-				      uint32_t endpoints)
+static inline __attribute__((always_inline)) void
+write_message(uint64_t *restrict x, const struct vcpu *from, uint32_t fn,
+	      uint32_t endpoints)
 {
 	const struct arch_regs *s = &from->regs;
 	uint64_t mask = (fn & (1u << 30)) ? ~0ull : 0xffffffffull;
-	struct ffa_value r;
 
-	r.x[0] = fn;
-	r.x[1] = endpoints;
+	x[0] = fn;
+	x[1] = endpoints;
 	if (fn == FFA_MSG_SEND_DIRECT_REQ2) {
-		FFA_COPY_REGS(r.x, s->x, 2, 16);
+		FFA_COPY_REGS(x, s->x, 2, 16);
 	} else if (fn == FFA_MSG_SEND_DIRECT_RESP2) {
-		r.x[2] = 0;
-		r.x[3] = 0;
-		FFA_COPY_REGS(r.x, s->x, 4, 14);
+		x[2] = 0;
+		x[3] = 0;
+		FFA_COPY_REGS(x, s->x, 4, 14);
 	} else {
-		r.x[2] = 0;
-		r.x[3] = s->x[3] & mask;
-		r.x[4] = s->x[4] & mask;
-		r.x[5] = s->x[5] & mask;
-		r.x[6] = s->x[6] & mask;
-		r.x[7] = s->x[7] & mask;
-		FFA_ZERO_REGS(r.x, 8, FFA_VALUE_REGS - 8);
+		x[2] = 0;
+		x[3] = s->x[3] & mask;
+		x[4] = s->x[4] & mask;
+		x[5] = s->x[5] & mask;
+		x[6] = s->x[6] & mask;
+		x[7] = s->x[7] & mask;
+		FFA_ZERO_REGS(x, 8, FFA_VALUE_REGS - 8);
 	}
-	return r;
 }
 
 /*
@@ -966,8 +1049,6 @@ static struct ffa_value call_direct_req(struct vcpu *v, uint32_t fn)
 	struct partition_locked lp;
 	struct partition_locked lt;
 	struct vcpu *t;
-	uint32_t send;
-	uint32_t recv;
 	int32_t err = 0;
 
 	if (ffa_sender(endpoints) != own_id(v) ||
@@ -986,32 +1067,26 @@ static struct ffa_value call_direct_req(struct vcpu *v, uint32_t fn)
 			return ffa_error(FFA_INVALID_PARAMETERS);
 		}
 	}
-	send =
-	    is_req2(fn) ? FFA_PROP_DIRECT_REQ2_SEND : FFA_PROP_DIRECT_REQ_SEND;
-	recv =
-	    is_req2(fn) ? FFA_PROP_DIRECT_REQ2_RECV : FFA_PROP_DIRECT_REQ_RECV;
-	if (!may_message(p, to->m->id) || !(p->ffa_properties & send) ||
-	    !(to->ffa_properties & recv)) {
+	if (!(p->ffa_sends[to->index] &
+	      (is_req2(fn) ? FFA_SENDS_DIRECT2 : FFA_SENDS_DIRECT))) {
 		return ffa_error(FFA_DENIED);
 	}
 	partition_lock_pair(p, to, &lp, &lt);
-	wait_state(v)->resume = RESUME_NONE;
-	t = to->state == PARTITION_RUNNING ? waiting_vcpu(to) : NULL;
-	if (to->state == PARTITION_RUNNING && !is_ready(to)) {
+	v->ffa_resume = RESUME_NONE;
+	if (!to->ffa_ready && to->state == PARTITION_RUNNING) {
 		struct ffa_value ret = wait_until_ready(v, to);
 
 		partition_unlock(&lt);
 		partition_unlock(&lp);
 		return ret;
 	}
+	t = to->state == PARTITION_RUNNING ? waiting_vcpu(to) : NULL;
 	if (t == NULL) {
 		err = FFA_BUSY;
 	} else if (is_req2(fn) && partition_ffa_version(to) < FFA_VERSION_1_2) {
 		err = FFA_DENIED;
 	} else {
-		struct ffa_value msg = message_value(v, fn, endpoints);
-
-		ffa_value_deliver(&t->regs, &msg, true);
+		write_message(t->regs.x, v, fn, endpoints);
 		t->serving = v;
 		t->serving_generation = v->generation;
 		t->serving_kind =
@@ -1019,6 +1094,7 @@ static struct ffa_value call_direct_req(struct vcpu *v, uint32_t fn)
 		v->awaiting = t;
 		v->awaiting_generation = t->generation;
 		v->wait = VCPU_WAIT_RESPONSE;
+		wait_begins(v);
 		vcpu_resume(t);
 	}
 	partition_unlock(&lt);
@@ -1056,16 +1132,15 @@ static struct ffa_value call_direct_resp(struct vcpu *v, uint32_t fn)
 	partition_lock_pair(p, req->part, &lp, &lr);
 	/* A requester that went off meanwhile gets nothing. */
 	if (req->generation == v->serving_generation && req->awaiting == v) {
-		struct ffa_value msg = message_value(v, fn, endpoints);
-		struct wait_state *ws = wait_state(req);
-
 		if (req->wait == VCPU_WAIT_RESPONSE) {
-			ffa_value_deliver(&req->regs, &msg, true);
+			write_message(req->regs.x, v, fn, endpoints);
 			req->awaiting = NULL;
 			vcpu_resume(req);
-		} else if (ws->resume == RESUME_RESPONSE) {
+		} else if (req->ffa_resume == RESUME_RESPONSE) {
 			/* interrupted: FFA_RUN returns it */
-			ws->response = msg;
+			struct wait_state *ws = wait_state(req);
+
+			write_message(ws->response.x, v, fn, endpoints);
 			ws->response_ready = true;
 			req->awaiting = NULL;
 		}
@@ -1104,16 +1179,13 @@ static void check_aborted(struct vcpu *v)
 
 void ffa_vcpu_check_wait(struct vcpu *v)
 {
-	struct wait_state *ws = wait_state(v);
-
-	if (ws->ready_target != NULL) {
-		check_ready_wait(v, ws);
+	if (v->ffa_ready_wait) {
+		check_ready_wait(v, wait_state(v));
 		return;
 	}
-	if (__atomic_load_n(&v->wait, __ATOMIC_ACQUIRE) == VCPU_WAIT_RESPONSE) {
-		check_aborted(v);
-	}
-	if (__atomic_load_n(&v->wait, __ATOMIC_ACQUIRE) != VCPU_RUNNABLE) {
+	check_aborted(v); /* nothing unless it awaits a response */
+	if (__atomic_load_n(&v->vgic.dirty, __ATOMIC_RELAXED) &&
+	    __atomic_load_n(&v->wait, __ATOMIC_ACQUIRE) != VCPU_RUNNABLE) {
 		check_interrupt(v);
 	}
 }
@@ -1123,12 +1195,12 @@ void ffa_vcpu_check_wait(struct vcpu *v)
 /*
  * FFA_RUN: w1 = partition << 16 | vCPU. Every vCPU owns its physical CPU,
  * so there are no cycles to give and the call returns SUCCESS at once. A
- * target idling in WFI wakes (or, if running, its next WFI returns at
- * once); one in MSG_WAIT keeps waiting, since MSG_WAIT completes with
- * FFA_RUN only when a message is in its RX buffer. INVALID_PARAMETERS for
- * an unknown target or the caller itself; DENIED for a partition the
- * caller may not message (checked before its lock is taken: a stranger
- * cannot make a partition's lock busy) and for a vCPU that is off.
+ * target idling in WFI wakes (or, if running or waiting for a direct
+ * response, its next WFI returns at once); one in MSG_WAIT keeps waiting, since
+ * MSG_WAIT completes with FFA_RUN only when a message is in its RX buffer.
+ * INVALID_PARAMETERS for an unknown target or the caller itself; DENIED for a
+ * partition the caller may not message (checked before its lock is taken: a
+ * stranger cannot make a partition's lock busy) and for a vCPU that is off.
  */
 static struct ffa_value call_run(struct vcpu *v)
 {
@@ -1144,7 +1216,8 @@ static struct ffa_value call_run(struct vcpu *v)
 	if (to == NULL || ffa_receiver(target) >= to->m->vcpu_count) {
 		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
-	if (to != v->part && !may_message(v->part, to->m->id)) {
+	if (to != v->part &&
+	    !(v->part->ffa_sends[to->index] & FFA_SENDS_MESSAGE)) {
 		return ffa_error(FFA_DENIED);
 	}
 	t = &to->vcpus[ffa_receiver(target)];
@@ -1154,7 +1227,10 @@ static struct ffa_value call_run(struct vcpu *v)
 	} else {
 		if (t->wait == VCPU_WAIT_IDLE) {
 			vcpu_resume(t);
-		} else if (t->wait == VCPU_RUNNABLE) {
+		} else if (t->wait == VCPU_RUNNABLE ||
+			   t->wait == VCPU_WAIT_RESPONSE) {
+			/* running (or in a direct request, running again
+			 * with the response): its next WFI returns */
 			t->wake_pending = true;
 		}
 		ret = ffa_success(0, 0);
@@ -1193,7 +1269,31 @@ static struct ffa_value call_console_log(struct vcpu *v, uint32_t fn)
  * permissions); every partition is AArch64. */
 void ffa_partition_init(struct partition *p)
 {
-	p->ffa_properties = FFA_PROP_AARCH64 | p->m->ffa_properties;
+	uint32_t mine = p->m->ffa_properties;
+
+	p->ffa_properties = FFA_PROP_AARCH64 | mine;
+	/* the checks of every message, made once */
+	for (uint32_t i = 0; i < partition_count; i++) {
+		uint32_t theirs = partitions[i].m->ffa_properties;
+		uint8_t sends = 0;
+
+		if (&partitions[i] != p &&
+		    may_message(p, partitions[i].m->id)) {
+			sends |= FFA_SENDS_MESSAGE;
+			if ((mine & FFA_PROP_DIRECT_REQ_SEND) &&
+			    (theirs & FFA_PROP_DIRECT_REQ_RECV)) {
+				sends |= FFA_SENDS_DIRECT;
+			}
+			if ((mine & FFA_PROP_DIRECT_REQ2_SEND) &&
+			    (theirs & FFA_PROP_DIRECT_REQ2_RECV)) {
+				sends |= FFA_SENDS_DIRECT2;
+			}
+			if (mine & theirs & FFA_PROP_INDIRECT_MSG) {
+				sends |= FFA_SENDS_INDIRECT;
+			}
+		}
+		p->ffa_sends[i] = sends;
+	}
 }
 
 void ffa_partition_boot(struct partition_locked locked)
@@ -1201,8 +1301,10 @@ void ffa_partition_boot(struct partition_locked locked)
 	struct partition *p = locked.p;
 
 	p->ffa_version = FFA_VERSION_IMPLEMENTED;
+	p->ffa_mem_ns = false;
 	p->mailbox = (struct ffa_mailbox){0};
-	__atomic_store_n(&ready[p->index], false, __ATOMIC_RELEASE);
+	__atomic_store_n(&p->ffa_ready, p->m->boot_order == 0,
+			 __ATOMIC_RELEASE);
 	__atomic_store_n(&given_up[p->index], false, __ATOMIC_RELAXED);
 	hold_for[p->index] = NULL;
 	ffa_notify_partition_boot(locked);
@@ -1213,8 +1315,9 @@ void ffa_vcpu_stopped(struct vcpu *v)
 	struct wait_state *ws = wait_state(v);
 
 	ws->ready_target = NULL;
-	ws->resume = RESUME_NONE;
 	ws->response_ready = false;
+	v->ffa_ready_wait = false;
+	v->ffa_resume = RESUME_NONE;
 	v->awaiting = NULL;
 	if (v->serving != NULL) {
 		/* its requester finds the request aborted */

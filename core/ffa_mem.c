@@ -56,9 +56,11 @@ struct mem_borrower {
 	struct partition *part;
 	uint8_t permissions; /* as sent */
 	uint8_t flags;
+	uint32_t impdef[4]; /* as sent (v1.2 descriptors) */
 	bool retrieved;
 	uint8_t granted;      /* permissions retrieved */
-	bool zero_after;      /* zero the pages when it relinquishes */
+	uint16_t attributes;  /* memory attributes retrieved */
+	bool zero_after;      /* zero the pages if it stops holding them */
 	uint32_t mode;	      /* stage-2 mode while retrieved */
 	uint32_t frag_offset; /* next response fragment; 0: none pending */
 	const struct manifest_grant *grant;
@@ -81,6 +83,9 @@ struct mem_transaction {
 	uint16_t attributes;
 	uint32_t flags;
 	uint64_t tag;
+	bool impdef_sent;  /* the send had v1.2 endpoint descriptors */
+	bool dirty;	   /* written by a borrower since the send zeroed it */
+	bool zero_pending; /* zero once no borrower holds the pages */
 	uint32_t borrower_count;
 	struct mem_borrower borrowers[CONFIG_FFA_MEM_MAX_BORROWERS];
 	uint32_t page_count;
@@ -251,6 +256,25 @@ static uint32_t perms_to_mode(uint8_t perms)
 	return mode;
 }
 
+/* A receiver's implementation-defined value (4-byte aligned in struct
+ * ffa_mem_receiver): copied and compared as words, not bytes. */
+#define IMPDEF(r) __builtin_assume_aligned((r)->impdef, 4)
+
+static void impdef_get(uint32_t words[4], const struct ffa_mem_receiver *r)
+{
+	memcpy(words, IMPDEF(r), 4 * sizeof(uint32_t));
+}
+
+static bool impdef_equal(const uint32_t words[4],
+			 const struct ffa_mem_receiver *r)
+{
+	uint32_t w[4];
+
+	impdef_get(w, r);
+	return ((w[0] ^ words[0]) | (w[1] ^ words[1]) | (w[2] ^ words[2]) |
+		(w[3] ^ words[3])) == 0;
+}
+
 /* The grant from `owner` to `borrower`, or NULL (then nothing may be
  * sent). Its index is grant - bulkhead_manifest.grants. */
 static const struct manifest_grant *grant_for(const struct partition *owner,
@@ -354,8 +378,7 @@ static void zero_pages(struct mem_table_locked *table,
 		void *va = partition_va(ipa_init(c->address));
 		size_t size = (size_t)c->page_count * FFA_PAGE_SIZE;
 
-		memset(va, 0, size);
-		arch_sync_memory_for_guest(va, size);
+		arch_zero_for_guest(va, size);
 	}
 	*table = mem_table_lock();
 }
@@ -411,8 +434,10 @@ static int32_t check_send_header(enum mem_type type,
 				 const struct ffa_mem_transaction *d,
 				 const struct partition *owner)
 {
-	if (d->sender != owner->m->id || d->handle != 0 ||
-	    (d->flags & ~FFA_MEM_SEND_ZERO) != 0 ||
+	if (d->sender != owner->m->id) {
+		return FFA_DENIED; /* not the caller's to send */
+	}
+	if (d->handle != 0 || (d->flags & ~FFA_MEM_SEND_ZERO) != 0 ||
 	    (d->attributes &
 	     ~(FFA_MEM_ATTR_SHARE_MASK | FFA_MEM_ATTR_CACHE_MASK |
 	       FFA_MEM_ATTR_TYPE_MASK)) != 0) {
@@ -498,6 +523,7 @@ static int32_t check_receivers(enum mem_type type,
 		    .flags = r->flags,
 		    .grant = g,
 		};
+		impdef_get(tx->borrowers[i].impdef, r);
 	}
 	tx->borrower_count = d->receiver_count;
 	return 0;
@@ -519,8 +545,9 @@ static bool inside_all_grants(const struct mem_transaction *tx, uint32_t first,
 	return true;
 }
 
-/* Constituents (disjoint): all owned by the sender in one sendable state,
- * not RX/TX buffers. Sets tx->owner_mode. */
+/* Constituents (disjoint): all owned by the sender in one sendable state
+ * (readable; read-only memory of its manifest too), not RX/TX buffers.
+ * Sets tx->owner_mode. */
 static int32_t check_pages(struct mem_transaction *tx)
 {
 	struct partition *p = tx->owner;
@@ -537,12 +564,30 @@ static int32_t check_pages(struct mem_transaction *tx)
 		}
 		if ((mode & (MM_MODE_INVALID | MM_MODE_UNOWNED |
 			     MM_MODE_SHARED | MM_MODE_D)) != 0 ||
-		    (mode & (MM_MODE_R | MM_MODE_W)) !=
-			(MM_MODE_R | MM_MODE_W) ||
-		    (i > 0 && mode != tx->owner_mode)) {
+		    !(mode & MM_MODE_R) || (i > 0 && mode != tx->owner_mode)) {
 			return FFA_DENIED;
 		}
 		tx->owner_mode = mode;
+	}
+	return 0;
+}
+
+/* The sender cannot give what it does not have: of read-only memory, no
+ * receiver may be sent write access, and it may not be zeroed (DENIED). */
+static int32_t check_owner_access(const struct mem_transaction *tx,
+				  const struct ffa_mem_transaction *d)
+{
+	if (tx->owner_mode & MM_MODE_W) {
+		return 0;
+	}
+	if (d->flags & FFA_MEM_SEND_ZERO) {
+		return FFA_DENIED;
+	}
+	for (uint32_t i = 0; i < d->receiver_count; i++) {
+		if ((d->receivers[i].permissions & FFA_MEM_DATA_MASK) ==
+		    FFA_MEM_DATA_RW) {
+			return FFA_DENIED;
+		}
 	}
 	return 0;
 }
@@ -622,6 +667,9 @@ static int32_t complete_send(struct vcpu *v, struct mem_table_locked *table,
 	if (err == 0) {
 		err = check_pages(tx);
 	}
+	if (err == 0) {
+		err = check_owner_access(tx, d);
+	}
 	if (err != 0) {
 		return err;
 	}
@@ -643,6 +691,8 @@ static int32_t complete_send(struct vcpu *v, struct mem_table_locked *table,
 	tx->attributes = d->attributes;
 	tx->flags = d->flags;
 	tx->tag = d->tag;
+	tx->dirty = false;
+	tx->zero_pending = false;
 	tx->state = TX_LIVE;
 	return 0;
 }
@@ -702,6 +752,7 @@ static struct ffa_value call_send(struct vcpu *v, enum mem_type type,
 		goto out;
 	}
 	tx->type = type;
+	tx->impdef_sent = version >= FFA_VERSION_1_2;
 	tx->constituent_count = d.constituent_count;
 	tx->received = d.constituents_here;
 	for (uint32_t i = 0; i < d.constituents_here; i++) {
@@ -794,14 +845,26 @@ static struct mem_borrower *borrower_of(struct mem_transaction *tx, uint16_t id)
 	return NULL;
 }
 
+/*
+ * The flags of a retrieve request (DEN0077 "Flags usage in
+ * FFA_MEM_RETRIEVE_REQ"): zero-before (bit 0), zero-after (bit 2), the
+ * transaction type (bits [4:3], 0 or the transaction's) and, from v1.1,
+ * bypass-multiple-borrower-check (bit 10); time slicing and the address
+ * range hint are not supported (INVALID_PARAMETERS). Zero flags are
+ * INVALID_PARAMETERS on shared memory; zero-before means "retrieve only
+ * if the sender had the memory zeroed", so without the sender's zero
+ * flag it is DENIED.
+ */
 static int32_t check_retrieve_flags(const struct mem_transaction *tx,
-				    uint32_t flags)
+				    uint32_t flags, uint32_t version)
 {
 	uint32_t type =
 	    (flags & FFA_MEM_RETRIEVE_TYPE_MASK) >> FFA_MEM_RETRIEVE_TYPE_SHIFT;
 	uint32_t known =
 	    FFA_MEM_RETRIEVE_ZERO_BEFORE | FFA_MEM_RETRIEVE_ZERO_AFTER |
-	    FFA_MEM_RETRIEVE_TYPE_MASK | FFA_MEM_RETRIEVE_BYPASS_MULTI_CHECK;
+	    FFA_MEM_RETRIEVE_TYPE_MASK |
+	    (version >= FFA_VERSION_1_1 ? FFA_MEM_RETRIEVE_BYPASS_MULTI_CHECK
+					: 0);
 
 	if ((flags & ~known) != 0 || (type != 0 && type != tx->type)) {
 		return FFA_INVALID_PARAMETERS;
@@ -810,12 +873,21 @@ static int32_t check_retrieve_flags(const struct mem_transaction *tx,
 					       FFA_MEM_RETRIEVE_ZERO_AFTER))) {
 		return FFA_INVALID_PARAMETERS;
 	}
+	if ((flags & FFA_MEM_RETRIEVE_ZERO_BEFORE) &&
+	    !(tx->flags & FFA_MEM_SEND_ZERO)) {
+		return FFA_DENIED;
+	}
 	return 0;
 }
 
-/* The permissions the retriever gets: it may narrow what was sent, never
- * widen it (DENIED); execute only for a lone borrower of lent or donated
- * memory whose grant allows it. */
+/*
+ * The permissions the retriever gets: it may narrow what was sent, never
+ * widen it (DENIED). Instruction access must be left unspecified for
+ * shared memory and memory lent to several (INVALID_PARAMETERS; it is
+ * mapped not executable); execute only for a lone borrower of lent or
+ * donated memory whose grant allows it. Donated memory is retrieved up to
+ * the grant's data access, and read-only if the sender had it read-only.
+ */
 static int32_t retrieve_permissions(const struct mem_transaction *tx,
 				    const struct mem_borrower *b, uint8_t asked,
 				    uint8_t *granted)
@@ -828,11 +900,16 @@ static int32_t retrieve_permissions(const struct mem_transaction *tx,
 	    instr == (3u << 2)) {
 		return FFA_INVALID_PARAMETERS;
 	}
+	if (instr != FFA_MEM_INSTR_NONE &&
+	    (tx->type == MEM_SHARE || tx->borrower_count > 1)) {
+		return FFA_INVALID_PARAMETERS;
+	}
 	if (tx->type == MEM_DONATE) {
 		if (data == FFA_MEM_DATA_NONE) {
 			return FFA_INVALID_PARAMETERS;
 		}
-		sent = (b->grant->max_access & MANIFEST_ACCESS_W)
+		sent = (b->grant->max_access & MANIFEST_ACCESS_W) &&
+			       (tx->owner_mode & MM_MODE_W)
 			   ? FFA_MEM_DATA_RW
 			   : FFA_MEM_DATA_RO;
 	}
@@ -843,8 +920,7 @@ static int32_t retrieve_permissions(const struct mem_transaction *tx,
 		return FFA_DENIED;
 	}
 	if (instr == FFA_MEM_INSTR_X &&
-	    (tx->type == MEM_SHARE || tx->borrower_count > 1 ||
-	     !(b->grant->max_access & MANIFEST_ACCESS_X))) {
+	    !(b->grant->max_access & MANIFEST_ACCESS_X)) {
 		return FFA_DENIED;
 	}
 	if (instr == FFA_MEM_INSTR_NONE) {
@@ -854,9 +930,52 @@ static int32_t retrieve_permissions(const struct mem_transaction *tx,
 	return 0;
 }
 
-static uint32_t borrower_mode(const struct mem_transaction *tx, uint8_t perms)
+/*
+ * The memory attributes a retrieve request asks for (0: as sent, normal
+ * write-back inner shareable). DEN0077 lets a borrower ask for the same
+ * or less permissive; Bulkhead maps normal write-back inner shareable or
+ * Device-nGnRE, so other valid encodings are DENIED, reserved ones (and
+ * the NS bit, which is the response's) INVALID_PARAMETERS.
+ */
+static int32_t retrieve_attributes(uint16_t asked, uint16_t *got)
+{
+	uint16_t type = asked & FFA_MEM_ATTR_TYPE_MASK;
+	uint16_t cache = asked & FFA_MEM_ATTR_CACHE_MASK;
+	uint16_t share = asked & FFA_MEM_ATTR_SHARE_MASK;
+
+	if ((asked & ~(FFA_MEM_ATTR_SHARE_MASK | FFA_MEM_ATTR_CACHE_MASK |
+		       FFA_MEM_ATTR_TYPE_MASK)) != 0) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	switch (type) {
+	case 0:
+		*got = FFA_MEM_ATTR_NORMAL_WB_IS;
+		return asked == 0 ? 0 : FFA_INVALID_PARAMETERS;
+	case FFA_MEM_ATTR_TYPE_NORMAL:
+		if (cache == 0 || cache == (2u << 2) || share == 1) {
+			return FFA_INVALID_PARAMETERS;
+		}
+		*got = asked;
+		return asked == FFA_MEM_ATTR_NORMAL_WB_IS ? 0 : FFA_DENIED;
+	case FFA_MEM_ATTR_TYPE_DEVICE:
+		if (share != 0) {
+			return FFA_INVALID_PARAMETERS;
+		}
+		*got = asked;
+		return asked == FFA_MEM_ATTR_DEVICE_NGNRE ? 0 : FFA_DENIED;
+	default:
+		return FFA_INVALID_PARAMETERS;
+	}
+}
+
+static uint32_t borrower_mode(const struct mem_transaction *tx, uint8_t perms,
+			      uint16_t attributes)
 {
 	uint32_t mode = perms_to_mode(perms);
+
+	if ((attributes & FFA_MEM_ATTR_TYPE_MASK) == FFA_MEM_ATTR_TYPE_DEVICE) {
+		mode |= MM_MODE_D;
+	}
 
 	switch (tx->type) {
 	case MEM_SHARE:
@@ -881,9 +1000,16 @@ static uint32_t write_response(const struct mem_transaction *tx,
 	struct ffa_mem_transaction d; /* only what the builder reads */
 
 	d.sender = tx->owner->m->id;
-	d.attributes =
-	    tx->attributes != 0 ? tx->attributes : FFA_MEM_ATTR_NORMAL_WB_IS;
-	d.flags = (uint32_t)tx->type << FFA_MEM_RETRIEVE_TYPE_SHIFT;
+	/* as mapped; the memory is non-secure: NS set from v1.1 on, and for
+	 * a v1.0 partition that asked for it with FFA_FEATURES */
+	d.attributes = b->attributes;
+	if (version >= FFA_VERSION_1_1 || p->ffa_mem_ns) {
+		d.attributes |= FFA_MEM_ATTR_NS;
+	}
+	/* bit 0: the sender had it zeroed before anyone retrieved it */
+	d.flags =
+	    (uint32_t)tx->type << FFA_MEM_RETRIEVE_TYPE_SHIFT |
+	    (tx->flags & FFA_MEM_SEND_ZERO ? FFA_MEM_RETRIEVE_ZERO_BEFORE : 0);
 	d.handle = handle_of(tx);
 	d.tag = tx->tag;
 	d.receiver_count = tx->borrower_count;
@@ -895,7 +1021,7 @@ static uint32_t write_response(const struct mem_transaction *tx,
 		d.receivers[i].permissions =
 		    o == b ? b->granted : o->permissions;
 		d.receivers[i].flags = o->flags;
-		memset(d.receivers[i].impdef, 0, sizeof(d.receivers[i].impdef));
+		memcpy(IMPDEF(&d.receivers[i]), o->impdef, sizeof(o->impdef));
 	}
 	return ffa_mem_build_fragment(partition_va(p->mailbox.rx),
 				      mailbox_size(&p->mailbox), version, &d,
@@ -922,6 +1048,88 @@ static struct partition *owner_for_borrower(uint64_t handle,
 	return owner;
 }
 
+/* Whether a borrower other than `b` holds the pages of `tx`. */
+static bool held_by_another(const struct mem_transaction *tx,
+			    const struct mem_borrower *b)
+{
+	for (uint32_t i = 0; i < tx->borrower_count; i++) {
+		if (&tx->borrowers[i] != b && tx->borrowers[i].retrieved) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Checks a retrieve request against the transaction: sender (DENIED),
+ * tag, attributes, flags, the endpoints it lists (each a borrower, with
+ * the implementation-defined value the sender gave it when both used
+ * v1.2 descriptors) and the access the caller asks for. Sets *b, *granted
+ * and *attributes.
+ */
+static int32_t check_retrieve(const struct vcpu *v,
+			      const struct ffa_mem_transaction *d,
+			      struct mem_transaction *tx, uint32_t version,
+			      struct mem_borrower **b, uint8_t *granted,
+			      uint16_t *attributes)
+{
+	const struct partition *p = v->part;
+	const struct ffa_mem_receiver *asked = NULL;
+	/* attributes Bulkhead cannot map are DENIED, after the checks for
+	 * malformed requests */
+	int32_t attr_err = retrieve_attributes(d->attributes, attributes);
+	int32_t err;
+
+	if (d->sender != tx->owner->m->id) {
+		return FFA_DENIED;
+	}
+	if (d->tag != tx->tag || attr_err == FFA_INVALID_PARAMETERS) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	err = check_retrieve_flags(tx, d->flags, version);
+	if (err != 0) {
+		return err;
+	}
+	for (uint32_t i = 0; i < d->receiver_count; i++) {
+		const struct mem_borrower *o =
+		    borrower_of(tx, d->receivers[i].id);
+
+		if (o == NULL ||
+		    (version >= FFA_VERSION_1_2 && tx->impdef_sent &&
+		     !impdef_equal(o->impdef, &d->receivers[i]))) {
+			return FFA_INVALID_PARAMETERS;
+		}
+		if (d->receivers[i].id == p->m->id) {
+			asked = &d->receivers[i];
+		}
+	}
+	*b = borrower_of(tx, p->m->id);
+	if (*b == NULL || asked == NULL) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	if ((*b)->retrieved) {
+		return FFA_DENIED;
+	}
+	err = retrieve_permissions(tx, *b, asked->permissions, granted);
+	if (err != 0) {
+		return err;
+	}
+	if (attr_err != 0) {
+		return attr_err;
+	}
+	if ((*granted & FFA_MEM_INSTR_MASK) == FFA_MEM_INSTR_X &&
+	    (*attributes & FFA_MEM_ATTR_TYPE_MASK) ==
+		FFA_MEM_ATTR_TYPE_DEVICE) {
+		return FFA_DENIED; /* no execution from device memory */
+	}
+	if ((d->flags &
+	     (FFA_MEM_RETRIEVE_ZERO_BEFORE | FFA_MEM_RETRIEVE_ZERO_AFTER)) &&
+	    (*granted & FFA_MEM_DATA_MASK) != FFA_MEM_DATA_RW) {
+		return FFA_DENIED; /* clearing needs write access */
+	}
+	return 0;
+}
+
 static struct ffa_value retrieve(struct vcpu *v, struct mem_table_locked *table,
 				 const void *request,
 				 struct mem_transaction *tx, uint32_t version)
@@ -930,48 +1138,20 @@ static struct ffa_value retrieve(struct vcpu *v, struct mem_table_locked *table,
 	struct s2_update *bu = cpu_update(v, 0);
 	struct s2_update *ou = cpu_update(v, 1);
 	struct partition *p = v->part;
-	struct mem_borrower *b = borrower_of(tx, p->m->id);
-	const struct ffa_mem_receiver *asked = NULL;
+	struct mem_borrower *b = NULL;
+	uint16_t attributes = 0;
 	uint8_t granted = 0;
+	uint32_t mode;
 	uint32_t len;
 	uint32_t total;
-	int32_t err;
+	int32_t err =
+	    check_retrieve(v, d, tx, version, &b, &granted, &attributes);
 
-	if (d->sender != tx->owner->m->id || d->tag != tx->tag ||
-	    (d->attributes != 0 &&
-	     d->attributes != FFA_MEM_ATTR_NORMAL_WB_IS)) {
-		return ffa_error(FFA_INVALID_PARAMETERS);
-	}
-	err = check_retrieve_flags(tx, d->flags);
 	if (err != 0) {
 		return ffa_error(err);
-	}
-	for (uint32_t i = 0; i < d->receiver_count; i++) {
-		if (borrower_of(tx, d->receivers[i].id) == NULL) {
-			return ffa_error(FFA_INVALID_PARAMETERS);
-		}
-		if (d->receivers[i].id == p->m->id) {
-			asked = &d->receivers[i];
-		}
-	}
-	if (b == NULL || asked == NULL) {
-		return ffa_error(FFA_INVALID_PARAMETERS);
-	}
-	if (b->retrieved) {
-		return ffa_error(FFA_DENIED);
-	}
-	err = retrieve_permissions(tx, b, asked->permissions, &granted);
-	if (err != 0) {
-		return ffa_error(err);
-	}
-	if ((d->flags &
-	     (FFA_MEM_RETRIEVE_ZERO_BEFORE | FFA_MEM_RETRIEVE_ZERO_AFTER)) &&
-	    (granted & FFA_MEM_DATA_MASK) != FFA_MEM_DATA_RW) {
-		return ffa_error(FFA_DENIED); /* clearing needs write access */
 	}
 	for (uint32_t i = 0; i < tx->constituent_count; i++) {
 		const struct ffa_mem_constituent *c = &tx->constituents[i];
-		uint32_t mode;
 
 		if (!mm_get_mode(&p->ptable, ipa_init(c->address),
 				 ipa_init(range_end(c)), &mode) ||
@@ -982,7 +1162,8 @@ static struct ffa_value retrieve(struct vcpu *v, struct mem_table_locked *table,
 	if (!rx_free(&p->mailbox)) {
 		return ffa_error(FFA_BUSY);
 	}
-	s2_init(bu, p, tx, borrower_mode(tx, granted));
+	mode = borrower_mode(tx, granted, attributes);
+	s2_init(bu, p, tx, mode);
 	if (!s2_prepare(bu)) {
 		return ffa_error(FFA_NO_MEMORY);
 	}
@@ -993,11 +1174,15 @@ static struct ffa_value retrieve(struct vcpu *v, struct mem_table_locked *table,
 			return ffa_error(FFA_NO_MEMORY);
 		}
 	}
-	/* From here nothing can fail (the header always fits in RX). Zero
-	 * before the borrower's mapping exists, so it never sees the old
-	 * contents. */
-	if (d->flags & FFA_MEM_RETRIEVE_ZERO_BEFORE) {
+	/* From here nothing can fail (the header always fits in RX). The
+	 * sender's zero flag cleared the pages before anyone could map them;
+	 * if a borrower wrote them since (lent, relinquished, retrieved
+	 * again) and nobody else holds them now, clear them again before
+	 * this mapping exists. */
+	if ((d->flags & FFA_MEM_RETRIEVE_ZERO_BEFORE) && tx->dirty &&
+	    !held_by_another(tx, b)) {
 		zero_pages(table, tx);
+		tx->dirty = false;
 	}
 	s2_commit(bu);
 	if (tx->type == MEM_DONATE) {
@@ -1005,8 +1190,12 @@ static struct ffa_value retrieve(struct vcpu *v, struct mem_table_locked *table,
 	}
 	b->retrieved = true;
 	b->granted = granted;
+	b->attributes = attributes;
 	b->zero_after = (d->flags & FFA_MEM_RETRIEVE_ZERO_AFTER) != 0;
-	b->mode = borrower_mode(tx, granted);
+	b->mode = mode;
+	if (mode & MM_MODE_W) {
+		tx->dirty = true;
+	}
 	len = write_response(tx, b, version, 0, &total);
 	/* the rest, if any, with MEM_FRAG_RX */
 	b->frag_offset = len < total ? len : 0;
@@ -1162,9 +1351,12 @@ static bool give_back(struct mem_table_locked *table, struct s2_update *u,
 }
 
 /*
- * Unmaps the pages from borrower `b` (which retrieved them), zeroing them
- * when `zero`. False (nothing changed) when the page pool cannot supply
- * the tables. Caller holds the owner's and the borrower's locks.
+ * Unmaps the pages from borrower `b` (which retrieved them). With `zero`
+ * they are zeroed once no borrower holds them any more: at once for the
+ * last (or only) one, else when the last other borrower lets go, however
+ * it asks (DEN0077: memory lent to several is cleared if any borrower
+ * asked). False (nothing changed) when the page pool cannot supply the
+ * tables. Caller holds the owner's and the borrower's locks.
  */
 static bool unmap_borrower(struct mem_table_locked *table, struct s2_update *u,
 			   struct mem_transaction *tx, struct mem_borrower *b,
@@ -1175,11 +1367,14 @@ static bool unmap_borrower(struct mem_table_locked *table, struct s2_update *u,
 		return false;
 	}
 	s2_commit(u);
-	if (zero) {
-		zero_pages(table, tx);
-	}
 	b->retrieved = false;
 	b->frag_offset = 0;
+	tx->zero_pending |= zero;
+	if (tx->zero_pending && !held(tx)) {
+		zero_pages(table, tx);
+		tx->zero_pending = false;
+		tx->dirty = false;
+	}
 	return true;
 }
 
@@ -1206,9 +1401,10 @@ static struct ffa_value relinquish(struct vcpu *v,
 			return ffa_error(FFA_DENIED);
 		}
 	}
+	/* the relinquish's own flag decides, overriding the zero-after its
+	 * retrieve asked for (which stands if the borrower stops instead) */
 	if (!unmap_borrower(table, cpu_update(v, 0), tx, b,
-			    (r->flags & FFA_MEM_RELINQUISH_ZERO) ||
-				b->zero_after)) {
+			    (r->flags & FFA_MEM_RELINQUISH_ZERO) != 0)) {
 		return ffa_error(FFA_NO_MEMORY);
 	}
 	return ffa_success(0, 0);
@@ -1261,8 +1457,9 @@ static struct ffa_value reclaim(struct vcpu *v, struct mem_table_locked *table,
 	if (tx->owner != v->part) {
 		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
-	if (held(tx)) {
-		return ffa_error(FFA_DENIED);
+	if (held(tx) ||
+	    ((flags & FFA_MEM_RECLAIM_ZERO) && !(tx->owner_mode & MM_MODE_W))) {
+		return ffa_error(FFA_DENIED); /* held; or read-only memory */
 	}
 	if (!give_back(table, cpu_update(v, 0), tx,
 		       flags & FFA_MEM_RECLAIM_ZERO)) {

@@ -4,7 +4,8 @@
  * State per receiving partition (guarded by its lock): which sender each
  * of its 64 notifications is bound to and whether per vCPU, the global
  * and per-vCPU pending bitmaps, the hypervisor framework notifications
- * pending, and what FFA_NOTIFICATION_INFO_GET has not listed yet. State
+ * pending and what FFA_NOTIFICATION_INFO_GET has not listed yet (these
+ * two in struct partition: p->ffa_framework, p->ffa_notify_unreported). State
  * per scheduler partition (its lock): the vCPU that delayed its schedule
  * receiver interrupt.
  *
@@ -31,15 +32,12 @@ struct notify_part {
 	uint16_t bound[FFA_NOTIFICATIONS]; /* sender ID, 0 = unbound */
 	uint64_t per_vcpu;		   /* bound as per-vCPU */
 	uint64_t pending;		   /* global */
-	uint32_t framework;		   /* hypervisor framework ones */
-	bool unreported; /* global or framework pending, not listed yet */
 	/* as a scheduler: the vCPU that delayed its SRI, or NULL */
 	struct vcpu *sri_delayed_by;
 	struct notify_vcpu vcpus[CONFIG_MAX_CPUS];
 };
 
 static struct notify_part notify[CONFIG_MAX_PARTITIONS];
-bool ffa_notify_sri_owed[CONFIG_MAX_PARTITIONS][CONFIG_MAX_CPUS];
 
 static struct notify_part *state(const struct partition *p)
 {
@@ -193,7 +191,7 @@ static struct ffa_value call_set(struct vcpu *v)
 		target = &to->vcpus[vcpu];
 	} else {
 		n->pending |= bits;
-		n->unreported = true;
+		to->ffa_notify_unreported = true;
 		target = any_vcpu(to);
 	}
 	vgic_pend_private(target, FFA_NOTIFY_NPI_INTID);
@@ -205,16 +203,10 @@ static struct ffa_value call_set(struct vcpu *v)
 	return ffa_success(0, 0);
 }
 
-bool ffa_notify_rx_full(struct partition_locked locked, bool interrupt)
+bool ffa_notify_rx_full_tell(struct partition_locked locked, bool interrupt)
 {
 	struct partition *to = locked.p;
-	struct notify_part *n = state(to);
 
-	if (!has_bitmaps(to)) {
-		return false;
-	}
-	n->framework |= FFA_FRAMEWORK_RX_FULL;
-	n->unreported = true;
 	if (interrupt) {
 		vgic_pend_private(any_vcpu(to), FFA_NOTIFY_NPI_INTID);
 	}
@@ -232,7 +224,7 @@ void ffa_notify_schedule(struct vcpu *sender, struct partition *to, bool delay)
 	locked = partition_lock(sched);
 	if (delay) {
 		state(sched)->sri_delayed_by = sender;
-		ffa_notify_sri_owed[sender->part->index][sender->index] = true;
+		sender->ffa_sri_owed = true;
 	} else {
 		vgic_pend_private(any_vcpu(sched), FFA_NOTIFY_SRI_INTID);
 	}
@@ -241,7 +233,7 @@ void ffa_notify_schedule(struct vcpu *sender, struct partition *to, bool delay)
 
 void ffa_notify_flush_owed(struct vcpu *v)
 {
-	ffa_notify_sri_owed[v->part->index][v->index] = false;
+	v->ffa_sri_owed = false;
 	for (uint32_t i = 0; i < partition_count; i++) {
 		struct partition *s = &partitions[i];
 		struct partition_locked locked;
@@ -294,11 +286,11 @@ static struct ffa_value call_get(struct vcpu *v)
 		nv->unreported = false;
 	}
 	if (flags & FFA_NOTIFY_GET_HYP) {
-		hyp = n->framework;
-		n->framework = 0;
+		hyp = p->ffa_framework;
+		p->ffa_framework = 0;
 	}
-	if (n->pending == 0 && n->framework == 0) {
-		n->unreported = false;
+	if (n->pending == 0 && p->ffa_framework == 0) {
+		p->ffa_notify_unreported = false;
 	}
 	partition_unlock(&locked);
 	r.x[4] = (uint32_t)vm;
@@ -346,11 +338,11 @@ static void info_partition(struct info_list *l, struct partition *p)
 	uint16_t vcpus[FFA_NOTIFY_INFO_LIST_VCPUS];
 	uint32_t count = 0;
 
-	if (n->unreported) {
+	if (p->ffa_notify_unreported) {
 		if (!info_add(l, p->m->id, vcpus, 0)) {
 			return;
 		}
-		n->unreported = false;
+		p->ffa_notify_unreported = false;
 	}
 	for (uint16_t i = 0; i <= p->m->vcpu_count; i++) {
 		bool last = i == p->m->vcpu_count;
@@ -434,21 +426,12 @@ struct ffa_value ffa_notify_handle(struct vcpu *v, uint32_t fn)
 	}
 }
 
-struct ffa_value ffa_notify_feature(uint32_t id)
-{
-	if (id == FFA_FEATURE_NPI) {
-		return ffa_success(FFA_NOTIFY_NPI_INTID, 0);
-	}
-	if (id == FFA_FEATURE_SRI) {
-		return ffa_success(FFA_NOTIFY_SRI_INTID, 0);
-	}
-	return ffa_error(FFA_NOT_SUPPORTED);
-}
-
 void ffa_notify_partition_boot(struct partition_locked locked)
 {
 	*state(locked.p) = (struct notify_part){0};
+	locked.p->ffa_framework = 0;
+	locked.p->ffa_notify_unreported = false;
 	for (uint16_t i = 0; i < locked.p->m->vcpu_count; i++) {
-		ffa_notify_sri_owed[locked.p->index][i] = false;
+		locked.p->vcpus[i].ffa_sri_owed = false;
 	}
 }

@@ -45,7 +45,8 @@ static void build_stage2(struct partition *p)
 {
 	const struct manifest_partition *m = p->m;
 	struct mpool *pool = partition_pool(p);
-	struct mm_change changes[CONFIG_MAX_MEM_REGIONS + CONFIG_MAX_DEVICES +
+	struct mm_change changes[2 * CONFIG_MAX_MEM_REGIONS +
+				 CONFIG_MAX_DEVICES +
 				 CONFIG_MAX_SHARED_REGIONS];
 	size_t n = 0;
 
@@ -53,6 +54,13 @@ static void build_stage2(struct partition *p)
 		changes[n++] = (struct mm_change){
 		    ipa_init(m->mem[i].base),
 		    ipa_init(m->mem[i].base + m->mem[i].size), MM_MODE_RWX};
+	}
+	/* read-only-memory: pages of the RAM above, applied after it */
+	for (uint32_t i = 0; i < m->read_only_count; i++) {
+		changes[n++] = (struct mm_change){
+		    ipa_init(m->read_only[i].base),
+		    ipa_init(m->read_only[i].base + m->read_only[i].size),
+		    MM_MODE_R | MM_MODE_X};
 	}
 	for (uint32_t i = 0; i < m->device_count; i++) {
 		changes[n++] = (struct mm_change){
@@ -102,7 +110,7 @@ static void load_image(struct partition *p)
 	const struct manifest_partition *m = p->m;
 
 	for (uint32_t i = 0; i < m->mem_count; i++) {
-		memset(region_va(m, i), 0, m->mem[i].size);
+		arch_zero_for_guest(region_va(m, i), m->mem[i].size);
 	}
 	for (uint32_t i = 0; i < m->load_count; i++) {
 		const struct manifest_load *l = &m->loads[i];
@@ -291,6 +299,7 @@ bool lifecycle_vcpu_ready(struct vcpu *v)
 	struct partition_locked locked = partition_lock(v->part);
 	struct partition *p = v->part;
 	bool last = false;
+	bool look;
 	bool run;
 
 	if ((p->state == PARTITION_STOPPING ||
@@ -313,12 +322,12 @@ bool lifecycle_vcpu_ready(struct vcpu *v)
 		v->state = VCPU_ON;
 	}
 	run = v->state == VCPU_ON && v->wait == VCPU_RUNNABLE;
+	look = !run && ffa_vcpu_wait_needs_check(v, v->wait);
 	partition_unlock(&locked);
 	if (last) {
 		power_off_machine();
 	}
-	if (!run &&
-	    (v->wait == VCPU_WAIT_RESPONSE || v->wait == VCPU_WAIT_MESSAGE)) {
+	if (look) {
 		ffa_vcpu_check_wait(v);
 		run = vcpu_runnable_now(v);
 	}

@@ -8,6 +8,7 @@
  * board UART's INTID, is high while the ring holds something and the
  * partition unmasked it (IMSC).
  */
+#include <core/bench.h>
 #include <core/console.h>
 #include <core/irqchip.h>
 #include <core/log.h>
@@ -54,9 +55,31 @@ bool vconsole_claims(const struct partition *p, ipaddr_t ipa)
 	       align_down(ipa_addr(ipa), PAGE_SIZE) == p->m->console_base;
 }
 
+static uint64_t quiet_ticks(void)
+{
+	return arch_counter_hz() * CONFIG_CONSOLE_QUIET_MS / 1000;
+}
+
+void vconsole_quiet(struct vcpu *v)
+{
+	if (v->line_len == 0) {
+		return;
+	}
+	if (v->line_len == v->line_checked) {
+		vconsole_flush(v); /* nothing came for a whole quiet time */
+		return;
+	}
+	v->line_checked = v->line_len;
+	deadline_set(&cpus[v->cpu], DEADLINE_CONSOLE_QUIET,
+		     arch_counter_now() + quiet_ticks());
+}
+
 void vconsole_flush(struct vcpu *v)
 {
 	if (v->line_len > 0) {
+		if (IS_ENABLED(CONFIG_BENCH_BOOT_COUNT)) {
+			bench_boot_line(v, v->line, v->line_len);
+		}
 		console_write_line(v->part->m->name, v->line, v->line_len);
 		v->line_len = 0;
 	}
@@ -64,6 +87,13 @@ void vconsole_flush(struct vcpu *v)
 
 static void line_add(struct vcpu *v, char c)
 {
+	if (v->line_len == 0) {
+		/* a line begins: if it is still open after a quiet time
+		 * (a prompt, a progress bar), it is shown unfinished */
+		v->line_checked = 0;
+		deadline_set(&cpus[v->cpu], DEADLINE_CONSOLE_QUIET,
+			     arch_counter_now() + quiet_ticks());
+	}
 	v->line[v->line_len++] = c;
 	if (v->line_len == sizeof(v->line)) {
 		vconsole_flush(v);

@@ -11,21 +11,6 @@ void vcpu_resume(struct vcpu *v)
 	cpu_kick(v->cpu);
 }
 
-void vcpu_idle(struct vcpu *v)
-{
-	struct partition_locked locked;
-
-	vgic_sync(v); /* what the guest took or ended is known */
-	locked = partition_lock(v->part);
-	if (v->wake_pending || v->part->mailbox.msg_unseen ||
-	    vgic_deliverable(v)) {
-		v->wake_pending = false;
-	} else {
-		v->wait = VCPU_WAIT_IDLE;
-	}
-	partition_unlock(&locked);
-}
-
 void cpu_kick(uint8_t cpu)
 {
 	if (cpus[cpu].mpidr != arch_cpu_mpidr()) {

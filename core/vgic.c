@@ -70,6 +70,12 @@ static uint32_t bit(uint32_t n)
 	return 1u << n;
 }
 
+/* The lowest set bit of `m` (not 0): map loops visit set bits only. */
+static uint32_t lowest(uint32_t m)
+{
+	return (uint32_t)__builtin_ctz(m);
+}
+
 /* Slot of SPI `intid` in the partition's table, or -1. */
 static int spi_slot(const struct vgic *g, uint32_t intid)
 {
@@ -108,6 +114,29 @@ static void touch(struct vcpu *t)
 	} else {
 		cpu_kick(t->cpu);
 	}
+}
+
+/*
+ * Makes SPI slots `slots` of `p` pending. One a list register holds is
+ * marked to be pending again, as folding that list register back would
+ * otherwise overwrite the new edge with what the guest did with the old
+ * one.
+ */
+static void pend_spis(struct partition *p, uint32_t slots)
+{
+	struct vgic *g = &p->vgic;
+
+	for (uint16_t i = 0; i < p->m->vcpu_count; i++) {
+		g->repend |= slots & p->vcpus[i].vgic.spi_in_lr;
+	}
+	g->pending |= slots;
+}
+
+/* The same for private INTIDs `bits` of vCPU `t`. */
+static void pend_private(struct vcpu *t, uint32_t bits)
+{
+	t->vgic.repend |= bits & t->vgic.in_lr;
+	t->vgic.pending |= bits;
 }
 
 void vgic_init(struct partition *p)
@@ -288,9 +317,16 @@ static void spi_bank_write(struct partition *p, uint64_t bank, uint32_t word,
 		g->enabled &= ~slots;
 		break;
 	case GICD_ISPENDR:
-		g->pending |= slots & ~g->hw; /* linked ones: the device's */
+		pend_spis(p, slots & ~g->hw); /* linked ones: the device's */
 		break;
 	case GICD_ICPENDR:
+		/* a linked one the hypervisor holds active for the guest: let
+		 * the device signal again */
+		for (uint32_t i = 0; i < g->spi_count; i++) {
+			if (slots & g->hw & g->pending & bit(i)) {
+				irqchip_clear_active(g->intid[i], 0);
+			}
+		}
 		g->pending &= ~slots;
 		break;
 	case GICD_ISACTIVER:
@@ -590,9 +626,13 @@ static void gicr_write(struct vcpu *v, uint16_t n, uint64_t off, uint32_t size,
 		c->enabled &= ~w;
 		break;
 	case GICR_SGI_BASE + GICD_ISPENDR:
-		c->pending |= w & ~bit(VGIC_INTID_VTIMER);
+		pend_private(t, w & ~bit(VGIC_INTID_VTIMER));
 		break;
 	case GICR_SGI_BASE + GICD_ICPENDR:
+		if (w & c->pending & bit(VGIC_INTID_VTIMER)) {
+			irqchip_clear_active(VGIC_INTID_VTIMER,
+					     cpus[t->cpu].mpidr);
+		}
 		c->pending &= ~w;
 		break;
 	case GICR_SGI_BASE + GICD_ISACTIVER:
@@ -691,10 +731,7 @@ void vgic_pend_private(struct vcpu *t, uint32_t intid)
 	if (intid >= VGIC_PRIVATE) {
 		return;
 	}
-	if (t->vgic.in_lr & bit(intid)) {
-		t->vgic.repend |= bit(intid);
-	}
-	t->vgic.pending |= bit(intid);
+	pend_private(t, bit(intid));
 	touch(t);
 }
 
@@ -709,9 +746,13 @@ bool vgic_hw_interrupt(struct vcpu *here, uint32_t intid)
 		if (here == NULL) {
 			return false;
 		}
+		/* its own vCPU, on this CPU: nothing to kick */
 		locked = partition_lock(here->part);
-		here->vgic.pending |= bit(intid);
-		touch(here);
+		pend_private(here, bit(intid));
+		here->vgic.dirty = true;
+		if (here->wait == VCPU_WAIT_IDLE) {
+			vcpu_resume(here);
+		}
 		partition_unlock(&locked);
 		return true;
 	}
@@ -723,7 +764,7 @@ bool vgic_hw_interrupt(struct vcpu *here, uint32_t intid)
 	locked = partition_lock(p);
 	slot = spi_slot(&p->vgic, intid);
 	t = &p->vcpus[p->vgic.target[slot]];
-	p->vgic.pending |= bit((uint32_t)slot);
+	pend_spis(p, bit((uint32_t)slot));
 	touch(t);
 	partition_unlock(&locked);
 	return true;
@@ -769,15 +810,11 @@ static uint32_t best_priority(const struct vcpu *v, uint32_t priv,
 	const struct vgic *g = &v->part->vgic;
 	uint32_t best = 0x100;
 
-	for (uint32_t i = 0; priv != 0 && i < VGIC_PRIVATE; i++) {
-		if (priv & bit(i)) {
-			best = MIN(best, (uint32_t)v->vgic.priority[i]);
-		}
+	for (uint32_t m = priv; m != 0; m &= m - 1) {
+		best = MIN(best, (uint32_t)v->vgic.priority[lowest(m)]);
 	}
-	for (uint32_t i = 0; spis != 0 && i < g->spi_count; i++) {
-		if (spis & bit(i)) {
-			best = MIN(best, (uint32_t)g->priority[i]);
-		}
+	for (uint32_t m = spis; m != 0; m &= m - 1) {
+		best = MIN(best, (uint32_t)g->priority[lowest(m)]);
 	}
 	return best;
 }
@@ -809,7 +846,8 @@ static void fold_lr(struct vcpu *v, unsigned int i, uint32_t intid)
 	arch_vgic_read_lr(i, &lr);
 	if (intid < VGIC_PRIVATE) {
 		uint32_t b = bit(intid);
-		bool pend = lr.pending || (c->repend & b);
+		/* still pending unless GICR_ICPENDR0 cleared it meanwhile */
+		bool pend = (lr.pending && (c->pending & b)) || (c->repend & b);
 
 		c->pending = pend ? c->pending | b : c->pending & ~b;
 		c->active = lr.active ? c->active | b : c->active & ~b;
@@ -828,7 +866,8 @@ static void fold_lr(struct vcpu *v, unsigned int i, uint32_t intid)
 			/* an emulated level source: pending while it is high */
 			pend = (g->line & b) != 0;
 		} else {
-			pend = lr.pending || (g->repend & b);
+			pend =
+			    (lr.pending && (g->pending & b)) || (g->repend & b);
 		}
 		g->pending = pend ? g->pending | b : g->pending & ~b;
 		g->active = lr.active ? g->active | b : g->active & ~b;
@@ -880,25 +919,22 @@ static uint32_t best_candidate(const struct vcpu *v, uint32_t priv,
 	uint32_t best = UINT32_MAX;
 	uint32_t best_key = UINT32_MAX;
 
-	for (uint32_t i = 0; priv != 0 && i < VGIC_PRIVATE; i++) {
-		uint32_t key;
+	/* (in INTID order: a tie keeps the lower INTID) */
+	for (uint32_t m = priv; m != 0; m &= m - 1) {
+		uint32_t i = lowest(m);
+		uint32_t key =
+		    ((c->active & bit(i)) ? 0 : 0x100u) | c->priority[i];
 
-		if (!(priv & bit(i))) {
-			continue;
-		}
-		key = ((c->active & bit(i)) ? 0 : 0x100u) | c->priority[i];
 		if (key < best_key) {
 			best_key = key;
 			best = i;
 		}
 	}
-	for (uint32_t i = 0; spis != 0 && i < g->spi_count; i++) {
-		uint32_t key;
+	for (uint32_t m = spis; m != 0; m &= m - 1) {
+		uint32_t i = lowest(m);
+		uint32_t key =
+		    ((g->active & bit(i)) ? 0 : 0x100u) | g->priority[i];
 
-		if (!(spis & bit(i))) {
-			continue;
-		}
-		key = ((g->active & bit(i)) ? 0 : 0x100u) | g->priority[i];
 		if (key < best_key || (key == best_key && g->intid[i] < best)) {
 			best_key = key;
 			best = g->intid[i];
@@ -919,21 +955,19 @@ void vgic_sync(struct vcpu *v)
 
 	c->dirty = false;
 	/* what the guest did with the interrupts it was given */
-	for (unsigned int i = 0; i < lrs; i++) {
-		if (c->lr_used & (1u << i)) {
-			fold_lr(v, i, c->lr_intid[i]);
-		}
+	for (uint32_t m = c->lr_used; m != 0; m &= m - 1) {
+		fold_lr(v, lowest(m), c->lr_intid[lowest(m)]);
 	}
 	/* the best of what is pending or active, each in one LR */
 	priv = (c->pending & c->enabled) | c->active;
 	spis = spi_candidates(v, true);
-	for (unsigned int i = 0; i < lrs; i++) {
-		uint32_t intid = best_candidate(v, priv, spis);
+	for (unsigned int i = 0; i < lrs && (priv | spis) != 0; i++) {
+		/* (a single private one, the common case, needs no search) */
+		uint32_t intid = spis == 0 && (priv & (priv - 1)) == 0
+				     ? lowest(priv)
+				     : best_candidate(v, priv, spis);
 		struct arch_lr lr;
 
-		if (intid == UINT32_MAX) {
-			break;
-		}
 		make_lr(v, intid, &lr);
 		arch_vgic_write_lr(i, &lr);
 		c->lr_intid[i] = intid;
@@ -948,10 +982,8 @@ void vgic_sync(struct vcpu *v)
 			c->spi_in_lr |= bit((uint32_t)slot);
 		}
 	}
-	for (unsigned int i = 0; i < lrs; i++) {
-		if ((c->lr_used & ~used) & (1u << i)) {
-			arch_vgic_write_lr(i, NULL);
-		}
+	for (uint32_t m = c->lr_used & ~(uint32_t)used; m != 0; m &= m - 1) {
+		arch_vgic_write_lr(lowest(m), NULL);
 	}
 	c->lr_used = used;
 	/* more than fit: a maintenance interrupt when they run low */

@@ -30,6 +30,7 @@
  * interrupt and the virtual timer (handed to the vCPU pinned there). */
 #define PPI_MAINTENANCE 25
 #define PPI_VTIMER	27
+#define PPI_HYP_TIMER	26
 
 #define ICC_CTLR_EOIMODE (1ull << 1)
 #define ICC_SRE_SRE	 (1ull << 0)
@@ -104,7 +105,8 @@ void irqchip_init_cpu(uint64_t mpidr)
 		*mmio32(rd + GICR_SGI_BASE + GIC_ICENABLER) = 0xffff0000;
 		*mmio32(rd + GICR_SGI_BASE + GIC_ICACTIVER) = 0xffffffff;
 		*mmio32(rd + GICR_SGI_BASE + GIC_ISENABLER) =
-		    0xffff | (1u << PPI_MAINTENANCE) | (1u << PPI_VTIMER);
+		    0xffff | (1u << PPI_MAINTENANCE) | (1u << PPI_VTIMER) |
+		    (1u << PPI_HYP_TIMER);
 	}
 	write_sysreg(S3_4_C12_C9_5, ICC_SRE_SRE | ICC_SRE_ENABLE); /* SRE_EL2 */
 	isb();

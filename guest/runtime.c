@@ -8,7 +8,6 @@
 uint8_t guest_stacks[CONFIG_MAX_CPUS][STACK_SIZE] __attribute__((aligned(16)));
 
 extern char guest_vectors[];
-extern char guest_secondary_entry[];
 
 /* Stage 1 at EL1: identity map of 4 GiB, first GiB device, rest normal. */
 static uint64_t l1_table[512] __attribute__((aligned(4096)));
@@ -203,13 +202,22 @@ enum probe_mode { PROBE_NONE, PROBE_SKIP, PROBE_RETURN };
 static volatile enum probe_mode probe_armed[CONFIG_MAX_CPUS];
 static struct guest_abort probe_result[CONFIG_MAX_CPUS];
 
-/* Entered from vectors.S. */
-void guest_exception(struct exception_frame *f);
+/* Entered from vectors.S; `kind`: 0 synchronous, 1 IRQ, 2 FIQ, 3 SError. */
+void guest_exception(struct exception_frame *f, uint64_t kind);
+/* guest/irq.c */
+void guest_irq_dispatch(void);
 
-void guest_exception(struct exception_frame *f)
+#define EXCEPTION_IRQ 1
+
+void guest_exception(struct exception_frame *f, uint64_t kind)
 {
 	unsigned int cpu = guest_vcpu_index();
 	uint64_t esr, far;
+
+	if (kind == EXCEPTION_IRQ) {
+		guest_irq_dispatch();
+		return;
+	}
 
 	__asm__ volatile("mrs %0, esr_el1" : "=r"(esr));
 	__asm__ volatile("mrs %0, far_el1" : "=r"(far));
@@ -221,9 +229,9 @@ void guest_exception(struct exception_frame *f)
 		probe_armed[cpu] = PROBE_NONE;
 		return;
 	}
-	guest_printf("unexpected exception: ESR %#lx FAR %#lx ELR %#lx SPSR "
-		     "%#lx; powering off\n",
-		     esr, far, f->elr, f->spsr);
+	guest_printf("unexpected exception (kind %lu): ESR %#lx FAR %#lx ELR "
+		     "%#lx SPSR %#lx; powering off\n",
+		     kind, esr, far, f->elr, f->spsr);
 	psci_system_off();
 }
 

@@ -45,13 +45,18 @@ boot_entry:
 5:	wfi
 	b	5b
 
-/* Secondary vCPUs: started by guest_cpu_on() with x0 = vCPU index. */
+/* Secondary vCPUs: started by guest_cpu_on() with x0 = vCPU index (any
+ * other CPU_ON context ID is passed on to secondary_main as it is). The
+ * stack is the one of the vCPU's own index, from its MPIDR, so a context
+ * ID cannot make it land on another vCPU's stack. */
 	.global guest_secondary_entry
 guest_secondary_entry:
 	msr	daifset, #0xf
+	mrs	x3, mpidr_el1
+	and	x3, x3, #0xff
 	adr_l	x1, guest_stacks
 	mov	x2, #GUEST_STACK_SIZE
-	madd	x1, x0, x2, x1
+	madd	x1, x3, x2, x1
 	add	sp, x1, x2
 	bl	guest_secondary_boot
 6:	wfi

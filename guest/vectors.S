@@ -1,37 +1,32 @@
-/* EL1 exception vectors: an IRQ goes to guest_irq() (guest/irq.c), every
- * other exception to guest_exception(frame), which may change the frame's
- * pc (to skip a probed access) before eret. */
+/* EL1 exception vectors: every exception goes to guest_exception(frame,
+ * kind), kind = 0 synchronous, 1 IRQ, 2 FIQ, 3 SError (the entry's slot in
+ * its group of four), which may change the frame's pc (to skip a probed
+ * access) before eret. */
 #include "asm.inc"
 
 #define FRAME_SIZE (34 * 8)
 
-	.macro ventry target=exception_entry
+	.macro ventry kind
 	.balign 0x80
-	b	\target
+	sub	sp, sp, #FRAME_SIZE
+	stp	x0, x1, [sp, #0]
+	mov	x1, #\kind
+	b	exception_entry
 	.endm
 
 	.section .text.vectors, "ax"
 	.balign 0x800
 	.global guest_vectors
 guest_vectors:
-	.rept 4		/* sync, IRQ, FIQ, SError of each of the four groups */
-	ventry
-	ventry	irq_entry
-	ventry
-	ventry
+	.rept 4
+	ventry 0
+	ventry 1
+	ventry 2
+	ventry 3
 	.endr
 
-irq_entry:
-	sub	sp, sp, #FRAME_SIZE
-	stp	x0, x1, [sp, #0]
-	adr	x1, guest_irq
-	b	save_rest
-
+/* x0, x1 saved; x1 = kind */
 exception_entry:
-	sub	sp, sp, #FRAME_SIZE
-	stp	x0, x1, [sp, #0]
-	adr	x1, guest_exception
-save_rest:			/* x0, x1 saved; x1 = the C function */
 	stp	x2, x3, [sp, #16]
 	stp	x4, x5, [sp, #32]
 	stp	x6, x7, [sp, #48]
@@ -47,12 +42,11 @@ save_rest:			/* x0, x1 saved; x1 = the C function */
 	stp	x26, x27, [sp, #208]
 	stp	x28, x29, [sp, #224]
 	str	x30, [sp, #240]
-	mov	x16, x1
-	mrs	x1, elr_el1
-	mrs	x2, spsr_el1
-	stp	x1, x2, [sp, #248]
+	mrs	x9, elr_el1
+	mrs	x10, spsr_el1
+	stp	x9, x10, [sp, #248]
 	mov	x0, sp
-	blr	x16
+	bl	guest_exception
 	ldp	x1, x2, [sp, #248]
 	msr	elr_el1, x1
 	msr	spsr_el1, x2

@@ -1,5 +1,6 @@
 /* FF-A descriptor encoders and validators shared by hypervisor and guests. */
 #include <bulkhead/ffa.h>
+#include <stddef.h>
 #include <string.h>
 
 static uint32_t version_props(uint32_t version)
@@ -63,17 +64,23 @@ int ffa_msg_parse(const void *buf, uint32_t buf_size, uint32_t version,
 uint32_t ffa_msg_header_write(void *buf, const struct ffa_msg *msg,
 			      uint32_t version)
 {
-	struct ffa_msg_header h;
 	uint32_t offset = ffa_msg_payload_offset(version);
+	/* struct ffa_msg_header as little-endian words, written in place:
+	 * flags and reserved0 zero, offset, endpoints; then size and
+	 * reserved1 (v1.1: the padding up to the payload), zero */
+	uint64_t head[2] = {
+	    0, offset | (uint64_t)ffa_endpoints(msg->sender, msg->receiver)
+			    << 32};
+	uint64_t size = msg->size;
+	uint8_t *b = buf;
 
-	memset(&h, 0, sizeof(h));
-	h.offset = offset;
-	h.endpoints = ffa_endpoints(msg->sender, msg->receiver);
-	h.size = msg->size;
+	_Static_assert(offsetof(struct ffa_msg_header, size) == 16 &&
+			   offsetof(struct ffa_msg_header, uuid) == 24,
+		       "header words as written below");
+	memcpy(b, head, sizeof(head));
+	memcpy(b + 16, &size, sizeof(size));
 	if (version >= FFA_VERSION_1_2) {
-		memcpy(h.uuid, msg->uuid, sizeof(h.uuid));
+		memcpy(b + 24, msg->uuid, 16);
 	}
-	/* Also clears the padding up to the payload. */
-	memcpy(buf, &h, offset);
 	return offset;
 }

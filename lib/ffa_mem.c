@@ -45,8 +45,8 @@ static int parse_receivers(const uint8_t *buf, const struct ffa_mem_header *h,
 		struct ffa_mem_receiver *r = &t->receivers[i];
 
 		read_access(&a, buf, h->access_offset, h->access_size, i);
-		/* v1.1: bytes 8..15 are reserved (they land in impdef) */
-		if ((version == FFA_VERSION_1_1 && !all_zero(a.impdef, 8)) ||
+		/* v1.0, v1.1: bytes 8..15 are reserved (they land in impdef) */
+		if ((version < FFA_VERSION_1_2 && !all_zero(a.impdef, 8)) ||
 		    a.reserved != 0 ||
 		    (a.permissions & FFA_MEM_PERM_MBZ) != 0 ||
 		    (a.flags & ~FFA_MEM_RECEIVER_NON_RETRIEVAL) != 0) {
@@ -132,6 +132,67 @@ static bool reserved_zero(const struct ffa_mem_header *h)
 	return (r[0] | r[1] | r[2]) == 0;
 }
 
+/* The v1.0 header (32 bytes) in the v1.1 form: its fixed access
+ * descriptor size and offset filled in, its reserved byte (+3, the upper
+ * half of the v1.1 attributes) and word (+24) carried into reserved[]. */
+struct mem_header_1_0 {
+	uint16_t sender;
+	uint8_t attributes;
+	uint8_t reserved0;
+	uint32_t flags;
+	uint64_t handle;
+	uint64_t tag;
+	uint32_t reserved1;
+	uint32_t access_count;
+};
+
+_Static_assert(sizeof(struct mem_header_1_0) == FFA_MEM_HEADER_SIZE_1_0,
+	       "FF-A v1.0 memory transaction header is 32 bytes");
+
+static void read_header(struct ffa_mem_header *h, const uint8_t *buf,
+			uint32_t version)
+{
+	struct mem_header_1_0 o;
+	uint32_t reserved[3];
+
+	if (version != FFA_VERSION_1_0) {
+		memcpy(h, AT(buf, 0), sizeof(*h));
+		return;
+	}
+	memcpy(&o, AT(buf, 0), sizeof(o));
+	h->sender = o.sender;
+	h->attributes = o.attributes;
+	h->flags = o.flags;
+	h->handle = o.handle;
+	h->tag = o.tag;
+	h->access_size = FFA_MEM_ACCESS_SIZE_1_1;
+	h->access_count = o.access_count;
+	h->access_offset = FFA_MEM_HEADER_SIZE_1_0;
+	reserved[0] = o.reserved0;
+	reserved[1] = o.reserved1;
+	reserved[2] = 0;
+	memcpy(h->reserved, reserved, sizeof(reserved));
+}
+
+static void write_header(uint8_t *out, const struct ffa_mem_header *h,
+			 uint32_t version)
+{
+	if (version != FFA_VERSION_1_0) {
+		memcpy(AT(out, 0), h, sizeof(*h));
+	} else {
+		struct mem_header_1_0 o = {
+		    .sender = h->sender,
+		    .attributes = (uint8_t)h->attributes,
+		    .flags = h->flags,
+		    .handle = h->handle,
+		    .tag = h->tag,
+		    .access_count = h->access_count,
+		};
+
+		memcpy(AT(out, 0), &o, sizeof(o));
+	}
+}
+
 static int parse(const void *buf, uint32_t len, uint32_t total,
 		 uint32_t version, bool composite_required,
 		 struct ffa_mem_transaction *t)
@@ -145,15 +206,15 @@ static int parse(const void *buf, uint32_t len, uint32_t total,
 	t->page_count = 0;
 	t->constituent_count = 0;
 	t->constituents_here = 0;
-	if (access_size == 0 || len < FFA_MEM_HEADER_SIZE || !aligned8(buf)) {
+	if (len < ffa_mem_header_size(version) || !aligned8(buf)) {
 		return FFA_INVALID_PARAMETERS;
 	}
-	memcpy(&h, AT((const uint8_t *)buf, 0), sizeof(h));
+	read_header(&h, buf, version);
 	access_end =
 	    (uint64_t)h.access_offset + (uint64_t)h.access_count * access_size;
 	if (h.access_size != access_size || h.access_count == 0 ||
 	    h.access_count > FFA_MEM_RECEIVERS_MAX ||
-	    h.access_offset < FFA_MEM_HEADER_SIZE ||
+	    h.access_offset < ffa_mem_header_size(version) ||
 	    h.access_offset % 16 != 0 || access_end > len ||
 	    !reserved_zero(&h)) {
 		return FFA_INVALID_PARAMETERS;
@@ -207,8 +268,9 @@ uint32_t ffa_mem_build_fragment(void *buf, uint32_t size, uint32_t version,
 				uint32_t offset, uint32_t *total)
 {
 	uint32_t access_size = ffa_mem_access_size(version);
+	uint32_t header_size = ffa_mem_header_size(version);
 	uint64_t access_end =
-	    FFA_MEM_HEADER_SIZE + (uint64_t)t->receiver_count * access_size;
+	    header_size + (uint64_t)t->receiver_count * access_size;
 	uint64_t composite = cons != NULL ? (access_end + 15) & ~15ull : 0;
 	uint64_t head =
 	    cons != NULL ? composite + FFA_MEM_COMPOSITE_SIZE : access_end;
@@ -218,8 +280,7 @@ uint32_t ffa_mem_build_fragment(void *buf, uint32_t size, uint32_t version,
 	uint8_t *out = buf;
 
 	*total = 0;
-	if (access_size == 0 || t->receiver_count > FFA_MEM_RECEIVERS_MAX ||
-	    !aligned8(buf)) {
+	if (t->receiver_count > FFA_MEM_RECEIVERS_MAX || !aligned8(buf)) {
 		return 0;
 	}
 	*total = (uint32_t)(head + (uint64_t)count * FFA_MEM_CONSTITUENT_SIZE);
@@ -237,13 +298,13 @@ uint32_t ffa_mem_build_fragment(void *buf, uint32_t size, uint32_t version,
 		    .tag = t->tag,
 		    .access_size = access_size,
 		    .access_count = t->receiver_count,
-		    .access_offset = FFA_MEM_HEADER_SIZE,
+		    .access_offset = header_size,
 		};
 
 		if (head > size) {
 			return 0;
 		}
-		memcpy(AT(out, 0), &h, sizeof(h));
+		write_header(out, &h, version);
 		for (uint32_t i = 0; i < t->receiver_count; i++) {
 			struct ffa_mem_access a = {
 			    .receiver = t->receivers[i].id,
@@ -252,8 +313,7 @@ uint32_t ffa_mem_build_fragment(void *buf, uint32_t size, uint32_t version,
 			    .composite_offset = t->composite_offset,
 			};
 
-			void *at =
-			    AT(out, FFA_MEM_HEADER_SIZE + i * access_size);
+			void *at = AT(out, header_size + i * access_size);
 
 			if (version >= FFA_VERSION_1_2) {
 				memcpy(a.impdef, t->receivers[i].impdef,

@@ -80,16 +80,16 @@ run-u-boot: ensure-deps
 
 debug: ensure-deps
 	$(Q)$(MAKE) --no-print-directory all
-	@echo "  QEMU    $(O)/bulkhead.img halted, gdb stub on localhost:$(GDB_PORT)"
+	@echo "  QEMU    $(O)/bulkhead.img halted, gdb stub on 127.0.0.1:$(GDB_PORT)"
 	@echo "  attach from another terminal with:  make gdb$(if $(filter-out build,$(O)), O=$(O))$(if $(filter-out 1234,$(GDB_PORT)), GDB_PORT=$(GDB_PORT))"
 	$(Q)$(QEMU) $(QEMU_FLAGS) -kernel $(O)/bulkhead.img \
-		-gdb tcp:localhost:$(GDB_PORT) -S
+		-gdb tcp:127.0.0.1:$(GDB_PORT) -S
 
 $(O)/gdb/bulkhead.gdb: $(O)/bulkhead.elf $(MANIFEST) tools/board/gdbscript.py board-force
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(PYTHON) tools/board/gdbscript.py --manifest $(MANIFEST) -i manifests \
 		--elf $(O)/bulkhead.elf --apps $(O)/apps --config $(KCONFIG_CONFIG) \
-		--images $(IMAGE_DIR) --remote localhost:$(GDB_PORT) -o $@
+		--images $(IMAGE_DIR) --remote 127.0.0.1:$(GDB_PORT) -o $@
 
 gdb: ensure-deps $(O)/gdb/bulkhead.gdb
 	$(Q)$(GDB) -q -x $(O)/gdb/bulkhead.gdb

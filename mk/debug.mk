@@ -2,7 +2,7 @@
 # ownership checker after every FF-A memory call, assertions), in
 # $(O)/debug; make test boots them (tests/test_boot.py: "debug/<name>").
 DEBUG_O := $(O)/debug
-DEBUG_SCENARIOS := ffa-mem
+DEBUG_SCENARIOS := ffa-mem hostile
 
 .PHONY: debug-scenarios
 debug-scenarios: | ensure-deps

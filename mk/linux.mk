@@ -93,3 +93,30 @@ linux-clean:
 
 .PHONY: linux-force
 linux-force:
+
+# The Linux product, interactive: what you type goes to the Linux
+# partition (the manifest's console-input); Ctrl-a x quits QEMU. The disk
+# is $(O)/linux/disk.img itself, so what Linux writes stays for the next run.
+LINUX_PRODUCT_IMG := $(O)/products/$(LINUX_DT_PRODUCT)/bulkhead.img
+.PHONY: linux-product run-linux
+linux-product: $(LINUX_PRODUCT_IMG) $(LINUX_DIR)/disk.img
+
+run-linux: ensure-deps
+	$(Q)$(MAKE) --no-print-directory linux-product
+	@echo "  QEMU    $(LINUX_PRODUCT_IMG) (type to the Linux shell; exit with Ctrl-a x)"
+	$(Q)$(QEMU) $(QEMU_FLAGS) -kernel $(LINUX_PRODUCT_IMG) \
+		-drive if=none,file=$(LINUX_DIR)/disk.img,format=raw,id=vd0 \
+		-device virtio-blk-device,drive=vd0,bus=virtio-mmio-bus.0
+
+# linux_boot (make bench): the stock kernel alone on one vCPU
+# (tests/bench/linux-bench.dts) built with
+# configs/qemu_virt_bench_linux_defconfig (CONFIG_BENCH_BOOT_COUNT) in its
+# own build directory, booted under -icount until Linux runs /init.
+BENCH_LINUX_O := $(O)/bench/linux
+.PHONY: bench-linux
+bench-linux: ensure-deps $(LINUX_PAYLOADS)
+	$(Q)$(MAKE) --no-print-directory O=$(BENCH_LINUX_O) DEFCONFIG=qemu_virt_bench_linux_defconfig \
+		MANIFEST=tests/bench/linux-bench.dts SCENARIOS= LINUX_DIR=$(abspath $(LINUX_DIR)) \
+		LINUX_PRODUCTS=linux-bench all
+	$(Q)$(PYTHON) tests/bench_linux.py --image $(BENCH_LINUX_O)/bulkhead.img \
+		--out $(O)/bench --qemu $(QEMU)

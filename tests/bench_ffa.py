@@ -78,14 +78,14 @@ def qemu_version(qemu: str) -> str:
     return m.group(1) if m else "unknown"
 
 
-def svg(results: list[Result]) -> str:
+def svg(results: list[Result], title: str = "FF-A path lengths") -> str:
     width, bar_h, gap, left = 640, 22, 10, 150
     top = 30
     scale = (width - left - 90) / max(max(r.total_instructions for r in results), 1)
     rows = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
             f'height="{top + len(results) * (bar_h + gap) + 20}" '
             f'font-family="sans-serif" font-size="12">',
-            '<text x="10" y="18" font-weight="bold">FF-A path lengths '
+            f'<text x="10" y="18" font-weight="bold">{title} '
             '(instructions per iteration; dark = EL2, light = EL1)</text>']
     for i, r in enumerate(results):
         y = top + i * (bar_h + gap)

@@ -21,9 +21,13 @@ SCENARIOS = {
                   "v10": ("ffa-test", ["v10"])},
     "ffa-msg": {"tester": ("ffa-test", ["indirect", "direct"])},
     "ffa-mem": {"memowner": ("ffa-mem", ["mem"])},
+    "ffa-compat": {"old": ("ffa-compat", ["compat"])},
     "ffa-stress": {name: ("ffa-stress", ["stress"]) for name in ("s1", "s2", "s3")},
     "shpool": {"poolowner": ("shpool-test", ["shpool"])},
     "traps": {"trapper": ("trapper", ["traps"])},
+    "interrupts": {"irq-owner": ("irq-test", ["sgi", "timer", "priority",
+                                              "ownership", "rtc"]),
+                   "intruder": ("irq-test", ["intruder"])},
     "send2-race": {"racer": ("send2-race", ["race"])},
     "boot-order": {"early": ("boot-order", ["bootorder"])},
     "notify": {"nsend": ("notify-test", ["notify"]),
@@ -69,7 +73,7 @@ def test_demo_banner_table_and_partitions(boots):
     assert b.returncode == 0
     assert any(re.match(r"\[bulkhead\] Bulkhead \d+\.\d+\.\d+: qemu-virt-demo on "
                         r"qemu-virt, 4 CPUs$", l) for l in out)
-    assert any(re.match(r"\[bulkhead\] manifest [0-9a-f]{16} \(table ABI 4\), "
+    assert any(re.match(r"\[bulkhead\] manifest [0-9a-f]{16} \(table ABI 5\), "
                         r"3 partitions", l) for l in out)
     for row in (r"1\s+control\s+2\s+0,1\s+0x41000000-0x42000000",
                 r"2\s+sensor\s+1\s+2\s+0x42000000-0x42800000",
@@ -110,7 +114,7 @@ def test_system_reset_restarts_only_that_partition(boots):
 @pytest.mark.scenario("isolation")
 def test_isolation_faults_counted_and_victim_unaffected(boots):
     out = boots("isolation").lines
-    assert "[bulkhead]   prober           booted 1 time(s), 7 fault(s) injected" in out
+    assert "[bulkhead]   prober           booted 1 time(s), 8 fault(s) injected" in out
     assert "[bulkhead]   victim           booted 1 time(s), 0 fault(s) injected" in out
 
 

@@ -90,6 +90,11 @@ _BAD = {
                               P("beta", 2, "1", "0x41200000")]),
                     ["partition \"beta\" memory [0x41200000, 0x41600000) overlaps "
                      "partition \"alpha\" memory [0x41000000, 0x41400000) by 0x200000 bytes"], ""),
+    "MEM-READ-ONLY": (manifest([P("alpha", 1, "0", "0x41000000", extra=
+                                  "read-only-memory = <0x0 0x413ff000 0x0 0x2000>;"),
+                                P("beta", 2, "1", "0x41400000")]),
+                      ["partition \"alpha\" read-only-memory [0x413ff000, 0x41401000) is "
+                       "not inside its memory ([0x41000000, 0x41400000))"], ""),
     "DEV-OUTSIDE": (manifest([P("alpha", 1, "0", "0x41000000", extra=
                                 "devices { d@1000 { reg = <0x0 0x1000 0x0 0x1000>; }; };")]),
                     ["not inside the board's device ranges"], ""),

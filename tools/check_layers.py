@@ -29,7 +29,6 @@ from dataclasses import dataclass
 INTERFACE = {
     "arch.h": "the hooks arch/ implements for the core (CPU, traps, power)",
     "arch_mm.h": "stage-2 descriptor format and TLB maintenance (arch/)",
-    "arch_timer.h": "the hypervisor's one-shot timer per CPU (arch/)",
     "mm_types.h": "page modes and the stage-2 table handle arch_mm.h speaks of",
     "types.h": "address types and page size",
     "irqchip.h": "the interrupt controller a driver provides",

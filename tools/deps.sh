@@ -28,6 +28,11 @@ clang-format:cmd:clang-format
 flake8:cmd:flake8
 e2fsprogs:file:/usr/sbin/debugfs
 debian-archive-keyring:file:/usr/share/keyrings/debian-archive-keyring.gpg
+linux-source-6.1:file:/usr/src/linux-source-6.1.tar.xz
+flex:cmd:flex
+bison:cmd:bison
+bc:cmd:bc
+xz-utils:cmd:xz
 "
 
 missing=""

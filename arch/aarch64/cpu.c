@@ -3,6 +3,7 @@
 #include <bulkhead/fmt.h>
 #include <bulkhead/psci.h>
 #include <core/arch.h>
+#include <string.h>
 
 #define SCTLR_EL1_RESET	   0x30d00800ull
 #define CNTHCTL_EL1PCTEN   (1ull << 0)
@@ -12,9 +13,58 @@
 #define VECTOR_CURRENT_SPX 0x200
 #define VECTOR_LOWER_A64   0x400
 
-#define PMCR_P		(1ull << 1) /* reset the event counters */
-#define PMCR_C		(1ull << 2) /* reset the cycle counter */
-#define PMCR_N(pmcr)	(((pmcr) >> 11) & 0x1f)
+#define PMCR_P		   (1ull << 1) /* reset the event counters */
+#define PMCR_C		   (1ull << 2) /* reset the cycle counter */
+#define PMCR_N(pmcr)	   (((pmcr) >> 11) & 0x1f)
+#define PMEVT_INST_RETIRED 0x08
+#define PMEVT_EXCLUDE_EL1  (1ull << 31)
+#define PMEVT_EXCLUDE_EL0  (1ull << 30)
+#define PMEVT_INCLUDE_EL2  (1ull << 27)
+
+/* CONFIG_BENCH_BOOT_COUNT: the two highest event counters are the
+ * hypervisor's (MDCR_EL2.HPMN below them); the partitions get the rest. */
+#define BOOT_COUNTERS (IS_ENABLED(CONFIG_BENCH_BOOT_COUNT) ? 2u : 0u)
+
+static uint64_t guest_counters(void)
+{
+	return PMCR_N(read_sysreg(pmcr_el0)) - BOOT_COUNTERS;
+}
+
+/* Starts this CPU's two boot counters (instructions retired at EL2, and
+ * at EL1 and EL0) unless they already run. */
+static void boot_count_start(void)
+{
+	uint64_t n = guest_counters();
+
+	if (read_sysreg(pmcntenset_el0) & (1ull << (n + 1))) {
+		return;
+	}
+	write_sysreg(pmselr_el0, n);
+	isb();
+	write_sysreg(pmxevtyper_el0, PMEVT_INST_RETIRED | PMEVT_EXCLUDE_EL1 |
+					 PMEVT_EXCLUDE_EL0 | PMEVT_INCLUDE_EL2);
+	write_sysreg(pmxevcntr_el0, 0);
+	write_sysreg(pmselr_el0, n + 1);
+	isb();
+	write_sysreg(pmxevtyper_el0, PMEVT_INST_RETIRED); /* EL1 and EL0 */
+	write_sysreg(pmxevcntr_el0, 0);
+	write_sysreg(pmcntenset_el0, 3ull << n);
+	isb();
+}
+
+void arch_boot_count(uint64_t *el2, uint64_t *guest)
+{
+	uint64_t n = guest_counters();
+	uint64_t sel = read_sysreg(pmselr_el0); /* the partition's */
+
+	write_sysreg(pmselr_el0, n);
+	isb();
+	*el2 = read_sysreg(pmxevcntr_el0);
+	write_sysreg(pmselr_el0, n + 1);
+	isb();
+	*guest = read_sysreg(pmxevcntr_el0);
+	write_sysreg(pmselr_el0, sel);
+}
 #define DFR0_BRPS(dfr0) (((dfr0) >> 12) & 0xf) /* breakpoints - 1 */
 #define DFR0_WRPS(dfr0) (((dfr0) >> 20) & 0xf) /* watchpoints - 1 */
 
@@ -95,8 +145,12 @@ void arch_vcpu_load(const struct arch_vcpu_config *config)
 	 * traps and is undefined to it. */
 	write_sysreg(
 	    mdcr_el2,
-	    ((read_sysreg(pmcr_el0) >> 11) & 0x1f) | MDCR_TDRA |
-		(IS_ENABLED(CONFIG_PMU_COUNT_EL2) ? 0 : MDCR_HPMD | MDCR_HCCD));
+	    guest_counters() | MDCR_TDRA |
+		(IS_ENABLED(CONFIG_PMU_COUNT_EL2) ? 0 : MDCR_HPMD | MDCR_HCCD) |
+		(BOOT_COUNTERS ? MDCR_HPME | MDCR_HLP : 0));
+	if (BOOT_COUNTERS) {
+		boot_count_start();
+	}
 	if (f.sve) {
 		cptr &= ~CPTR_TZ;
 	}
@@ -197,17 +251,21 @@ static void reset_debug(void)
 /* PMU state: counters stopped, zeroed, no overflow or interrupt. */
 static void reset_pmu(void)
 {
-	uint64_t counters = PMCR_N(read_sysreg(pmcr_el0));
+	uint64_t counters = guest_counters();
+	/* the partition's counters and the cycle counter (PMCR_EL0.P at
+	 * EL2 would also reset the hypervisor's boot counters) */
+	uint64_t mine = (1ull << 31) | ((1ull << counters) - 1);
 
-	write_sysreg(pmcr_el0, PMCR_P | PMCR_C);
-	write_sysreg(pmcntenclr_el0, ~0ull);
-	write_sysreg(pmintenclr_el1, ~0ull);
-	write_sysreg(pmovsclr_el0, ~0ull);
+	write_sysreg(pmcr_el0, PMCR_C | (BOOT_COUNTERS ? 0 : PMCR_P));
+	write_sysreg(pmcntenclr_el0, mine);
+	write_sysreg(pmintenclr_el1, mine);
+	write_sysreg(pmovsclr_el0, mine);
 	write_sysreg(pmuserenr_el0, 0);
 	for (uint64_t i = 0; i < counters; i++) {
 		write_sysreg(pmselr_el0, i);
 		isb();
 		write_sysreg(pmxevtyper_el0, 0);
+		write_sysreg(pmxevcntr_el0, 0);
 	}
 	write_sysreg(pmselr_el0, 0);
 	write_sysreg(pmccfiltr_el0, 0);
@@ -384,6 +442,30 @@ void arch_wait_for_interrupt(void)
 	__asm__ volatile("wfi" ::: "memory");
 }
 
+uint64_t arch_counter_now(void)
+{
+	isb();
+	return read_sysreg(cntpct_el0);
+}
+
+uint64_t arch_counter_hz(void)
+{
+	return read_sysreg(cntfrq_el0);
+}
+
+void arch_hyp_timer_arm(uint64_t deadline)
+{
+	write_sysreg(cnthp_cval_el2, deadline);
+	write_sysreg(cnthp_ctl_el2, 1); /* enabled, not masked */
+	isb();
+}
+
+void arch_hyp_timer_stop(void)
+{
+	write_sysreg(cnthp_ctl_el2, 0);
+	isb();
+}
+
 uint64_t arch_cpu_mpidr(void)
 {
 	return read_sysreg(mpidr_el1) & MPIDR_AFFINITY_MASK;
@@ -430,6 +512,24 @@ void arch_sync_memory_for_guest(void *va, size_t size)
 	__asm__ volatile("ic ialluis" ::: "memory");
 	dsb(ish);
 	isb();
+}
+
+void arch_zero_for_guest(void *va, size_t size)
+{
+	uint64_t dczid = read_sysreg(dczid_el0);
+	uint64_t block = 4u << (dczid & 0xf);
+	uintptr_t a = (uintptr_t)va;
+	uintptr_t end = a + size;
+
+	/* DC ZVA zeroes a whole block per instruction (unless prohibited) */
+	if (!(dczid & (1u << 4)) && ((a | end) & (block - 1)) == 0) {
+		for (; a < end; a += block) {
+			__asm__ volatile("dc zva, %0" ::"r"(a) : "memory");
+		}
+	} else {
+		memset(va, 0, size);
+	}
+	arch_sync_memory_for_guest(va, size);
 }
 
 paddr_t arch_secondary_entry(void)

@@ -106,7 +106,11 @@ void arch_vgic_read_lr(unsigned int i, struct arch_lr *lr)
 
 void arch_vgic_control(bool underflow)
 {
-	write_sysreg(ICH_HCR_EL2, ICH_HCR_EN | (underflow ? ICH_HCR_UIE : 0));
+	/* with a single list register, "at most one valid" always holds:
+	 * the refill then waits for the next exit */
+	bool uie = underflow && arch_vgic_lr_count() > 1;
+
+	write_sysreg(ICH_HCR_EL2, ICH_HCR_EN | (uie ? ICH_HCR_UIE : 0));
 }
 
 uint8_t arch_vgic_priority_mask(void)

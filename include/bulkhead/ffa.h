@@ -98,8 +98,13 @@ static inline bool ffa_is_function_id(uint32_t fn)
 /* FFA_RXTX_MAP w3: bits [5:0] page count, the rest MBZ. */
 #define FFA_RXTX_PAGE_COUNT_MASK 0x3fu
 
+/* FFA_FEATURES w1: bit 31 set for a function ID, clear for a feature ID
+ * (bits [7:0]). */
+#define FFA_FEATURES_FUNCTION (1u << 31)
 /* FFA_FEATURES(RXTX_MAP) w2: [1:0] granule (0 = 4 KiB), [31:16] max pages. */
 #define FFA_FEATURES_RXTX_MAX_PAGES_SHIFT 16
+/* FFA_FEATURES(MEM_RETRIEVE_REQ) w2, input and output: NS bit handling. */
+#define FFA_FEATURES_MEM_RETRIEVE_NS (1u << 1)
 
 /* FFA_PARTITION_INFO_GET w5 */
 #define FFA_PARTITION_INFO_COUNT_ONLY 0x1u
@@ -245,11 +250,17 @@ static inline bool ffa_is_error(const struct ffa_value *v, int32_t code)
 }
 
 /* --- Memory transaction descriptors (lib/ffa_mem.c) ----------------------
- * One layout for send, retrieve request and retrieve response (v1.1 and
- * v1.2; v1.0's differs and is not supported): a 48-byte header, endpoint
- * memory access descriptors (16 bytes in v1.1, 32 in v1.2), then a
- * composite descriptor (16 bytes) followed by 16-byte constituents. */
+ * One layout for send, retrieve request and retrieve response within a
+ * version: a header (48 bytes from v1.1, 32 in v1.0), endpoint memory
+ * access descriptors (16 bytes in v1.0 and v1.1, 32 in v1.2), then a
+ * composite descriptor (16 bytes) followed by 16-byte constituents.
+ *
+ * The v1.0 header: +0 u16 sender, +2 u8 attributes, +3 reserved, +4 u32
+ * flags, +8 u64 handle, +16 u64 tag, +24 u32 reserved, +28 u32 count of
+ * endpoint access descriptors, which start at +32 (no size or offset
+ * fields). */
 #define FFA_MEM_HEADER_SIZE	 48u
+#define FFA_MEM_HEADER_SIZE_1_0	 32u
 #define FFA_MEM_ACCESS_SIZE_1_1	 16u
 #define FFA_MEM_ACCESS_SIZE_1_2	 32u
 #define FFA_MEM_COMPOSITE_SIZE	 16u
@@ -264,6 +275,8 @@ static inline bool ffa_is_error(const struct ffa_value *v, int32_t code)
 #define FFA_MEM_ATTR_TYPE_DEVICE (0x1u << 4)
 #define FFA_MEM_ATTR_TYPE_NORMAL (0x2u << 4)
 #define FFA_MEM_ATTR_NS		 (1u << 6)
+/* Device memory (type 1): bits [3:2] say which, shareability MBZ. */
+#define FFA_MEM_ATTR_DEVICE_NGNRE (FFA_MEM_ATTR_TYPE_DEVICE | (0x1u << 2))
 #define FFA_MEM_ATTR_NORMAL_WB_IS                                              \
 	(FFA_MEM_ATTR_TYPE_NORMAL | FFA_MEM_ATTR_CACHE_WB |                    \
 	 FFA_MEM_ATTR_INNER_SHARE)
@@ -381,12 +394,18 @@ struct ffa_mem_transaction {
 	uint32_t constituents_here;
 };
 
-/* Endpoint access descriptor size for `version` (0 if unsupported). */
+/* Endpoint access descriptor size for `version`. */
 static inline uint32_t ffa_mem_access_size(uint32_t version)
 {
-	return version == FFA_VERSION_1_1   ? FFA_MEM_ACCESS_SIZE_1_1
-	       : version >= FFA_VERSION_1_2 ? FFA_MEM_ACCESS_SIZE_1_2
-					    : 0;
+	return version >= FFA_VERSION_1_2 ? FFA_MEM_ACCESS_SIZE_1_2
+					  : FFA_MEM_ACCESS_SIZE_1_1;
+}
+
+/* Header size (where the access descriptors start) for `version`. */
+static inline uint32_t ffa_mem_header_size(uint32_t version)
+{
+	return version == FFA_VERSION_1_0 ? FFA_MEM_HEADER_SIZE_1_0
+					  : FFA_MEM_HEADER_SIZE;
 }
 
 /*

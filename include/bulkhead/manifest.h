@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define MANIFEST_MAGIC		  0x424b4844u /* "BKHD" */
-#define MANIFEST_ABI_REVISION	  4
+#define MANIFEST_ABI_REVISION	  5
 #define MANIFEST_NAME_MAX	  32
 #define MANIFEST_DEVICE_IRQS_MAX  4
 #define MANIFEST_GRANT_RANGES_MAX 4
@@ -75,6 +75,11 @@ struct manifest_partition {
 	uint8_t cpus[CONFIG_MAX_CPUS]; /* vCPU i runs on physical CPU cpus[i] */
 	uint32_t mem_count;
 	struct manifest_region mem[CONFIG_MAX_MEM_REGIONS];
+	/* Pages of `mem` mapped read-only (and executable) to the partition
+	 * (`read-only-memory`): constant data it may lend, share or donate
+	 * read-only. */
+	uint32_t read_only_count;
+	struct manifest_region read_only[CONFIG_MAX_MEM_REGIONS];
 	/* vCPU 0 starts at `entry` (EL1h, MMU off) with x0 = `boot_arg`, the
 	 * IPA of the partition's device tree, and x1..x3 = 0. */
 	uint64_t entry;

@@ -95,14 +95,132 @@ UNIT(ffa_mem_layout_v11)
 	EXPECT_EQ(80, u32_at(52));
 	EXPECT_EQ(0x00020003u, u32_at(64)); /* receiver 3 (RW) at 48 + 16 */
 	EXPECT_EQ(80, u32_at(68));
-	/* v1.0 layouts are not built */
-	EXPECT_EQ(0, ffa_mem_build(buf, sizeof(buf), FFA_VERSION_1_0,
-				   &(struct ffa_mem_transaction){0}, two));
+}
+
+/* DEN0077 v1.0, "Lend, donate or share memory transaction descriptor": a
+ * 32-byte header (1-byte attributes, no descriptor size or offset), the
+ * 16-byte endpoint descriptors from byte 32. */
+UNIT(ffa_mem_layout_v10)
+{
+	uint32_t len = build(FFA_VERSION_1_0);
+
+	/* 32 + 2 x 16 = 64, composite at 64, 2 constituents */
+	EXPECT_EQ(64 + 16 + 32, len);
+	EXPECT_EQ(0x002f0001u, u32_at(0));  /* sender 1, attributes, +3 0 */
+	EXPECT_EQ(0, u32_at(4));	    /* flags */
+	EXPECT_EQ(0, u32_at(8));	    /* handle */
+	EXPECT_EQ(0x1234, u32_at(16));	    /* tag */
+	EXPECT_EQ(0, u32_at(24));	    /* reserved */
+	EXPECT_EQ(2, u32_at(28));	    /* endpoint count */
+	EXPECT_EQ(0x00020002u, u32_at(32)); /* receiver 2, RW */
+	EXPECT_EQ(64, u32_at(36));	    /* composite offset */
+	EXPECT_EQ(0, u32_at(40));	    /* reserved */
+	EXPECT_EQ(0, u32_at(44));
+	EXPECT_EQ(0x00020003u, u32_at(48));
+	EXPECT_EQ(64, u32_at(52));
+	EXPECT_EQ(3, u32_at(64)); /* total pages */
+	EXPECT_EQ(2, u32_at(68));
+	EXPECT_EQ(0x44000000u, u32_at(80));
+	EXPECT_EQ(2, u32_at(88));
+	EXPECT_EQ(0x44100000u, u32_at(96));
+	EXPECT_EQ(0xee, buf[len]);
+}
+
+/*
+ * The descriptor Linux 6.1's arm_ffa driver (which negotiates v1.0)
+ * writes for FFA_MEM_LEND/SHARE, byte by byte: its struct ffa_mem_region
+ * (u16 sender, u16 attributes, u32 flags, u64 handle, u64 tag, u32
+ * reserved, u32 ep_count), ep_mem_access[] at 32 with composite_off =
+ * 32 + 16 * n, the composite right after them.
+ */
+UNIT(ffa_mem_v10_linux_descriptor_parses)
+{
+	struct ffa_mem_transaction t;
+	struct ffa_mem_constituent k;
+
+	memset(buf, 0, sizeof(buf));
+	put_u32(0, 0x002f0001u);  /* sender 1, normal WB IS */
+	put_u64(16, 0x77);	  /* tag */
+	put_u32(28, 1);		  /* ep_count */
+	put_u32(32, 0x00020002u); /* receiver 2, RW, flag 0 */
+	put_u32(36, 48);	  /* composite_off */
+	put_u32(48, 3);		  /* total_pg_cnt */
+	put_u32(52, 2);		  /* addr_range_cnt */
+	put_u64(64, 0x44000000);  /* address */
+	put_u32(72, 2);		  /* pg_cnt */
+	put_u64(80, 0x44100000);
+	put_u32(88, 1);
+	EXPECT_EQ(0, ffa_mem_parse(buf, 96, FFA_VERSION_1_0, true, &t));
+	EXPECT_EQ(1, t.sender);
+	EXPECT_EQ(FFA_MEM_ATTR_NORMAL_WB_IS, t.attributes);
+	EXPECT_EQ(0x77, t.tag);
+	EXPECT_EQ(1, t.receiver_count);
+	EXPECT_EQ(2, t.receivers[0].id);
+	EXPECT_EQ(FFA_MEM_DATA_RW, t.receivers[0].permissions);
+	EXPECT_EQ(48, t.composite_offset);
+	EXPECT_EQ(3, t.page_count);
+	k = ffa_mem_constituent(buf, &t, 1);
+	EXPECT_EQ(0x44100000, k.address);
+	/* the same bytes are no v1.1 descriptor (access size 0 at +24) */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS,
+		  ffa_mem_parse(buf, 96, FFA_VERSION_1_1, true, &t));
+}
+
+UNIT(ffa_mem_v10_reserved_fields_must_be_zero)
+{
+	uint32_t len;
+
+	len = build(FFA_VERSION_1_0);
+	EXPECT_EQ(0, parse(len, FFA_VERSION_1_0));
+	buf[3] = 1; /* reserved byte after the 8-bit attributes */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, parse(len, FFA_VERSION_1_0));
+	len = build(FFA_VERSION_1_0);
+	put_u32(24, 16); /* a v1.1 access size where v1.0 reserves */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, parse(len, FFA_VERSION_1_0));
+	len = build(FFA_VERSION_1_0);
+	put_u64(40, 1); /* the endpoint descriptor's reserved word */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, parse(len, FFA_VERSION_1_0));
+	/* shorter than the header */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, parse(31, FFA_VERSION_1_0));
+	/* a v1.1 descriptor is no v1.0 one */
+	len = build(FFA_VERSION_1_1);
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, parse(len, FFA_VERSION_1_0));
+}
+
+UNIT(ffa_mem_v10_retrieve_request_and_fragments)
+{
+	struct ffa_mem_transaction t = sample(1);
+	struct ffa_mem_transaction got;
+	uint32_t total = 0;
+	uint32_t len;
+
+	t.handle = FFA_MEM_HANDLE_HYPERVISOR | 7;
+	t.flags = FFA_MEM_TYPE_SHARE << FFA_MEM_RETRIEVE_TYPE_SHIFT;
+	len = ffa_mem_build(buf, sizeof(buf), FFA_VERSION_1_0, &t, NULL);
+	EXPECT_EQ(32 + 16, len);
+	EXPECT_EQ(0, u32_at(36)); /* no composite in a request */
+	EXPECT_EQ(0, ffa_mem_parse(buf, len, FFA_VERSION_1_0, false, &got));
+	EXPECT_EQ(FFA_MEM_HANDLE_HYPERVISOR | 7, got.handle);
+	EXPECT_EQ(t.flags, got.flags);
+	/* a response in pieces: the first holds the header, the receiver,
+	 * the composite and one constituent */
+	t = sample(1);
+	len = ffa_mem_build_fragment(buf, 32 + 16 + 16 + 16, FFA_VERSION_1_0,
+				     &t, two, 0, &total);
+	EXPECT_EQ(80, len);
+	EXPECT_EQ(96, total);
+	EXPECT_EQ(0,
+		  ffa_mem_parse_first(buf, len, total, FFA_VERSION_1_0, &got));
+	EXPECT_EQ(1, got.constituents_here);
+	len = ffa_mem_build_fragment(buf, 4096, FFA_VERSION_1_0, &t, two, 80,
+				     &total);
+	EXPECT_EQ(16, len);
+	EXPECT_EQ(0x44100000u, u32_at(0));
 }
 
 UNIT(ffa_mem_round_trip)
 {
-	for (uint32_t v = FFA_VERSION_1_1; v <= FFA_VERSION_1_2; v++) {
+	for (uint32_t v = FFA_VERSION_1_0; v <= FFA_VERSION_1_2; v++) {
 		uint32_t len = build(v);
 		struct ffa_mem_transaction t;
 		struct ffa_mem_constituent k;

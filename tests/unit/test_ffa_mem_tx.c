@@ -43,21 +43,45 @@
 	}
 
 /*
- * Partition i has one vCPU, on physical CPU i. Partition 1 may have the
+ * Partition i has one vCPU, on physical CPU i, and RAM(i) (which the
+ * memory checker finds an owner for, page by page). Partition 1 may have the
  * whole table, partition 2 two transactions (and may only share, 8 pages,
  * with 3), partition 4 has no grant at all.
  */
 const struct manifest bulkhead_manifest = {
-    .platform = {.cpu_count = NPARTS, .cpu_mpidr = {0, 1, 2, 3}},
+    .platform = {.cpu_count = NPARTS,
+		 .cpu_mpidr = {0, 1, 2, 3},
+		 /* the vGIC tests (test_vgic.c) trap accesses here */
+		 .gicd_base = 0x08000000,
+		 .gicr_base = 0x080a0000},
     .partition_count = NPARTS,
-    .partitions =
-	{{.id = 1,
-	  .vcpu_count = 1,
-	  .cpus = {0},
-	  .mem_transactions = CONFIG_FFA_MEM_MAX_TRANSACTIONS},
-	 {.id = 2, .vcpu_count = 1, .cpus = {1}, .mem_transactions = 2},
-	 {.id = 3, .vcpu_count = 1, .cpus = {2}, .mem_transactions = 8},
-	 {.id = 4, .vcpu_count = 1, .cpus = {3}}},
+    .partitions = {{.id = 1,
+		    .name = "one",
+		    .mem_count = 1,
+		    .mem = {{RAM(0), RAM_SIZE}},
+		    .vcpu_count = 1,
+		    .cpus = {0},
+		    .mem_transactions = CONFIG_FFA_MEM_MAX_TRANSACTIONS},
+		   {.id = 2,
+		    .name = "two",
+		    .mem_count = 1,
+		    .mem = {{RAM(1), RAM_SIZE}},
+		    .vcpu_count = 1,
+		    .cpus = {1},
+		    .mem_transactions = 2},
+		   {.id = 3,
+		    .name = "three",
+		    .mem_count = 1,
+		    .mem = {{RAM(2), RAM_SIZE}},
+		    .vcpu_count = 1,
+		    .cpus = {2},
+		    .mem_transactions = 8},
+		   {.id = 4,
+		    .name = "four",
+		    .mem_count = 1,
+		    .mem = {{RAM(3), RAM_SIZE}},
+		    .vcpu_count = 1,
+		    .cpus = {3}}},
     .grant_count = 6,
     .grants = {GRANT(1, 2),
 	       GRANT(1, 3),
@@ -79,6 +103,11 @@ void arch_sync_memory_for_guest(void *va, size_t size)
 {
 	(void)va;
 	(void)size;
+}
+
+void arch_zero_for_guest(void *va, size_t size)
+{
+	memset(va, 0, size);
 }
 
 static void setup(void)
@@ -137,6 +166,10 @@ static size_t snapshot(pte_t *out)
 
 /* Runs FF-A call `fn` with x1..x4 as partition `caller`; returns w0 and
  * the registers. */
+/* The FF-A version each partition's calls are made at (call()). */
+static uint32_t caller_version[NPARTS] = {FFA_VERSION_1_2, FFA_VERSION_1_2,
+					  FFA_VERSION_1_2, FFA_VERSION_1_2};
+
 static struct arch_regs call(int caller, uint32_t fn, uint64_t a1, uint64_t a2,
 			     uint64_t a3, uint64_t a4)
 {
@@ -149,7 +182,7 @@ static struct arch_regs call(int caller, uint32_t fn, uint64_t a1, uint64_t a2,
 	v->regs.x[2] = a2;
 	v->regs.x[3] = a3;
 	v->regs.x[4] = a4;
-	r = ffa_mem_handle(v, fn, FFA_VERSION_1_2);
+	r = ffa_mem_handle(v, fn, caller_version[caller]);
 	ffa_value_write(&v->regs, fn, &r);
 	return v->regs;
 }
@@ -382,6 +415,438 @@ static void teardown(void)
 {
 	munmap((void *)(uintptr_t)RAM_BASE, NPARTS * RAM_SIZE);
 	free(pool_mem);
+}
+
+/* --- DEN0077's rules, one case each -------------------------------------- */
+
+/* A whole descriptor `t` with constituents `cons` in `caller`'s TX, in the
+ * layout of its version; returns its length. */
+static uint32_t put_desc(int caller, struct ffa_mem_transaction *t,
+			 const struct ffa_mem_constituent *cons)
+{
+	return ffa_mem_build(va_from_pa(pa_init(TX(caller))), FFA_PAGE_SIZE,
+			     caller_version[caller], t, cons);
+}
+
+/* `caller` sends page `page` of its RAM by `fn` to the receivers of `t`
+ * (sender and constituent filled in); returns the registers. */
+static struct arch_regs send_one(int caller, uint32_t fn, int page,
+				 struct ffa_mem_transaction *t,
+				 uint64_t *handle)
+{
+	struct ffa_mem_constituent c = {PAGE(caller, page), 1, 0};
+	uint32_t len;
+	struct arch_regs r;
+
+	t->sender = (uint16_t)(caller + 1);
+	t->constituent_count = 1;
+	len = put_desc(caller, t, &c);
+	r = call(caller, fn, len, len, 0, 0);
+	*handle = handle_of(&r);
+	return r;
+}
+
+/* A send of page `page` of partition 1 (ID 1) to `to` by `fn`. */
+static uint64_t send_to(uint32_t fn, int page, uint16_t to, uint8_t perms,
+			uint32_t flags)
+{
+	struct ffa_mem_transaction t = {
+	    .attributes =
+		fn == FFA_MEM_SHARE_64 ? FFA_MEM_ATTR_NORMAL_WB_IS : 0,
+	    .flags = flags,
+	    .receiver_count = 1,
+	};
+	uint64_t h = 0;
+	struct arch_regs r;
+
+	t.receivers[0].id = to;
+	t.receivers[0].permissions = perms;
+	r = send_one(0, fn, page, &t, &h);
+	EXPECT_EQ(0, status(&r));
+	return h;
+}
+
+/* `who` retrieves `handle` of partition ID 1 as asked; the registers. */
+static struct arch_regs retrieve_as(int who, uint64_t handle, uint8_t perms,
+				    uint16_t attributes, uint32_t flags)
+{
+	struct ffa_mem_transaction t = {.sender = 1,
+					.attributes = attributes,
+					.flags = flags,
+					.handle = handle,
+					.receiver_count = 1};
+	uint32_t len;
+
+	t.receivers[0].id = (uint16_t)(who + 1);
+	t.receivers[0].permissions = perms;
+	len = put_desc(who, &t, NULL);
+	return call(who, FFA_MEM_RETRIEVE_REQ_64, len, len, 0, 0);
+}
+
+static struct arch_regs relinquish_as(int who, uint64_t handle, uint32_t flags)
+{
+	struct ffa_mem_relinquish r = {handle, flags, (uint16_t)(who + 1)};
+
+	ffa_mem_relinquish_build(va_from_pa(pa_init(TX(who))), &r);
+	return call(who, FFA_MEM_RELINQUISH, 0, 0, 0, 0);
+}
+
+static uint8_t *rx_of(int i)
+{
+	return va_from_pa(pa_init(RX(i)));
+}
+
+static uint8_t *page_va(int i, int n)
+{
+	return va_from_pa(pa_init(PAGE(i, n)));
+}
+
+static uint32_t rx_u32(int i, size_t offset)
+{
+	uint32_t v;
+
+	memcpy(&v, rx_of(i) + offset, sizeof(v));
+	return v;
+}
+
+/* DEN0077 "FFA_MEM_DONATE/LEND/SHARE": the sender endpoint ID must be the
+ * caller's, else DENIED. */
+UNIT(spec_send_naming_another_sender_is_denied)
+{
+	struct ffa_mem_transaction t = {.attributes = FFA_MEM_ATTR_NORMAL_WB_IS,
+					.receiver_count = 1};
+	struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
+	uint32_t len;
+	struct arch_regs r;
+
+	setup();
+	t.sender = 3; /* partition 1 (ID 1) claims to be ID 3 */
+	t.constituent_count = 1;
+	t.receivers[0].id = 2;
+	t.receivers[0].permissions = FFA_MEM_DATA_RO;
+	len = put_desc(0, &t, &c);
+	r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	EXPECT_EQ(MM_MODE_RWX, mode_in(0, PAGE(0, 0)));
+	teardown();
+}
+
+/* DEN0077 "FFA_MEM_RETRIEVE_REQ": a request whose sender is not the
+ * transaction's owner is DENIED. */
+UNIT(spec_retrieve_naming_the_wrong_sender_is_denied)
+{
+	uint64_t h;
+	struct ffa_mem_transaction t = {.sender = 3, .receiver_count = 1};
+	uint32_t len;
+	struct arch_regs r;
+
+	setup();
+	h = send_to(FFA_MEM_SHARE_64, 0, 2, FFA_MEM_DATA_RO, 0);
+	t.handle = h;
+	t.receivers[0].id = 2;
+	len = put_desc(1, &t, NULL);
+	r = call(1, FFA_MEM_RETRIEVE_REQ_64, len, len, 0, 0);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	r = retrieve_as(1, h, 0, 0, 0);
+	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
+	teardown();
+}
+
+/* DEN0077 "Memory region attributes": the NS bit (bit 6) of a retrieve
+ * response gives the memory's security state, non-secure (1) here; set
+ * from v1.1 on, and for a v1.0 retriever only once it said (FFA_FEATURES
+ * input property) that it handles it. */
+UNIT(spec_retrieve_response_carries_the_ns_bit)
+{
+	uint64_t h;
+	struct arch_regs r;
+
+	setup();
+	h = send_to(FFA_MEM_SHARE_64, 0, 2, FFA_MEM_DATA_RO, 0);
+	r = retrieve_as(1, h, 0, 0, 0);
+	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
+	EXPECT_EQ(FFA_MEM_ATTR_NORMAL_WB_IS | FFA_MEM_ATTR_NS,
+		  rx_u32(1, 0) >> 16);
+	release_rx(1);
+	r = relinquish_as(1, h, 0);
+	EXPECT_EQ(0, status(&r));
+	/* a v1.0 retriever: 8-bit attributes, NS only when asked for */
+	caller_version[1] = FFA_VERSION_1_0;
+	r = retrieve_as(1, h, 0, 0, 0);
+	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
+	EXPECT_EQ(FFA_MEM_ATTR_NORMAL_WB_IS, rx_of(1)[2]);
+	EXPECT_EQ(0, rx_of(1)[3]);
+	release_rx(1);
+	r = relinquish_as(1, h, 0);
+	partitions[1].ffa_mem_ns = true;
+	r = retrieve_as(1, h, 0, 0, 0);
+	EXPECT_EQ(FFA_MEM_ATTR_NORMAL_WB_IS | FFA_MEM_ATTR_NS, rx_of(1)[2]);
+	caller_version[1] = FFA_VERSION_1_2;
+	partitions[1].ffa_mem_ns = false;
+	teardown();
+}
+
+/* DEN0077 "Flags usage in FFA_MEM_RETRIEVE_RESP": bit 0 says the memory
+ * was zeroed before retrieval (the sender asked for it), bits [4:3] the
+ * transaction type. */
+UNIT(spec_retrieve_response_says_the_memory_was_zeroed)
+{
+	uint64_t h;
+	struct arch_regs r;
+
+	setup();
+	memset(page_va(0, 1), 0x5a, FFA_PAGE_SIZE);
+	h = send_to(FFA_MEM_LEND_64, 1, 2, FFA_MEM_DATA_RW, FFA_MEM_SEND_ZERO);
+	r = retrieve_as(1, h, 0, 0, 0);
+	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
+	EXPECT_EQ(FFA_MEM_RETRIEVE_ZERO_BEFORE |
+		      FFA_MEM_TYPE_LEND << FFA_MEM_RETRIEVE_TYPE_SHIFT,
+		  rx_u32(1, 4));
+	EXPECT_EQ(0, page_va(0, 1)[100]);
+	release_rx(1);
+	h = send_to(FFA_MEM_LEND_64, 2, 2, FFA_MEM_DATA_RW, 0);
+	r = retrieve_as(1, h, 0, 0, 0);
+	EXPECT_EQ(FFA_MEM_TYPE_LEND << FFA_MEM_RETRIEVE_TYPE_SHIFT,
+		  rx_u32(1, 4));
+	teardown();
+}
+
+/* DEN0077 v1.2 "Endpoint memory access descriptor": the
+ * implementation-defined value of a retrieve request must be the one the
+ * sender gave that receiver, else INVALID_PARAMETERS; the response
+ * carries it. */
+UNIT(spec_v12_impdef_value_must_match_the_senders)
+{
+	struct ffa_mem_transaction t = {.attributes = 0, .receiver_count = 1};
+	struct ffa_mem_transaction q = {.sender = 1, .receiver_count = 1};
+	uint64_t h = 0;
+	uint32_t len;
+	struct arch_regs r;
+
+	setup();
+	t.receivers[0].id = 2;
+	t.receivers[0].permissions = FFA_MEM_DATA_RW;
+	for (int i = 0; i < 16; i++) {
+		t.receivers[0].impdef[i] = (uint8_t)(0xa0 + i);
+	}
+	r = send_one(0, FFA_MEM_LEND_64, 0, &t, &h);
+	EXPECT_EQ(0, status(&r));
+	q.handle = h;
+	q.receivers[0].id = 2;
+	len = put_desc(1, &q, NULL); /* impdef all zero */
+	r = call(1, FFA_MEM_RETRIEVE_REQ_64, len, len, 0, 0);
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, status(&r));
+	q.receivers[0].impdef[15] = 0xaf;
+	len = put_desc(1, &q, NULL); /* one byte of sixteen */
+	r = call(1, FFA_MEM_RETRIEVE_REQ_64, len, len, 0, 0);
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, status(&r));
+	memcpy(q.receivers[0].impdef, t.receivers[0].impdef, 16);
+	len = put_desc(1, &q, NULL);
+	r = call(1, FFA_MEM_RETRIEVE_REQ_64, len, len, 0, 0);
+	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
+	EXPECT_EQ(0, memcmp(rx_of(1) + 48 + 8, t.receivers[0].impdef, 16));
+	teardown();
+}
+
+/* DEN0077 "Flags usage in FFA_MEM_RETRIEVE_REQ", bit 2: the retrieve's
+ * zero-after-relinquish "could be overridden by the Receiver in an
+ * invocation of FFA_MEM_RELINQUISH": the relinquish's own flag decides
+ * (b'0: must not zero); the retrieve's stands if the borrower stops. For
+ * memory lent to several, it is cleared once none holds it if any asked. */
+UNIT(spec_relinquish_flag_overrides_zero_after)
+{
+	uint64_t h;
+	struct arch_regs r;
+	struct ffa_mem_transaction t = {.attributes = FFA_MEM_ATTR_NORMAL_WB_IS,
+					.receiver_count = 2};
+
+	setup();
+	h = send_to(FFA_MEM_LEND_64, 0, 2, FFA_MEM_DATA_RW, 0);
+	r = retrieve_as(1, h, 0, 0, FFA_MEM_RETRIEVE_ZERO_AFTER);
+	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
+	memset(page_va(0, 0), 0x77, FFA_PAGE_SIZE);
+	release_rx(1);
+	r = relinquish_as(1, h, 0);
+	EXPECT_EQ(0, status(&r));
+	EXPECT_EQ(0x77, page_va(0, 0)[9]); /* b'0: not zeroed */
+	r = retrieve_as(1, h, 0, 0, 0);
+	release_rx(1);
+	r = relinquish_as(1, h, FFA_MEM_RELINQUISH_ZERO);
+	EXPECT_EQ(0, status(&r));
+	EXPECT_EQ(0, page_va(0, 0)[9]); /* b'1: zeroed */
+	r = owner_reclaims(&h);
+	EXPECT_EQ(0, status(&r));
+	/* lent to two: zeroed when the last lets go */
+	t.receivers[0] =
+	    (struct ffa_mem_receiver){.id = 2, .permissions = FFA_MEM_DATA_RW};
+	t.receivers[1] =
+	    (struct ffa_mem_receiver){.id = 3, .permissions = FFA_MEM_DATA_RW};
+	r = send_one(0, FFA_MEM_LEND_64, 0, &t, &h);
+	EXPECT_EQ(0, status(&r));
+	r = retrieve_as(1, h, 0, 0, 0);
+	release_rx(1);
+	r = retrieve_as(2, h, 0, 0, 0);
+	release_rx(2);
+	memset(page_va(0, 0), 0x66, FFA_PAGE_SIZE);
+	r = relinquish_as(1, h, FFA_MEM_RELINQUISH_ZERO);
+	EXPECT_EQ(0, status(&r));
+	EXPECT_EQ(0x66, page_va(0, 0)[9]); /* partition 3 still uses it */
+	r = relinquish_as(2, h, 0);
+	EXPECT_EQ(0, status(&r));
+	EXPECT_EQ(0, page_va(0, 0)[9]);
+	teardown();
+}
+
+/* DEN0077 "Flags usage in FFA_MEM_RETRIEVE_REQ", bit 0: b'1 retrieves
+ * "only if the Sender requested the Relayer to zero its contents": a
+ * donation (or loan) sent without the zero flag is refused (DENIED). */
+UNIT(spec_zero_before_retrieval_needs_the_senders_zero_flag)
+{
+	uint64_t h;
+	struct arch_regs r;
+
+	setup();
+	h = send_to(FFA_MEM_DONATE_64, 0, 2, 0, 0);
+	r = retrieve_as(1, h, FFA_MEM_DATA_RW, 0, FFA_MEM_RETRIEVE_ZERO_BEFORE);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	EXPECT_EQ(MM_MODE_ABSENT, mode_in(1, PAGE(0, 0)));
+	h = send_to(FFA_MEM_LEND_64, 1, 2, FFA_MEM_DATA_RW, 0);
+	r = retrieve_as(1, h, 0, 0, FFA_MEM_RETRIEVE_ZERO_BEFORE);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	h = send_to(FFA_MEM_DONATE_64, 2, 2, 0, FFA_MEM_SEND_ZERO);
+	r = retrieve_as(1, h, FFA_MEM_DATA_RW, 0, FFA_MEM_RETRIEVE_ZERO_BEFORE);
+	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
+	teardown();
+}
+
+/* DEN0077 "Instruction access permissions usage": in a transaction to
+ * share memory or lend it to more than one borrower, the borrower's
+ * request must leave instruction access unspecified (b'00), else
+ * INVALID_PARAMETERS; the response says NX. */
+UNIT(spec_instruction_access_unspecified_for_several_borrowers)
+{
+	struct ffa_mem_transaction t = {.attributes = FFA_MEM_ATTR_NORMAL_WB_IS,
+					.receiver_count = 2};
+	uint64_t h = 0;
+	struct arch_regs r;
+
+	setup();
+	t.receivers[0] =
+	    (struct ffa_mem_receiver){.id = 2, .permissions = FFA_MEM_DATA_RO};
+	t.receivers[1] =
+	    (struct ffa_mem_receiver){.id = 3, .permissions = FFA_MEM_DATA_RO};
+	r = send_one(0, FFA_MEM_LEND_64, 0, &t, &h);
+	EXPECT_EQ(0, status(&r));
+	r = retrieve_as(1, h, FFA_MEM_DATA_RO | FFA_MEM_INSTR_NX, 0, 0);
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, status(&r));
+	r = retrieve_as(1, h, FFA_MEM_DATA_RO | FFA_MEM_INSTR_X, 0, 0);
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, status(&r));
+	r = retrieve_as(1, h, FFA_MEM_DATA_RO, 0, 0);
+	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
+	EXPECT_EQ(FFA_MEM_DATA_RO | FFA_MEM_INSTR_NX, rx_of(1)[48 + 2]);
+	/* shared with one: the same */
+	h = send_to(FFA_MEM_SHARE_64, 1, 3, FFA_MEM_DATA_RO, 0);
+	r = retrieve_as(2, h, FFA_MEM_DATA_RO | FFA_MEM_INSTR_NX, 0, 0);
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, status(&r));
+	teardown();
+}
+
+/* DEN0077 "Instruction access permissions usage": the Relayer may deny
+ * executable access to a borrower on memory of Device type (DENIED);
+ * without execute, device memory is mapped as Device-nGnRE. */
+UNIT(spec_device_memory_is_never_executable)
+{
+	uint64_t h;
+	struct arch_regs r;
+
+	setup();
+	h = send_to(FFA_MEM_LEND_64, 0, 2, FFA_MEM_DATA_RW, 0);
+	r = retrieve_as(1, h, FFA_MEM_DATA_RW | FFA_MEM_INSTR_X,
+			FFA_MEM_ATTR_DEVICE_NGNRE, 0);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	EXPECT_EQ(MM_MODE_ABSENT, mode_in(1, PAGE(0, 0)));
+	/* reserved encodings, and ones Bulkhead cannot map */
+	r = retrieve_as(1, h, 0, FFA_MEM_ATTR_TYPE_DEVICE | 1, 0);
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, status(&r));
+	r = retrieve_as(1, h, 0, FFA_MEM_ATTR_NORMAL_WB_IS | FFA_MEM_ATTR_NS,
+			0);
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, status(&r));
+	r = retrieve_as(1, h, 0, FFA_MEM_ATTR_TYPE_DEVICE, 0); /* nGnRnE */
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	r = retrieve_as(1, h, FFA_MEM_DATA_RW | FFA_MEM_INSTR_X,
+			FFA_MEM_ATTR_NORMAL_WB_IS, 0);
+	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
+	release_rx(1);
+	r = relinquish_as(1, h, 0);
+	r = retrieve_as(1, h, FFA_MEM_DATA_RW, FFA_MEM_ATTR_DEVICE_NGNRE, 0);
+	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
+	EXPECT_EQ(MM_MODE_R | MM_MODE_W | MM_MODE_D | MM_MODE_UNOWNED,
+		  mode_in(1, PAGE(0, 0)));
+	EXPECT_EQ(FFA_MEM_ATTR_DEVICE_NGNRE | FFA_MEM_ATTR_NS,
+		  rx_u32(1, 0) >> 16);
+	teardown();
+}
+
+/* A v1.0 sender (Linux 6.1's layout) shares with a v1.2 borrower and
+ * lends to a v1.0 one: each reads and writes its own version's layout. */
+UNIT(v10_and_v12_partitions_share_through_the_core)
+{
+	uint64_t h = 0;
+	struct ffa_mem_transaction t = {.attributes = FFA_MEM_ATTR_NORMAL_WB_IS,
+					.receiver_count = 1};
+	struct arch_regs r;
+
+	setup();
+	caller_version[0] = FFA_VERSION_1_0;
+	caller_version[2] = FFA_VERSION_1_0;
+	t.receivers[0] =
+	    (struct ffa_mem_receiver){.id = 2, .permissions = FFA_MEM_DATA_RW};
+	r = send_one(0, FFA_MEM_SHARE_64, 0, &t, &h);
+	EXPECT_EQ(0, status(&r));
+	/* the v1.2 borrower asks in v1.2 and gets a v1.2 response */
+	r = retrieve_as(1, h, 0, 0, 0);
+	EXPECT_EQ(0, status(&r));
+	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
+	EXPECT_EQ(48 + 32 + 16 + 16, r.x[1]);
+	EXPECT_EQ(32, rx_u32(1, 24)); /* access descriptor size */
+	EXPECT_EQ(1, rx_u32(1, 28));
+	EXPECT_EQ(48, rx_u32(1, 32));
+	EXPECT_EQ((uint32_t)PAGE(0, 0), rx_u32(1, 48 + 32 + 16));
+	release_rx(1);
+	r = relinquish_as(1, h, 0);
+	EXPECT_EQ(0, status(&r));
+	r = owner_reclaims(&h);
+	EXPECT_EQ(0, status(&r));
+	/* the v1.0 sender lends to the v1.0 borrower (partition 3) */
+	t.receivers[0] =
+	    (struct ffa_mem_receiver){.id = 3, .permissions = FFA_MEM_DATA_RW};
+	t.attributes = 0;
+	r = send_one(0, FFA_MEM_LEND_64, 0, &t, &h);
+	EXPECT_EQ(0, status(&r));
+	r = retrieve_as(2, h, 0, 0, 0);
+	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
+	/* 32-byte header, access descriptor at 32, composite at 48 */
+	EXPECT_EQ(32 + 16 + 16 + 16, r.x[1]);
+	EXPECT_EQ(1, rx_u32(2, 0) & 0xffff); /* sender */
+	EXPECT_EQ(FFA_MEM_ATTR_NORMAL_WB_IS, rx_of(2)[2]);
+	EXPECT_EQ(h, *(uint64_t *)(rx_of(2) + 8));
+	EXPECT_EQ(0, *(uint64_t *)(rx_of(2) + 16)); /* tag */
+	EXPECT_EQ(0, rx_u32(2, 24));
+	EXPECT_EQ(1, rx_u32(2, 28));
+	EXPECT_EQ(0x00060003u, rx_u32(2, 32)); /* ID 3, RW + NX */
+	EXPECT_EQ(48, rx_u32(2, 36));
+	EXPECT_EQ(1, rx_u32(2, 48)); /* one page */
+	EXPECT_EQ((uint32_t)PAGE(0, 0), rx_u32(2, 64));
+	EXPECT_EQ(MM_MODE_R | MM_MODE_W | MM_MODE_UNOWNED,
+		  mode_in(2, PAGE(0, 0)));
+	release_rx(2);
+	r = relinquish_as(2, h, 0);
+	EXPECT_EQ(0, status(&r));
+	r = owner_reclaims(&h);
+	EXPECT_EQ(0, status(&r));
+	caller_version[0] = FFA_VERSION_1_2;
+	caller_version[2] = FFA_VERSION_1_2;
+	teardown();
 }
 
 UNIT(transactions_change_nothing_when_the_pool_runs_dry)
@@ -676,8 +1141,134 @@ static void keep_a_lent_page(void)
 	r = call(0, FFA_MEM_RECLAIM, 0, 0, 0, 0); /* any call: a bad handle */
 }
 
+/* A page of partition 2's RAM taken out of its stage 2 with nobody
+ * else owning it: the page has no owner. */
+static void lose_a_page(void)
+{
+	struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
+	uint16_t to = 3;
+	uint32_t len;
+	struct arch_regs r;
+
+	setup();
+	EXPECT_TRUE(mm_unmap(&partitions[1].ptable, ipa_init(PAGE(1, 7)),
+			     ipa_init(PAGE(1, 8)), &pool));
+	len = write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
+	r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+	(void)r;
+}
+
+/* A borrower that can reach a shared page it never retrieved. */
+static void map_an_unretrieved_page(void)
+{
+	struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
+	uint16_t to = 3;
+	uint32_t len;
+	struct arch_regs r;
+
+	setup();
+	len = write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
+	r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+	EXPECT_EQ(0, status(&r));
+	EXPECT_TRUE(mm_identity_map(
+	    &partitions[2].ptable, ipa_init(PAGE(0, 0)), ipa_init(PAGE(0, 1)),
+	    MM_MODE_R | MM_MODE_UNOWNED | MM_MODE_SHARED, &pool));
+	r = call(0, FFA_MEM_RECLAIM, 0, 0, 0, 0); /* any call: a bad handle */
+}
+
 UNIT(memory_checker_catches_what_the_table_does_not_say)
 {
-	EXPECT_TRUE(dies_with(map_a_page_twice, "owned by both"));
-	EXPECT_TRUE(dies_with(keep_a_lent_page, "maps 0x44100000 wrongly"));
+	EXPECT_TRUE(
+	    dies_with(map_a_page_twice,
+		      "0x44105000-0x44106000 owned by both one and two"));
+	EXPECT_TRUE(
+	    dies_with(keep_a_lent_page, "owner one maps 0x44100000 wrongly"));
+	EXPECT_TRUE(dies_with(lose_a_page, "page 0x44507000 of partition RAM "
+					   "has no owner"));
+	EXPECT_TRUE(dies_with(map_an_unretrieved_page,
+			      "borrower three maps 0x44100000 wrongly"));
+}
+
+/* The same calls on the untouched state: no panic (so the cases above die
+ * of what they broke, not of the calls). */
+static void share_and_reclaim_honestly(void)
+{
+	struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
+	uint16_t to = 3;
+	uint32_t len;
+	struct arch_regs r;
+
+	setup();
+	len = write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
+	r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+	EXPECT_EQ(0, status(&r));
+	r = call(0, FFA_MEM_RECLAIM, r.x[2], r.x[3], 0, 0);
+	EXPECT_EQ(0, status(&r));
+	teardown();
+}
+
+UNIT(memory_checker_passes_a_consistent_state)
+{
+	EXPECT_FALSE(dies_with(share_and_reclaim_honestly, "memory checker"));
+}
+
+/* Read-only memory (a manifest's read-only-memory): the owner may lend,
+ * share or donate it read-only only; DEN0077: the sender cannot grant what
+ * it does not have, the zero flags need write access (DENIED). */
+UNIT(read_only_memory_is_sent_read_only)
+{
+	uint64_t h = 0;
+	struct ffa_mem_transaction t = {.receiver_count = 1};
+	struct arch_regs r;
+
+	setup();
+	EXPECT_TRUE(mm_identity_map(
+	    &partitions[0].ptable, ipa_init(PAGE(0, 40)), ipa_init(PAGE(0, 42)),
+	    MM_MODE_R | MM_MODE_X, &pool));
+	t.receivers[0] =
+	    (struct ffa_mem_receiver){.id = 2, .permissions = FFA_MEM_DATA_RW};
+	r = send_one(0, FFA_MEM_LEND_64, 40, &t, &h);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	t.attributes = FFA_MEM_ATTR_NORMAL_WB_IS;
+	r = send_one(0, FFA_MEM_SHARE_64, 40, &t, &h);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	t.attributes = 0;
+	t.receivers[0].permissions = FFA_MEM_DATA_RO;
+	t.flags = FFA_MEM_SEND_ZERO;
+	r = send_one(0, FFA_MEM_LEND_64, 40, &t, &h);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	EXPECT_EQ(MM_MODE_R | MM_MODE_X, mode_in(0, PAGE(0, 40)));
+	t.flags = 0;
+	r = send_one(0, FFA_MEM_LEND_64, 40, &t, &h);
+	EXPECT_EQ(0, status(&r));
+	EXPECT_EQ(MM_MODE_R | MM_MODE_X | MM_MODE_INVALID,
+		  mode_in(0, PAGE(0, 40)));
+	r = retrieve_as(1, h, FFA_MEM_DATA_RW, 0, 0);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	r = retrieve_as(1, h, FFA_MEM_DATA_RO | FFA_MEM_INSTR_X, 0, 0);
+	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
+	EXPECT_EQ(MM_MODE_R | MM_MODE_X | MM_MODE_UNOWNED,
+		  mode_in(1, PAGE(0, 40)));
+	release_rx(1);
+	r = relinquish_as(1, h, FFA_MEM_RELINQUISH_ZERO);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	r = relinquish_as(1, h, 0);
+	EXPECT_EQ(0, status(&r));
+	r = call(0, FFA_MEM_RECLAIM, (uint32_t)h, h >> 32, FFA_MEM_RECLAIM_ZERO,
+		 0);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	r = owner_reclaims(&h);
+	EXPECT_EQ(0, status(&r));
+	EXPECT_EQ(MM_MODE_R | MM_MODE_X, mode_in(0, PAGE(0, 40)));
+	/* donated, it stays read-only with its new owner */
+	t.receivers[0].permissions = 0;
+	r = send_one(0, FFA_MEM_DONATE_64, 41, &t, &h);
+	EXPECT_EQ(0, status(&r));
+	r = retrieve_as(1, h, FFA_MEM_DATA_RW, 0, 0);
+	EXPECT_EQ(FFA_DENIED, status(&r));
+	r = retrieve_as(1, h, FFA_MEM_DATA_RO, 0, 0);
+	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
+	EXPECT_EQ(MM_MODE_R, mode_in(1, PAGE(0, 41)));
+	EXPECT_EQ(MM_MODE_ABSENT, mode_in(0, PAGE(0, 41)));
+	teardown();
 }

@@ -66,7 +66,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--apps", required=True, help="directory of partition ELFs")
     ap.add_argument("--config", required=True, help="the build's .config")
     ap.add_argument("--images", required=True, help="the build's image directory")
-    ap.add_argument("--remote", default="localhost:1234")
+    ap.add_argument("--remote", default="127.0.0.1:1234")
     ap.add_argument("-o", "--output", required=True)
     args = ap.parse_args(argv)
     try:

@@ -161,6 +161,30 @@ def _check_ram(m: Manifest, limits: Limits, rep: Reporter) -> None:
                           "at the hypervisor's base and carries the payload "
                           f"above it: put the region at or after {m.hypervisor.end:#x}")
     check_overlaps(rep, "MEM-OVERLAP", items)
+    for p in m.partitions:
+        _check_read_only(p, limits, rep)
+
+
+def _check_read_only(p: Partition, limits: Limits, rep: Reporter) -> None:
+    """read-only-memory: whole pages of the partition's own RAM, each page
+    once, at most CONFIG_MAX_MEM_REGIONS regions."""
+    what = f"partition {_q(p)} read-only-memory"
+    if len(p.read_only) > limits.max_mem_regions:
+        rep.error("MEM-READ-ONLY", p.read_only[0].loc, p.path,
+                  f"{what} has {len(p.read_only)} regions, but "
+                  f"CONFIG_MAX_MEM_REGIONS is {limits.max_mem_regions}")
+    items: list[tuple[Region, str, str]] = []
+    for r in p.read_only:
+        if not check_shape(rep, p.path, what, r):
+            continue
+        if not inside_any(r, p.memory):
+            rep.error("MEM-READ-ONLY", r.loc, p.path,
+                      f"{what} {r} is not inside its memory "
+                      f"({', '.join(map(str, p.memory))}); read-only pages are "
+                      "pages of the partition's own RAM")
+            continue
+        items.append((r, what, p.path))
+    check_overlaps(rep, "MEM-READ-ONLY", items)
 
 
 def _board_devices_hit(m: Manifest, d: Device):

@@ -11,7 +11,7 @@ from .boot import payload_offset
 from .diag import Diagnostic
 from .model import PAGE_SIZE, Manifest, Partition
 
-ABI_REVISION = 4
+ABI_REVISION = 5
 MAGIC = 0x424B4844  # "BKHD"
 OP_NAMES = {1: "share", 2: "lend", 4: "donate"}
 ACCESS_NAMES = {1: "ro", 3: "rw", 5: "rx", 7: "rwx"}
@@ -98,6 +98,9 @@ def c_tables(m: Manifest, product: str) -> str:
             f"\t\t\t.mem_count = {len(p.memory)},",
             "\t\t\t.mem = {" + ", ".join(
                 f"{{{r.base:#x}, {r.size:#x}}}" for r in p.memory) + "},",
+            f"\t\t\t.read_only_count = {len(p.read_only)},",
+            "\t\t\t.read_only = {" + (", ".join(
+                f"{{{r.base:#x}, {r.size:#x}}}" for r in p.read_only) or "{0, 0}") + "},",
             f"\t\t\t.entry = {p.start:#x},",
             f"\t\t\t.boot_arg = {p.boot_arg:#x},",
             f"\t\t\t.load_count = {len(p.loads)},",

@@ -131,6 +131,8 @@ class Partition:
     cpus: list[int]
     memory: list[Region]
     image: Optional[str]
+    # pages of `memory` mapped read-only (and executable) to the partition
+    read_only: list[Region] = field(default_factory=list)
     image_path: str = ""
     image_file_size: int = 0
     image_footprint: int = 0

@@ -23,7 +23,8 @@ IRQ_TYPE_SPI = 0
 
 MANIFEST_PROPS = {"compatible"}
 HYPERVISOR_PROPS = {"memory", "console-input", "payload"}
-PARTITION_PROPS = {"id", "label", "uuid", "cpus", "memory", "image", "entry",
+PARTITION_PROPS = {"id", "label", "uuid", "cpus", "memory", "read-only-memory",
+                   "image", "entry",
                    "console", "messaging", "mem-transactions", "phandle",
                    "kernel", "initrd", "bootargs", "psci-conduit",
                    "messaging-method", "notify", "scheduler", "boot-order",
@@ -93,6 +94,7 @@ def parse_partition(tree: SourceTree, node: Node, rep: Reporter) -> Optional[Par
     uuid_text = r.string("uuid", required=False)
     cpus = r.cells("cpus")
     memory = r.regions("memory")
+    read_only = r.regions("read-only-memory", required=False) or []
     boot = _boot_source(r, node, rep)
     entry = r.u64("entry", required=False)
     console = r.u64("console", required=False)
@@ -132,7 +134,8 @@ def parse_partition(tree: SourceTree, node: Node, rep: Reporter) -> Optional[Par
         return None
     image, kernel, initrd, bootargs = boot
     return Partition(path=node.path, loc=tree.loc(node.path), id=pid, name=name,
-                     uuid=uuid, cpus=cpus, memory=memory, image=image,
+                     uuid=uuid, cpus=cpus, memory=memory, read_only=read_only,
+                     image=image,
                      kernel=kernel if image is None else None,
                      initrd=initrd if image is None else None,
                      bootargs=bootargs if image is None else None,

@@ -40,6 +40,7 @@ RULES: dict[str, str] = {
     "MEM-EMPTY": "a region of size 0",
     "MEM-OUTSIDE": "a RAM region not inside the board's RAM that the hypervisor reaches",
     "MEM-OVERLAP": "RAM regions of partitions, the hypervisor or shared regions overlap",
+    "MEM-READ-ONLY": "a read-only-memory region that is not inside the partition's RAM, overlaps another, or exceeds CONFIG_MAX_MEM_REGIONS regions",
     "HYP-TOO-SMALL": "the hypervisor memory does not hold the hypervisor, its page pool and (without a payload region) the payload",
     "DEV-OUTSIDE": "a device region outside the board's device ranges, or in RAM",
     "DEV-OVERLAP": "a device region overlaps another device or one the hypervisor keeps",

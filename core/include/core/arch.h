@@ -89,6 +89,19 @@ void arch_skip_instruction(struct arch_regs *regs);
 void arch_wait_for_interrupt(void);
 uint64_t arch_cpu_mpidr(void);
 
+/* CONFIG_BENCH_BOOT_COUNT: the raw counters of instructions this CPU
+ * retired at EL2 and at EL1/EL0 since its vCPU was first loaded (they may
+ * be 32 bits wide and wrap: read them more often than 2^32 instructions). */
+void arch_boot_count(uint64_t *el2, uint64_t *guest);
+
+/* The EL2 physical timer of this CPU (its PPI): the hypervisor's own
+ * deadlines, counted in arch_counter_hz() ticks of the system counter. */
+#define ARCH_HYP_TIMER_PPI 26
+uint64_t arch_counter_now(void);
+uint64_t arch_counter_hz(void);
+void arch_hyp_timer_arm(uint64_t deadline);
+void arch_hyp_timer_stop(void);
+
 /* Firmware PSCI, over SMC. */
 int64_t arch_psci_cpu_on(uint64_t mpidr, paddr_t entry, uint64_t context);
 _Noreturn void arch_psci_system_off(void);
@@ -96,6 +109,11 @@ _Noreturn void arch_psci_system_off(void);
 /* Cleans [va, va + size) to the point of coherency, then makes
  * instruction fetches see it. */
 void arch_sync_memory_for_guest(void *va, size_t size);
+
+/* Zeroes [va, va + size) and makes the zeros visible to a guest whose
+ * MMU and caches are off (as memset + arch_sync_memory_for_guest, with
+ * the architecture's block zeroing where it may be used). */
+void arch_zero_for_guest(void *va, size_t size);
 
 /* Address of the secondary CPU entry point (head.S). */
 paddr_t arch_secondary_entry(void);

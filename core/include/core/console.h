@@ -17,6 +17,10 @@ void vconsole_access(struct vcpu *v, const struct arch_trap_info *t);
 void vconsole_putc(struct vcpu *v, char c);
 void vconsole_flush(struct vcpu *v);
 
+/* The quiet timer of `v`'s CPU expired: its unfinished line is shown if
+ * nothing was added since the last look, else the timer runs again. */
+void vconsole_quiet(struct vcpu *v);
+
 /* Puts the emulated PL011 registers back to their reset values. */
 void vconsole_reset(struct partition_locked locked);
 

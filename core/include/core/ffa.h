@@ -168,6 +168,21 @@ void ffa_partition_stopped(struct vcpu *last);
 void ffa_vcpu_check_wait(struct vcpu *v);
 bool ffa_vcpu_may_start(struct vcpu *v);
 
+/*
+ * Whether cpu_main's loop looks at the FF-A wait of `v` (its partition
+ * locked; `wait` as read then), which is not runnable: one awaiting a
+ * direct response (or a partition's readiness) always; one in MSG_WAIT
+ * only when a virtual interrupt may have come to end it. Whoever makes
+ * one pending marks the vCPU dirty and kicks its CPU, and one pending
+ * before the wait began made it dirty then (core/ffa.c, wait_begins).
+ */
+static inline bool ffa_vcpu_wait_needs_check(const struct vcpu *v,
+					     enum vcpu_wait wait)
+{
+	return wait == VCPU_WAIT_RESPONSE ||
+	       (wait == VCPU_WAIT_MESSAGE && v->vgic.dirty);
+}
+
 /* Memory-transaction slots in use (sending or live), for the vendor call
  * BULKHEAD_POOL_INFO. */
 uint32_t ffa_mem_slots_in_use(void);

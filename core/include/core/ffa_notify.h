@@ -14,14 +14,13 @@
  */
 #pragma once
 
+#include <bulkhead/ffa_notify.h>
 #include <core/ffa.h>
 
 /* BIND, UNBIND, SET, GET, INFO_GET_32/64 of vCPU `v` (fn one of them). */
 struct ffa_value ffa_notify_handle(struct vcpu *v, uint32_t fn);
 
-/* FFA_FEATURES of a feature ID (w1 bit 31 clear): the interrupt IDs of
- * the notification pending and schedule receiver interrupts. */
-struct ffa_value ffa_notify_feature(uint32_t id);
+bool ffa_notify_rx_full_tell(struct partition_locked to, bool interrupt);
 
 /*
  * An indirect message was written to the RX buffer of the locked
@@ -30,8 +29,23 @@ struct ffa_value ffa_notify_feature(uint32_t id);
  * (no vCPU of it in FFA_MSG_WAIT learnt of the message by FFA_RUN), its
  * notification pending interrupt raised. True when its scheduler (another
  * partition) is to be told: call ffa_notify_schedule after unlocking.
+ * Inline: every indirect message comes here.
  */
-bool ffa_notify_rx_full(struct partition_locked to, bool interrupt);
+static inline bool ffa_notify_rx_full(struct partition_locked to,
+				      bool interrupt)
+{
+	struct partition *p = to.p;
+
+	if (!(p->m->ffa_properties & FFA_PROP_NOTIFICATIONS)) {
+		return false;
+	}
+	p->ffa_framework |= FFA_FRAMEWORK_RX_FULL;
+	p->ffa_notify_unreported = true;
+	if (interrupt || p->m->scheduler != p->m->id) {
+		return ffa_notify_rx_full_tell(to, interrupt);
+	}
+	return false;
+}
 
 /* Raises the schedule receiver interrupt at `to`'s scheduler, or with
  * `delay` (FFA_MSG_SEND2 / SET flag) leaves it for when `sender` next
@@ -46,15 +60,11 @@ static inline void ffa_notify_flush(struct vcpu *v);
 /* The locked partition boots: no bindings, nothing pending. */
 void ffa_notify_partition_boot(struct partition_locked locked);
 
-/* Per vCPU: whether it delayed a schedule receiver interrupt (touched on
- * its own CPU only). */
-extern bool ffa_notify_sri_owed[CONFIG_MAX_PARTITIONS][CONFIG_MAX_CPUS];
-
 void ffa_notify_flush_owed(struct vcpu *v);
 
 static inline void ffa_notify_flush(struct vcpu *v)
 {
-	if (ffa_notify_sri_owed[v->part->index][v->index]) {
+	if (v->ffa_sri_owed) {
 		ffa_notify_flush_owed(v);
 	}
 }

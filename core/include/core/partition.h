@@ -24,6 +24,7 @@
 
 #include <arch/regs.h>
 #include <bulkhead/manifest.h>
+#include <core/deadline.h>
 #include <core/mm.h>
 #include <core/spinlock.h>
 #include <core/vgic.h>
@@ -120,11 +121,20 @@ struct vcpu {
 	struct vcpu *serving; /* requester whose direct request we handle */
 	uint32_t serving_generation;
 	enum ffa_direct_kind serving_kind;
+	/* FF-A waits beyond `wait` (core/ffa.c, the partition's lock): what
+	 * an FFA_INTERRUPT ended (FFA_RUN of itself resumes it), and whether
+	 * it waits for a partition in the boot order to be ready */
+	uint8_t ffa_resume;
+	bool ffa_ready_wait;
+	/* it delayed a schedule receiver interrupt that its next MSG_WAIT,
+	 * YIELD or direct message raises (core/ffa_notify.c; its own CPU) */
+	bool ffa_sri_owed;
 	/* its SGIs and PPIs, what its list registers hold (partition lock) */
 	struct vgic_cpu vgic;
 	/* below: touched only by the vCPU's own physical CPU */
 	struct arch_regs regs;
 	uint32_t line_len;
+	uint32_t line_checked; /* line_len when the quiet timer last looked */
 	char line[CONFIG_CONSOLE_LINE_MAX];
 };
 
@@ -146,10 +156,34 @@ struct partition {
 				    FFA_VERSION_FIXED once another call was
 				    made; atomic (core/ffa.c) */
 	uint32_t ffa_properties; /* partition information properties */
+	/* what it may do to each partition (by index), from the manifest's
+	 * `messaging` lists and both sides' `messaging-method`: FFA_SENDS_* */
+	uint8_t ffa_sends[CONFIG_MAX_PARTITIONS];
+	/* a v1.0 partition asked (FFA_FEATURES of FFA_MEM_RETRIEVE_REQ,
+	 * input bit 1) for the NS bit in retrieve responses; later versions
+	 * always get it */
+	bool ffa_mem_ns;
+	/* ready for messages: in the boot order (`boot-order`), once it
+	 * called FFA_MSG_WAIT or went off since it booted; always for one
+	 * that is not (core/ffa.c; written with its lock, read without) */
+	bool ffa_ready;
+	/* FF-A notifications (core/ffa_notify.c, its lock; the rest of their
+	 * state is there): the hypervisor framework notifications pending
+	 * (FFA_FRAMEWORK_*), and whether global or framework ones are pending
+	 * that FFA_NOTIFICATION_INFO_GET has not listed yet. Here so that a
+	 * message's delivery marks "RX buffer full" in two stores. */
+	uint8_t ffa_framework;
+	bool ffa_notify_unreported;
 	struct ffa_mailbox mailbox;
 	struct vgic vgic; /* its distributor and SPIs */
 	struct vcpu vcpus[CONFIG_MAX_CPUS];
 };
+
+/* partition.ffa_sends bits (core/ffa.c): it may... */
+#define FFA_SENDS_MESSAGE  0x1u /* message it at all (`messaging`): FFA_RUN */
+#define FFA_SENDS_DIRECT   0x2u /* send it direct requests (32/64) */
+#define FFA_SENDS_DIRECT2  0x4u /* send it FFA_MSG_SEND_DIRECT_REQ2 */
+#define FFA_SENDS_INDIRECT 0x8u /* send it indirect messages */
 
 /* Set in `ffa_version` by the partition's first FF-A call other than
  * FFA_VERSION: the version cannot change any more. */
@@ -172,7 +206,14 @@ struct partition_locked {
 struct cpu {
 	uint8_t index;
 	uint64_t mpidr;
-	struct vcpu *vcpu; /* pinned vCPU, or NULL */
+	struct vcpu *vcpu;		/* pinned vCPU, or NULL */
+	struct cpu_deadlines deadlines; /* its timer's (core/deadline.c) */
+	/* CONFIG_BENCH_BOOT_COUNT: instructions at EL2 and EL1/EL0 until
+	 * its last exit, and the raw counters then (bench_boot_sample) */
+	uint64_t count_el2;
+	uint64_t count_guest;
+	uint32_t raw_el2;
+	uint32_t raw_guest;
 };
 
 extern struct partition partitions[CONFIG_MAX_PARTITIONS];

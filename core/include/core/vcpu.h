@@ -11,9 +11,6 @@
 /* Makes a waiting vCPU of a locked partition run again and wakes its CPU. */
 void vcpu_resume(struct vcpu *v);
 
-/* Guest WFI: idles the vCPU until something is pending for it. */
-void vcpu_idle(struct vcpu *v);
-
 /* Wakes physical CPU `cpu` to look at its vCPU again (no-op for self). */
 void cpu_kick(uint8_t cpu);
 

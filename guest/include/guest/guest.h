@@ -32,6 +32,10 @@ int64_t psci_version(void);
 int64_t psci_features(uint32_t fn);
 /* Starts vCPU `vcpu` at guest_secondary_entry -> secondary_main(vcpu). */
 int64_t guest_cpu_on(unsigned int vcpu);
+/* Where a secondary vCPU starts: psci_cpu_on_raw(target,
+ * (uintptr_t)guest_secondary_entry, context) runs secondary_main(context)
+ * (low 32 bits) on the vCPU's own stack, whatever the context. */
+extern char guest_secondary_entry[];
 int64_t psci_cpu_on_raw(uint64_t target, uint64_t entry, uint64_t arg);
 int64_t psci_affinity_info(uint64_t target, uint64_t level);
 _Noreturn void psci_cpu_off(void);

@@ -289,16 +289,16 @@ static void bench_pool_refill(void)
  * pending interrupt ends the wait (FFA_INTERRUPT), its handler GETs and
  * SETs one back, and bench-a, in WFI, takes its own pending interrupt and
  * GETs. One round is two SET + GET pairs. */
-#define GICR_BASE     0x080a0000ull
 #define NOTIFY_ROUNDS (ITERATIONS / 2)
 
 static volatile uint32_t notified;
 static bool is_driver;
 
-static void notify_irq(uint32_t intid)
+static void notify_irq(uint32_t intid, void *arg)
 {
 	struct ffa_notifications n;
 
+	(void)arg;
 	if (intid != FFA_NOTIFY_NPI_INTID ||
 	    ffa_notification_get(mb.self, 0, FFA_NOTIFY_GET_VM, &n) != 0 ||
 	    n.from_vm == 0) {
@@ -314,8 +314,8 @@ static void notify_irq(uint32_t intid)
 static void notify_setup(void)
 {
 	ffa_notification_bind((uint16_t)(3 - mb.self), mb.self, 0, 1);
-	guest_irq_init(GICR_BASE);
-	guest_irq_set_handler(notify_irq);
+	guest_irq_init();
+	guest_irq_register(FFA_NOTIFY_NPI_INTID, notify_irq, NULL);
 	guest_irq_enable(FFA_NOTIFY_NPI_INTID);
 	guest_irq_unmask();
 }
@@ -332,15 +332,9 @@ static void bench_notify(void)
 	a = sample();
 	for (uint32_t i = 0; i < NOTIFY_ROUNDS && err == 0; i++) {
 		err = ffa_notification_set(mb.self, PEER, 0, 1);
-		/* masked while looking, so the interrupt cannot come between
-		 * the look and the WFI (which wakes for it masked or not) */
-		guest_irq_mask();
-		while (notified != i + 1 && err == 0) {
-			__asm__ volatile("wfi");
-			guest_irq_unmask();
-			guest_irq_mask();
+		if (err == 0) {
+			guest_irq_wait_count(&notified, i + 1);
 		}
-		guest_irq_unmask();
 	}
 	b = sample();
 	if (err != 0) {

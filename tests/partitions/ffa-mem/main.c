@@ -311,8 +311,8 @@ TEST(mem, retrieve_checks)
 	EXPECT_EQ((uint32_t)FFA_INVALID_PARAMETERS, r.x[3]);
 	/* widening RO to RW */
 	EXPECT_EQ(FFA_DENIED, b_retrieve(ID_B1, h, FFA_MEM_DATA_RW));
-	/* execute on shared memory */
-	EXPECT_EQ(FFA_DENIED,
+	/* instruction access on shared memory: must be unspecified */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS,
 		  b_retrieve(ID_B1, h, FFA_MEM_DATA_RO | FFA_MEM_INSTR_X));
 	/* zero flags with share */
 	r = cmd(ID_B1, B_RETRIEVE, h, 0, 0, FFA_MEM_RETRIEVE_ZERO_BEFORE);
@@ -392,10 +392,11 @@ TEST(mem, execute_rules)
 	uint64_t h = 0;
 
 	memcpy(pages[17], &ret, sizeof(ret));
-	/* lent to two: nobody may execute it */
+	/* lent to two: nobody may execute it (instruction access must be
+	 * left unspecified) */
 	ASSERT_EQ(0,
 		  ffa_mem_send(&mb, FFA_MEM_LEND_64, &c, 1, two, 2, 0, 0, &h));
-	EXPECT_EQ(FFA_DENIED,
+	EXPECT_EQ(FFA_INVALID_PARAMETERS,
 		  b_retrieve(ID_B1, h, FFA_MEM_DATA_RO | FFA_MEM_INSTR_X));
 	EXPECT_EQ(0, ffa_mem_reclaim(h, 0));
 	/* b2's grant has no execute */
@@ -452,13 +453,18 @@ TEST(mem, donate_takes_the_owners_access_and_zero_after)
 				      FFA_MEM_DATA_RW | FFA_MEM_INSTR_X, 0, &t,
 				      &range, 1));
 	EXPECT_EQ(0x31, pages[18][0]);
-	/* zero after relinquish, asked at retrieve */
+	/* zero after relinquish, asked at retrieve: the relinquish's own
+	 * flag overrides it (b'0: not zeroed, b'1: zeroed) */
 	ASSERT_EQ(0,
 		  ffa_mem_lend(&mb, ID_B1, pages[18], 1, FFA_MEM_DATA_RW, &h));
 	r = cmd(ID_B1, B_RETRIEVE, h, 0, 0, FFA_MEM_RETRIEVE_ZERO_AFTER);
 	ASSERT_EQ(0, r.x[3]);
 	cmd(ID_B1, B_FILL, addr(18), 64, 0x44, 0);
 	ASSERT_EQ(0, b_relinquish(ID_B1, h, 0));
+	r = cmd(ID_B1, B_RETRIEVE, h, 0, 0, FFA_MEM_RETRIEVE_ZERO_AFTER);
+	ASSERT_EQ(0, r.x[3]);
+	EXPECT_EQ(0x44, cmd(ID_B1, B_READ, addr(18) + 63, 0, 0, 0).x[4]);
+	ASSERT_EQ(0, b_relinquish(ID_B1, h, FFA_MEM_RELINQUISH_ZERO));
 	ASSERT_EQ(0, ffa_mem_reclaim(h, 0));
 	EXPECT_EQ(0, pages[18][0]);
 	EXPECT_EQ(0, pages[18][63]);

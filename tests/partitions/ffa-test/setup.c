@@ -43,11 +43,13 @@ TEST(version, renegotiate_before_other_calls)
 	EXPECT_EQ(FFA_VERSION_1_2, ffa_version(FFA_VERSION_1_2));
 }
 
+/* DEN0077 "FFA_VERSION": NOT_SUPPORTED is w0 = -1, a 32-bit result like
+ * every SMC32 call's: x0 = 0x00000000ffffffff, not sign-extended. */
 TEST(version, bad_versions_not_supported)
 {
 	struct ffa_value r = raw(FFA_VERSION, 0x20000, 0, 0, 0, 0);
 
-	EXPECT_EQ((uint64_t)-1, r.x[0]);
+	EXPECT_EQ(0xffffffffull, r.x[0]);
 	expect_unused_zero(&r, 1);
 	EXPECT_EQ(FFA_NOT_SUPPORTED, ffa_version(0x10003));
 	EXPECT_EQ(FFA_NOT_SUPPORTED, ffa_version(0x80010002u));
@@ -97,8 +99,6 @@ static const uint32_t supported[] = {
     FFA_MEM_LEND_64,
     FFA_MEM_DONATE_32,
     FFA_MEM_DONATE_64,
-    FFA_MEM_RETRIEVE_REQ_32,
-    FFA_MEM_RETRIEVE_REQ_64,
     FFA_MEM_RETRIEVE_RESP,
     FFA_MEM_RELINQUISH,
     FFA_MEM_RECLAIM,
@@ -132,6 +132,31 @@ TEST(features, rxtx_map_properties)
 	EXPECT_EQ((uint32_t)CONFIG_FFA_RXTX_MAX_PAGES << 16, w2);
 }
 
+/* DEN0077 "FFA_FEATURES" for FFA_MEM_RETRIEVE_REQ: input w2 bit 1 = the
+ * caller handles the NS bit (from v1.1 a caller must), output w2 bit 0 =
+ * its own buffer (no), bit 1 = NS bit set in responses, bit 2 =
+ * retrieval by a hypervisor (none); w3[7:0] = 0, one retrieval at a
+ * time. */
+TEST(features, mem_retrieve_req_properties)
+{
+	static const uint32_t ids[] = {FFA_MEM_RETRIEVE_REQ_32,
+				       FFA_MEM_RETRIEVE_REQ_64};
+
+	for (size_t i = 0; i < 2; i++) {
+		struct ffa_value r = raw(FFA_FEATURES, ids[i], 2, 0, 0, 0);
+
+		EXPECT_EQ(FFA_SUCCESS_32, r.x[0]);
+		EXPECT_EQ(0, r.x[1]);
+		EXPECT_EQ(2, r.x[2]);
+		EXPECT_EQ(0, r.x[3]);
+		expect_unused_zero(&r, 4);
+		r = raw(FFA_FEATURES, ids[i], 0, 0, 0, 0);
+		EXPECT_EQ(FFA_NOT_SUPPORTED, ffa_value_error(&r));
+		r = raw(FFA_FEATURES, ids[i], 3, 0, 0, 0);
+		EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_value_error(&r));
+	}
+}
+
 TEST(features, unsupported_calls_and_features)
 {
 	static const uint32_t ids[] = {
@@ -145,6 +170,11 @@ TEST(features, unsupported_calls_and_features)
 	    0x84000000 /* PSCI_VERSION */,
 	    3 /* MEI (NPI and SRI: tests/partitions/notify-test) */,
 	    0x7fffffff,
+	    0x84000078 /* MEM_OP_PAUSE */,
+	    0x84000084 /* RX_ACQUIRE */,
+	    0xc4000087 /* SECONDARY_EP_REGISTER */,
+	    0x84000088 /* MEM_PERM_GET */,
+	    0x8400008c /* EL3_INTR_HANDLE */,
 	};
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
@@ -403,9 +433,11 @@ static int32_t map_unmapped(uint64_t tx, uint64_t rx, uint32_t pages)
 #define TX ((uint64_t)(uintptr_t)tx_buf)
 #define RX ((uint64_t)(uintptr_t)rx_buf)
 
-TEST(rxtx, device_memory_denied)
+/* DEN0077 "FFA_RXTX_MAP": buffers that are not the caller's memory are
+ * INVALID_PARAMETERS (a device page it owns is not memory). */
+TEST(rxtx, device_page_invalid)
 {
-	EXPECT_EQ(FFA_DENIED, map_unmapped(TX, DEVICE_PAGE, 1));
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, map_unmapped(TX, DEVICE_PAGE, 1));
 }
 
 TEST(rxtx, unaligned_invalid)
@@ -429,13 +461,17 @@ TEST(rxtx, overlapping_invalid)
 		  map_unmapped(b + 3 * FFA_PAGE_SIZE, b, 4));
 }
 
-TEST(rxtx, not_owned_denied)
+/* DEN0077 "FFA_RXTX_MAP": pages outside the caller's memory are
+ * INVALID_PARAMETERS. */
+TEST(rxtx, outside_own_memory_invalid)
 {
-	EXPECT_EQ(FFA_DENIED, map_unmapped(PEER_RAM, RX, 1));
-	EXPECT_EQ(FFA_DENIED, map_unmapped(TX, SHARED_PAGE, 1));
-	EXPECT_EQ(FFA_DENIED, map_unmapped(TX, 0x40200000, 1)); /* hyp */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, map_unmapped(PEER_RAM, RX, 1));
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, map_unmapped(TX, SHARED_PAGE, 1));
+	EXPECT_EQ(FFA_INVALID_PARAMETERS,
+		  map_unmapped(TX, 0x40200000, 1)); /* hyp */
 	/* straddles the end of the client's RAM */
-	EXPECT_EQ(FFA_DENIED, map_unmapped(TX, PEER_RAM - FFA_PAGE_SIZE, 2));
+	EXPECT_EQ(FFA_INVALID_PARAMETERS,
+		  map_unmapped(TX, PEER_RAM - FFA_PAGE_SIZE, 2));
 }
 
 TEST(rxtx, zero_and_too_many_pages_invalid)
@@ -601,8 +637,30 @@ TEST(v10, partition_info_8_byte_descriptors)
 TEST(v10, indirect_messages_not_supported)
 {
 	EXPECT_EQ(FFA_NOT_SUPPORTED, ffa_features(FFA_MSG_SEND2, NULL, NULL));
-	/* v1.0 memory descriptors differ: not supported either */
-	EXPECT_EQ(FFA_NOT_SUPPORTED,
-		  ffa_features(FFA_MEM_SHARE_64, NULL, NULL));
 	EXPECT_EQ(FFA_NOT_SUPPORTED, ffa_msg_send2(0));
+}
+
+/* v1.0 memory calls exist (with v1.0 descriptors); a v1.0 caller chooses
+ * with FFA_FEATURES whether retrieve responses carry the NS bit. */
+TEST(v10, memory_calls_and_ns_bit_choice)
+{
+	static const uint32_t ids[] = {
+	    FFA_MEM_SHARE_32,	   FFA_MEM_SHARE_64,   FFA_MEM_LEND_32,
+	    FFA_MEM_LEND_64,	   FFA_MEM_DONATE_32,  FFA_MEM_DONATE_64,
+	    FFA_MEM_RETRIEVE_RESP, FFA_MEM_RELINQUISH, FFA_MEM_RECLAIM,
+	    FFA_MEM_FRAG_RX,	   FFA_MEM_FRAG_TX,
+	};
+	struct ffa_value r;
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		r = raw(FFA_FEATURES, ids[i], 0, 0, 0, 0);
+		EXPECT_EQ(FFA_SUCCESS_32, r.x[0]);
+		EXPECT_EQ(0, r.x[2]);
+	}
+	r = raw(FFA_FEATURES, FFA_MEM_RETRIEVE_REQ_64, 0, 0, 0, 0);
+	EXPECT_EQ(FFA_SUCCESS_32, r.x[0]);
+	EXPECT_EQ(0, r.x[2]);
+	r = raw(FFA_FEATURES, FFA_MEM_RETRIEVE_REQ_64, 2, 0, 0, 0);
+	EXPECT_EQ(FFA_SUCCESS_32, r.x[0]);
+	EXPECT_EQ(2, r.x[2]);
 }

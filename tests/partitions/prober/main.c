@@ -7,6 +7,9 @@
 
 #define HYPERVISOR	0x40200000ull
 #define GIC_DISTRIBUTOR 0x08000000ull
+#define GIC_ITS		0x08080000ull
+/* the redistributor frame after prober's one vCPU's (0x080a0000) */
+#define GICR_NOT_MINE	0x080c0000ull
 #define UNASSIGNED_GPIO 0x09030000ull
 #define PASSED_RTC	0x09010000ull
 #define SHARED_FLAG	0x4f000000ull
@@ -71,10 +74,25 @@ TEST(isolation, unassigned_devices)
 {
 	struct guest_abort a;
 
-	EXPECT_FALSE(guest_probe_read(GIC_DISTRIBUTOR, NULL, &a));
-	expect_data_abort(&a, GIC_DISTRIBUTOR, false);
+	EXPECT_FALSE(guest_probe_read(GIC_ITS, NULL, &a));
+	expect_data_abort(&a, GIC_ITS, false);
+	EXPECT_FALSE(guest_probe_read(GICR_NOT_MINE, NULL, &a));
+	expect_data_abort(&a, GICR_NOT_MINE, false);
 	EXPECT_FALSE(guest_probe_write(UNASSIGNED_GPIO + 0x400, 1, &a));
 	expect_data_abort(&a, UNASSIGNED_GPIO + 0x400, true);
+}
+
+/* The GIC distributor and its own redistributor frame are emulated: a
+ * GICv3 (PIDR2.ArchRev 3) of its own, with its vCPU's frame last. */
+TEST(isolation, gic_is_its_own_view)
+{
+	struct guest_abort a;
+	uint64_t value = 0;
+
+	EXPECT_TRUE(guest_probe_read(GIC_DISTRIBUTOR + 0xffe8, &value, &a));
+	EXPECT_EQ(3, (value >> 4) & 0xf);
+	EXPECT_TRUE(guest_probe_read(0x080a0000ull + 0x8, &value, &a));
+	EXPECT_EQ(1u << 4, value & (1u << 4)); /* GICR_TYPER.Last */
 }
 
 TEST(isolation, passthrough_device_and_own_memory_work)

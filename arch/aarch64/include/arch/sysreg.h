@@ -84,6 +84,8 @@
 #define MDCR_TDRA (1ull << 11) /* trap debug ROM address registers */
 #define MDCR_HPMD (1ull << 17) /* no event counting at EL2 */
 #define MDCR_HCCD (1ull << 23) /* no cycle counting at EL2 */
+#define MDCR_HPME (1ull << 7)  /* the counters from HPMN on count */
+#define MDCR_HLP  (1ull << 26) /* ... and are 64 bits wide */
 
 /* PSTATE / SPSR */
 #define PSR_MODE_EL1H 0x5
