@@ -937,7 +937,8 @@ deliver_indirect(struct partition_locked locked_to, struct partition *from,
  * single read of TX under the caller's lock; delivery uses that copy, so a
  * second vCPU rewriting TX meanwhile cannot change what was checked.
  */
-static struct ffa_value call_msg_send2(struct vcpu *v, uint32_t version)
+static __attribute__((noinline)) struct ffa_value
+call_msg_send2(struct vcpu *v, uint32_t version)
 {
 	struct partition *p = v->part;
 	struct partition *to;
@@ -1368,6 +1369,14 @@ finish(struct vcpu *v, uint32_t fn, struct ffa_value r)
 	}
 }
 
+/* FFA_ID_GET: out of line, so that its path sets up none of the frame
+ * the other calls need. */
+static __attribute__((noinline)) void call_id_get(struct vcpu *v)
+{
+	fix_version(v->part); /* a call other than FFA_VERSION, as any */
+	finish(v, FFA_ID_GET, ffa_success(own_id(v), 0));
+}
+
 void ffa_handle(struct vcpu *v)
 {
 	uint32_t fn = (uint32_t)v->regs.x[0];
@@ -1377,15 +1386,16 @@ void ffa_handle(struct vcpu *v)
 		finish(v, fn, call_version(v));
 		return;
 	}
+	if (fn == FFA_ID_GET) {
+		call_id_get(v);
+		return;
+	}
 	version = fix_version(v->part);
 	if (!available(version, fn)) {
 		finish(v, fn, ffa_error(FFA_NOT_SUPPORTED));
 		return;
 	}
 	switch (fn) {
-	case FFA_ID_GET:
-		finish(v, fn, ffa_success(own_id(v), 0));
-		break;
 	case FFA_FEATURES:
 		finish(v, fn, call_features(v, version));
 		break;
