@@ -31,8 +31,9 @@ void *memcpy(void *dst, const void *src, size_t count)
 {
 	uint8_t *d = dst;
 	const uint8_t *s = src;
+	uintptr_t both = (uintptr_t)d | (uintptr_t)s;
 
-	if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+	if ((both & 7) == 0) {
 		uint64_t *dw = (uint64_t *)d;
 		const uint64_t *sw = (const uint64_t *)s;
 
@@ -52,6 +53,13 @@ void *memcpy(void *dst, const void *src, size_t count)
 		}
 		d = (uint8_t *)dw;
 		s = (const uint8_t *)sw;
+	} else if ((both & 3) == 0) {
+		/* FF-A descriptor fields: 4-byte aligned */
+		for (; count >= 4; count -= 4) {
+			*(uint32_t *)d = *(const uint32_t *)s;
+			d += 4;
+			s += 4;
+		}
 	}
 	while (count-- > 0) {
 		*d++ = *s++;
