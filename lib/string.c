@@ -16,6 +16,14 @@ void *memset(void *dst, int value, size_t count)
 		uint64_t v = (uint8_t)value * 0x0101010101010101ull;
 		uint64_t *w = (uint64_t *)d;
 
+		/* four words per round, as memcpy */
+		for (; count >= 32; count -= 32) {
+			w[0] = v;
+			w[1] = v;
+			w[2] = v;
+			w[3] = v;
+			w += 4;
+		}
 		for (; count >= 8; count -= 8) {
 			*w++ = v;
 		}
