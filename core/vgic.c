@@ -11,47 +11,16 @@
 #include <core/log.h>
 #include <core/vcpu.h>
 #include <core/vgic.h>
+#include <bulkhead/gicv3.h>
 
 /* Distributor registers */
-#define GICD_CTLR	0x0000
-#define GICD_TYPER	0x0004
-#define GICD_IIDR	0x0008
-#define GICD_TYPER2	0x000c
-#define GICD_IGROUPR	0x0080
-#define GICD_ISENABLER	0x0100
-#define GICD_ICENABLER	0x0180
-#define GICD_ISPENDR	0x0200
-#define GICD_ICPENDR	0x0280
-#define GICD_ISACTIVER	0x0300
-#define GICD_ICACTIVER	0x0380
-#define GICD_IPRIORITYR 0x0400
-#define GICD_ICFGR	0x0c00
-#define GICD_IROUTER	0x6000
-#define GICD_PIDR2	0xffe8
 
-#define GICD_CTLR_ENABLE_G1A (1u << 1)
-#define GICD_CTLR_ARE_NS     (1u << 4)
-#define GICD_CTLR_DS	     (1u << 6)
 /* 10 INTID bits (no LPIs), no extended SPIs, no message-based SPIs */
 #define GICD_TYPER_IDBITS (9u << 19)
-#define GIC_PIDR2_ARCH_V3 0x3b
 
 /* Redistributor: RD_base, then SGI_base 64 KiB above */
-#define GICR_CTLR	  0x0000
-#define GICR_IIDR	  0x0004
-#define GICR_TYPER	  0x0008
-#define GICR_WAKER	  0x0014
-#define GICR_PIDR2	  0xffe8
-#define GICR_SGI_BASE	  0x10000
-#define GICR_TYPER_LAST	  (1ull << 4)
-#define GICR_WAKER_SLEEP  (1u << 1)
-#define GICR_WAKER_ASLEEP (1u << 2)
-#define GICR_ICFGR0	  0x0c00
-#define GICR_ICFGR1	  0x0c04
-#define SGI_CONFIG_EDGE	  0xaaaaaaaau /* SGIs: always edge */
-#define DEFAULT_PRIORITY  0xa0
-#define IROUTER_IRM	  (1ull << 31)
-#define IROUTER_AFF_MASK  0xff00ffffffull
+#define SGI_CONFIG_EDGE	 0xaaaaaaaau /* SGIs: always edge */
+#define DEFAULT_PRIORITY 0xa0
 
 /* ICC_SGI1R_EL1 fields */
 #define SGIR_TARGETS(v) ((uint32_t)(v)&0xffffu)
@@ -402,13 +371,13 @@ static void spi_config_write(struct partition *p, uint32_t word, uint32_t value)
 static void spi_route(struct partition *p, uint32_t slot, uint64_t value)
 {
 	struct vgic *g = &p->vgic;
-	uint64_t aff = value & IROUTER_AFF_MASK;
+	uint64_t aff = value & GICD_IROUTER_AFF_MASK;
 	uint16_t target = 0;
 
-	if (!(value & IROUTER_IRM) && aff < p->m->vcpu_count) {
+	if (!(value & GICD_IROUTER_IRM) && aff < p->m->vcpu_count) {
 		target = (uint16_t)aff;
 	}
-	g->irouter[slot] = value & (IROUTER_AFF_MASK | IROUTER_IRM);
+	g->irouter[slot] = value & (GICD_IROUTER_AFF_MASK | GICD_IROUTER_IRM);
 	if (target != g->target[slot]) {
 		touch(&p->vcpus[g->target[slot]]);
 		g->target[slot] = target;
@@ -488,7 +457,7 @@ static uint64_t gicd_read(struct vcpu *v, uint64_t off, uint32_t size)
 	}
 	switch (off) {
 	case GICD_CTLR:
-		return g->ctlr | GICD_CTLR_ARE_NS | GICD_CTLR_DS;
+		return g->ctlr | GICD_CTLR_ARE | GICD_CTLR_DS;
 	case GICD_TYPER:
 		return GICD_TYPER_IDBITS | g->it_lines;
 	case GICD_PIDR2:

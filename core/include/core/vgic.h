@@ -20,6 +20,7 @@
  */
 #pragma once
 
+#include <bulkhead/gicv3.h>
 #include <core/arch.h>
 #include <core/types.h>
 
@@ -28,7 +29,7 @@
 #define VGIC_INTID_MAINTENANCE 25
 #define VGIC_INTID_VTIMER      27
 #define VGIC_GICD_SIZE	       0x10000ull
-#define VGIC_GICR_FRAME_SIZE   0x20000ull
+#define VGIC_GICR_FRAME_SIZE   ((uint64_t)GICR_FRAME_SIZE)
 #define VGIC_MAX_LRS	       16
 
 _Static_assert(CONFIG_MAX_PARTITION_SPIS <= 32,
