@@ -91,14 +91,41 @@ static void touch(struct vcpu *t)
  * otherwise overwrite the new edge with what the guest did with the old
  * one.
  */
+/* The SPI slots of `p` some vCPU's list register holds. */
+static uint32_t spis_in_lr(const struct partition *p)
+{
+	uint32_t held = 0;
+
+	for (uint16_t i = 0; i < p->m->vcpu_count; i++) {
+		held |= p->vcpus[i].vgic.spi_in_lr;
+	}
+	return held;
+}
+
 static void pend_spis(struct partition *p, uint32_t slots)
 {
 	struct vgic *g = &p->vgic;
 
-	for (uint16_t i = 0; i < p->m->vcpu_count; i++) {
-		g->repend |= slots & p->vcpus[i].vgic.spi_in_lr;
-	}
+	g->repend |= slots & spis_in_lr(p);
 	g->pending |= slots;
+}
+
+/*
+ * ISACTIVER (`active`) or ICACTIVER of interrupts `held` that list
+ * registers hold: the guest may have acknowledged or ended them there
+ * since, so the state is changed when those LRs are folded back (fold_lr),
+ * the later of the two writes winning.
+ */
+static void mark_active(uint32_t *set, uint32_t *clear, uint32_t held,
+			bool active)
+{
+	if (active) {
+		*set |= held;
+		*clear &= ~held;
+	} else {
+		*clear |= held;
+		*set &= ~held;
+	}
 }
 
 /* The same for private INTIDs `bits` of vCPU `t`. */
@@ -148,6 +175,8 @@ void vgic_partition_reset(struct partition_locked locked)
 	g->pending = 0;
 	g->active = 0;
 	g->repend = 0;
+	g->set_active = 0;
+	g->clear_active = 0;
 	g->edge = 0;
 	g->hw = 0;
 	for (uint32_t i = 0; i < g->spi_count; i++) {
@@ -169,6 +198,8 @@ void vgic_vcpu_reset(struct vcpu *v)
 	c->pending = 0;
 	c->active = 0;
 	c->repend = 0;
+	c->set_active = 0;
+	c->clear_active = 0;
 	c->in_lr = 0;
 	c->spi_in_lr = 0;
 	c->edge = 0xffff; /* SGIs */
@@ -300,15 +331,23 @@ static void spi_bank_write(struct partition *p, uint64_t bank, uint32_t word,
 		break;
 	case GICD_ISACTIVER:
 		g->active |= slots & ~g->hw;
+		mark_active(&g->set_active, &g->clear_active,
+			    slots & ~g->hw & spis_in_lr(p), true);
 		break;
-	case GICD_ICACTIVER:
+	case GICD_ICACTIVER: {
+		uint32_t held = slots & spis_in_lr(p);
+
+		/* a linked one: the physical one is let go here, or when its
+		 * LR is folded if the guest has it active there */
 		for (uint32_t i = 0; i < g->spi_count; i++) {
-			if (slots & g->hw & g->active & bit(i)) {
+			if (slots & g->hw & g->active & ~held & bit(i)) {
 				irqchip_clear_active(g->intid[i], 0);
 			}
 		}
 		g->active &= ~slots;
+		mark_active(&g->set_active, &g->clear_active, held, false);
 		break;
+	}
 	default:
 		return;
 	}
@@ -606,13 +645,17 @@ static void gicr_write(struct vcpu *v, uint16_t n, uint64_t off, uint32_t size,
 		break;
 	case GICR_SGI_BASE + GICD_ISACTIVER:
 		c->active |= w & ~bit(VGIC_INTID_VTIMER);
+		mark_active(&c->set_active, &c->clear_active,
+			    w & ~bit(VGIC_INTID_VTIMER) & c->in_lr, true);
 		break;
 	case GICR_SGI_BASE + GICD_ICACTIVER:
-		if (w & c->active & bit(VGIC_INTID_VTIMER)) {
+		if (w & c->active & ~c->in_lr & bit(VGIC_INTID_VTIMER)) {
 			irqchip_clear_active(VGIC_INTID_VTIMER,
 					     cpus[t->cpu].mpidr);
 		}
 		c->active &= ~w;
+		mark_active(&c->set_active, &c->clear_active, w & c->in_lr,
+			    false);
 		break;
 	case GICR_SGI_BASE + GICR_ICFGR1:
 		for (uint32_t i = 16; i < VGIC_PRIVATE; i++) {
@@ -805,6 +848,18 @@ bool vgic_deliverable(const struct vcpu *v)
 	return pending < arch_vgic_priority_mask() && pending < running;
 }
 
+/* Whether the interrupt in `lr` is active once it is folded back, with
+ * ISACTIVER/ICACTIVER marks (set, clear) written meanwhile. A linked one
+ * the guest had active and ICACTIVER ended: its physical one is let go. */
+static bool fold_active(const struct arch_lr *lr, bool set, bool clear,
+			uint64_t mpidr)
+{
+	if (clear && lr->active && lr->hw) {
+		irqchip_clear_active(lr->vintid, mpidr);
+	}
+	return set || (lr->active && !clear);
+}
+
 /* Folds list register `i` (holding `intid`) back into the state. */
 static void fold_lr(struct vcpu *v, unsigned int i, uint32_t intid)
 {
@@ -819,7 +874,12 @@ static void fold_lr(struct vcpu *v, unsigned int i, uint32_t intid)
 		bool pend = (lr.pending && (c->pending & b)) || (c->repend & b);
 
 		c->pending = pend ? c->pending | b : c->pending & ~b;
-		c->active = lr.active ? c->active | b : c->active & ~b;
+		c->active = fold_active(&lr, c->set_active & b,
+					c->clear_active & b, cpus[v->cpu].mpidr)
+				? c->active | b
+				: c->active & ~b;
+		c->set_active &= ~b;
+		c->clear_active &= ~b;
 		c->repend &= ~b;
 		c->in_lr &= ~b;
 	} else {
@@ -839,7 +899,12 @@ static void fold_lr(struct vcpu *v, unsigned int i, uint32_t intid)
 			    (lr.pending && (g->pending & b)) || (g->repend & b);
 		}
 		g->pending = pend ? g->pending | b : g->pending & ~b;
-		g->active = lr.active ? g->active | b : g->active & ~b;
+		g->active =
+		    fold_active(&lr, g->set_active & b, g->clear_active & b, 0)
+			? g->active | b
+			: g->active & ~b;
+		g->set_active &= ~b;
+		g->clear_active &= ~b;
 		g->repend &= ~b;
 		c->spi_in_lr &= ~b;
 	}

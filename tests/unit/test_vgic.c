@@ -304,6 +304,57 @@ UNIT(vgic_sgi_pending_active_then_done)
 	EXPECT_EQ(0, rd(v, bank(GICD_ISPENDR, LEVEL_SPI), 4));
 }
 
+/* ISACTIVER/ICACTIVER of an interrupt a list register holds: the write
+ * stands even though the LR's own active bit says otherwise when it is
+ * folded back (the guest acknowledged it in the LR meanwhile). */
+UNIT(vgic_active_written_while_in_lr_is_kept)
+{
+	struct vcpu *v = &pa.vcpus[0];
+	int i;
+
+	setup();
+	/* an SGI the guest has taken (active in its LR) is ended by
+	 * GICR_ICACTIVER0: gone after the fold, LR withdrawn */
+	wr(v, GICR_SGI(0) + GICD_ISENABLER, bit(3), 4);
+	vgic_pend_private(v, 3);
+	vgic_sync(v);
+	guest_ack(3);
+	wr(v, GICR_SGI(0) + GICD_ICACTIVER, bit(3), 4);
+	EXPECT_EQ(0, rd(v, GICR_SGI(0) + GICD_ISACTIVER, 4));
+	vgic_sync(v);
+	EXPECT_EQ(0, rd(v, GICR_SGI(0) + GICD_ISACTIVER, 4));
+	EXPECT_EQ(0, rd(v, GICR_SGI(0) + GICD_ISPENDR, 4));
+	EXPECT_EQ(-1, lr_of(3));
+
+	/* one pending in its LR made active by GICR_ISACTIVER0: active
+	 * and pending after the fold, the LR says both */
+	vgic_pend_private(v, 3);
+	vgic_sync(v);
+	EXPECT_TRUE(lr_of(3) >= 0);
+	wr(v, GICR_SGI(0) + GICD_ISACTIVER, bit(3), 4);
+	vgic_sync(v);
+	EXPECT_EQ(bit(3), rd(v, GICR_SGI(0) + GICD_ISACTIVER, 4));
+	EXPECT_EQ(bit(3), rd(v, GICR_SGI(0) + GICD_ISPENDR, 4));
+	i = lr_of(3);
+	EXPECT_TRUE(i >= 0);
+	EXPECT_TRUE(fake_vgic.lr[i].active);
+	EXPECT_TRUE(fake_vgic.lr[i].pending);
+
+	/* a pass-through SPI the guest has taken, ended by ICACTIVER: the
+	 * physical one is let go once, when its LR is folded */
+	enable_distributor(v);
+	wr(v, bank(GICD_ISENABLER, LEVEL_SPI), spi_bit(LEVEL_SPI), 4);
+	EXPECT_TRUE(vgic_hw_interrupt(v, LEVEL_SPI));
+	vgic_sync(v);
+	guest_ack(LEVEL_SPI);
+	wr(v, bank(GICD_ICACTIVER, LEVEL_SPI), spi_bit(LEVEL_SPI), 4);
+	EXPECT_EQ(0, fake_irq_calls(FAKE_IRQ_CLEAR_ACTIVE, LEVEL_SPI));
+	vgic_sync(v);
+	EXPECT_EQ(1, fake_irq_calls(FAKE_IRQ_CLEAR_ACTIVE, LEVEL_SPI));
+	EXPECT_EQ(0, rd(v, bank(GICD_ISACTIVER, LEVEL_SPI), 4));
+	EXPECT_EQ(-1, lr_of(LEVEL_SPI));
+}
+
 UNIT(vgic_lrs_filled_active_first_then_priority_then_intid)
 {
 	struct vcpu *v = &pa.vcpus[0];
