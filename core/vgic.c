@@ -11,47 +11,16 @@
 #include <core/log.h>
 #include <core/vcpu.h>
 #include <core/vgic.h>
+#include <bulkhead/gicv3.h>
 
 /* Distributor registers */
-#define GICD_CTLR	0x0000
-#define GICD_TYPER	0x0004
-#define GICD_IIDR	0x0008
-#define GICD_TYPER2	0x000c
-#define GICD_IGROUPR	0x0080
-#define GICD_ISENABLER	0x0100
-#define GICD_ICENABLER	0x0180
-#define GICD_ISPENDR	0x0200
-#define GICD_ICPENDR	0x0280
-#define GICD_ISACTIVER	0x0300
-#define GICD_ICACTIVER	0x0380
-#define GICD_IPRIORITYR 0x0400
-#define GICD_ICFGR	0x0c00
-#define GICD_IROUTER	0x6000
-#define GICD_PIDR2	0xffe8
 
-#define GICD_CTLR_ENABLE_G1A (1u << 1)
-#define GICD_CTLR_ARE_NS     (1u << 4)
-#define GICD_CTLR_DS	     (1u << 6)
 /* 10 INTID bits (no LPIs), no extended SPIs, no message-based SPIs */
 #define GICD_TYPER_IDBITS (9u << 19)
-#define GIC_PIDR2_ARCH_V3 0x3b
 
 /* Redistributor: RD_base, then SGI_base 64 KiB above */
-#define GICR_CTLR	  0x0000
-#define GICR_IIDR	  0x0004
-#define GICR_TYPER	  0x0008
-#define GICR_WAKER	  0x0014
-#define GICR_PIDR2	  0xffe8
-#define GICR_SGI_BASE	  0x10000
-#define GICR_TYPER_LAST	  (1ull << 4)
-#define GICR_WAKER_SLEEP  (1u << 1)
-#define GICR_WAKER_ASLEEP (1u << 2)
-#define GICR_ICFGR0	  0x0c00
-#define GICR_ICFGR1	  0x0c04
-#define SGI_CONFIG_EDGE	  0xaaaaaaaau /* SGIs: always edge */
-#define DEFAULT_PRIORITY  0xa0
-#define IROUTER_IRM	  (1ull << 31)
-#define IROUTER_AFF_MASK  0xff00ffffffull
+#define SGI_CONFIG_EDGE	 0xaaaaaaaau /* SGIs: always edge */
+#define DEFAULT_PRIORITY 0xa0
 
 /* ICC_SGI1R_EL1 fields */
 #define SGIR_TARGETS(v) ((uint32_t)(v)&0xffffu)
@@ -122,14 +91,41 @@ static void touch(struct vcpu *t)
  * otherwise overwrite the new edge with what the guest did with the old
  * one.
  */
+/* The SPI slots of `p` some vCPU's list register holds. */
+static uint32_t spis_in_lr(const struct partition *p)
+{
+	uint32_t held = 0;
+
+	for (uint16_t i = 0; i < p->m->vcpu_count; i++) {
+		held |= p->vcpus[i].vgic.spi_in_lr;
+	}
+	return held;
+}
+
 static void pend_spis(struct partition *p, uint32_t slots)
 {
 	struct vgic *g = &p->vgic;
 
-	for (uint16_t i = 0; i < p->m->vcpu_count; i++) {
-		g->repend |= slots & p->vcpus[i].vgic.spi_in_lr;
-	}
+	g->repend |= slots & spis_in_lr(p);
 	g->pending |= slots;
+}
+
+/*
+ * ISACTIVER (`active`) or ICACTIVER of interrupts `held` that list
+ * registers hold: the guest may have acknowledged or ended them there
+ * since, so the state is changed when those LRs are folded back (fold_lr),
+ * the later of the two writes winning.
+ */
+static void mark_active(uint32_t *set, uint32_t *clear, uint32_t held,
+			bool active)
+{
+	if (active) {
+		*set |= held;
+		*clear &= ~held;
+	} else {
+		*clear |= held;
+		*set &= ~held;
+	}
 }
 
 /* The same for private INTIDs `bits` of vCPU `t`. */
@@ -179,6 +175,8 @@ void vgic_partition_reset(struct partition_locked locked)
 	g->pending = 0;
 	g->active = 0;
 	g->repend = 0;
+	g->set_active = 0;
+	g->clear_active = 0;
 	g->edge = 0;
 	g->hw = 0;
 	for (uint32_t i = 0; i < g->spi_count; i++) {
@@ -200,6 +198,8 @@ void vgic_vcpu_reset(struct vcpu *v)
 	c->pending = 0;
 	c->active = 0;
 	c->repend = 0;
+	c->set_active = 0;
+	c->clear_active = 0;
 	c->in_lr = 0;
 	c->spi_in_lr = 0;
 	c->edge = 0xffff; /* SGIs */
@@ -331,15 +331,23 @@ static void spi_bank_write(struct partition *p, uint64_t bank, uint32_t word,
 		break;
 	case GICD_ISACTIVER:
 		g->active |= slots & ~g->hw;
+		mark_active(&g->set_active, &g->clear_active,
+			    slots & ~g->hw & spis_in_lr(p), true);
 		break;
-	case GICD_ICACTIVER:
+	case GICD_ICACTIVER: {
+		uint32_t held = slots & spis_in_lr(p);
+
+		/* a linked one: the physical one is let go here, or when its
+		 * LR is folded if the guest has it active there */
 		for (uint32_t i = 0; i < g->spi_count; i++) {
-			if (slots & g->hw & g->active & bit(i)) {
+			if (slots & g->hw & g->active & ~held & bit(i)) {
 				irqchip_clear_active(g->intid[i], 0);
 			}
 		}
 		g->active &= ~slots;
+		mark_active(&g->set_active, &g->clear_active, held, false);
 		break;
+	}
 	default:
 		return;
 	}
@@ -402,13 +410,13 @@ static void spi_config_write(struct partition *p, uint32_t word, uint32_t value)
 static void spi_route(struct partition *p, uint32_t slot, uint64_t value)
 {
 	struct vgic *g = &p->vgic;
-	uint64_t aff = value & IROUTER_AFF_MASK;
+	uint64_t aff = value & GICD_IROUTER_AFF_MASK;
 	uint16_t target = 0;
 
-	if (!(value & IROUTER_IRM) && aff < p->m->vcpu_count) {
+	if (!(value & GICD_IROUTER_IRM) && aff < p->m->vcpu_count) {
 		target = (uint16_t)aff;
 	}
-	g->irouter[slot] = value & (IROUTER_AFF_MASK | IROUTER_IRM);
+	g->irouter[slot] = value & (GICD_IROUTER_AFF_MASK | GICD_IROUTER_IRM);
 	if (target != g->target[slot]) {
 		touch(&p->vcpus[g->target[slot]]);
 		g->target[slot] = target;
@@ -488,7 +496,7 @@ static uint64_t gicd_read(struct vcpu *v, uint64_t off, uint32_t size)
 	}
 	switch (off) {
 	case GICD_CTLR:
-		return g->ctlr | GICD_CTLR_ARE_NS | GICD_CTLR_DS;
+		return g->ctlr | GICD_CTLR_ARE | GICD_CTLR_DS;
 	case GICD_TYPER:
 		return GICD_TYPER_IDBITS | g->it_lines;
 	case GICD_PIDR2:
@@ -637,13 +645,17 @@ static void gicr_write(struct vcpu *v, uint16_t n, uint64_t off, uint32_t size,
 		break;
 	case GICR_SGI_BASE + GICD_ISACTIVER:
 		c->active |= w & ~bit(VGIC_INTID_VTIMER);
+		mark_active(&c->set_active, &c->clear_active,
+			    w & ~bit(VGIC_INTID_VTIMER) & c->in_lr, true);
 		break;
 	case GICR_SGI_BASE + GICD_ICACTIVER:
-		if (w & c->active & bit(VGIC_INTID_VTIMER)) {
+		if (w & c->active & ~c->in_lr & bit(VGIC_INTID_VTIMER)) {
 			irqchip_clear_active(VGIC_INTID_VTIMER,
 					     cpus[t->cpu].mpidr);
 		}
 		c->active &= ~w;
+		mark_active(&c->set_active, &c->clear_active, w & c->in_lr,
+			    false);
 		break;
 	case GICR_SGI_BASE + GICR_ICFGR1:
 		for (uint32_t i = 16; i < VGIC_PRIVATE; i++) {
@@ -836,6 +848,18 @@ bool vgic_deliverable(const struct vcpu *v)
 	return pending < arch_vgic_priority_mask() && pending < running;
 }
 
+/* Whether the interrupt in `lr` is active once it is folded back, with
+ * ISACTIVER/ICACTIVER marks (set, clear) written meanwhile. A linked one
+ * the guest had active and ICACTIVER ended: its physical one is let go. */
+static bool fold_active(const struct arch_lr *lr, bool set, bool clear,
+			uint64_t mpidr)
+{
+	if (clear && lr->active && lr->hw) {
+		irqchip_clear_active(lr->vintid, mpidr);
+	}
+	return set || (lr->active && !clear);
+}
+
 /* Folds list register `i` (holding `intid`) back into the state. */
 static void fold_lr(struct vcpu *v, unsigned int i, uint32_t intid)
 {
@@ -850,7 +874,12 @@ static void fold_lr(struct vcpu *v, unsigned int i, uint32_t intid)
 		bool pend = (lr.pending && (c->pending & b)) || (c->repend & b);
 
 		c->pending = pend ? c->pending | b : c->pending & ~b;
-		c->active = lr.active ? c->active | b : c->active & ~b;
+		c->active = fold_active(&lr, c->set_active & b,
+					c->clear_active & b, cpus[v->cpu].mpidr)
+				? c->active | b
+				: c->active & ~b;
+		c->set_active &= ~b;
+		c->clear_active &= ~b;
 		c->repend &= ~b;
 		c->in_lr &= ~b;
 	} else {
@@ -870,7 +899,12 @@ static void fold_lr(struct vcpu *v, unsigned int i, uint32_t intid)
 			    (lr.pending && (g->pending & b)) || (g->repend & b);
 		}
 		g->pending = pend ? g->pending | b : g->pending & ~b;
-		g->active = lr.active ? g->active | b : g->active & ~b;
+		g->active =
+		    fold_active(&lr, g->set_active & b, g->clear_active & b, 0)
+			? g->active | b
+			: g->active & ~b;
+		g->set_active &= ~b;
+		g->clear_active &= ~b;
 		g->repend &= ~b;
 		c->spi_in_lr &= ~b;
 	}

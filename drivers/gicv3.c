@@ -1,30 +1,14 @@
 /* GICv3 with affinity routing; the hypervisor's interrupts are group 1. */
 #include <arch/sysreg.h>
 #include <core/irqchip.h>
+#include <bulkhead/gicv3.h>
 
-#define GICD_CTLR	    0x0000
-#define GICD_CTLR_RWP	    (1u << 31)
-#define GICD_CTLR_ENABLE_G0 (1u << 0)
-#define GICD_CTLR_ENABLE_G1 (1u << 1)
-#define GICD_CTLR_ARE	    (1u << 4)
-
-#define GICR_FRAME_SIZE	  0x20000
-#define GICR_WAKER	  0x0014
-#define GICR_TYPER	  0x0008
-#define GICR_TYPER_LAST	  (1ull << 4)
-#define GICR_WAKER_SLEEP  (1u << 1)
-#define GICR_WAKER_ASLEEP (1u << 2)
-#define GICR_SGI_BASE	  0x10000
-#define GICR_CTLR	  0x0000
-#define GICR_CTLR_RWP	  (1u << 3)
 /* the same offsets in GICD (SPIs) and in a redistributor's SGI_base */
 #define GIC_IGROUPR   0x0080
 #define GIC_ISENABLER 0x0100
 #define GIC_ICENABLER 0x0180
 #define GIC_ICACTIVER 0x0380
 #define GIC_ICFGR     0x0c00
-#define GICD_TYPER    0x0004
-#define GICD_IROUTER  0x6000
 
 /* The PPIs the hypervisor takes: the virtual interface's maintenance
  * interrupt and the virtual timer (handed to the vCPU pinned there). */
@@ -69,7 +53,7 @@ void irqchip_init(uint64_t gicd_base, uint64_t gicr_base, uint64_t gicr_size)
 	}
 	wait_distributor();
 	*mmio32(gicd + GICD_CTLR) =
-	    GICD_CTLR_ARE | GICD_CTLR_ENABLE_G1 | GICD_CTLR_ENABLE_G0;
+	    GICD_CTLR_ARE | GICD_CTLR_ENABLE_G1A | GICD_CTLR_ENABLE_G0;
 	wait_distributor();
 }
 

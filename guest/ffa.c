@@ -204,6 +204,15 @@ int32_t ffa_msg_get(const struct ffa_mailbox *mb, struct ffa_msg *msg,
 	return err;
 }
 
+void ffa_msg_text(const struct ffa_msg *msg, const void *payload, char *text,
+		  size_t size)
+{
+	size_t len = msg->size < size - 1 ? msg->size : size - 1;
+
+	memcpy(text, payload, len);
+	text[len] = '\0';
+}
+
 struct ffa_value ffa_msg_wait(uint32_t flags)
 {
 	return call8(FFA_MSG_WAIT, 0, flags, 0, 0, 0);

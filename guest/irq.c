@@ -84,12 +84,12 @@ uint64_t guest_gicd_base(void)
 
 uint64_t guest_gicr_sgi_base(unsigned int vcpu)
 {
-	return gicr + vcpu * GUEST_GICR_FRAME_SIZE + GUEST_GICR_SGI_OFFSET;
+	return gicr + vcpu * GICR_FRAME_SIZE + GICR_SGI_BASE;
 }
 
 static uint64_t gicr_rd_base(unsigned int vcpu)
 {
-	return gicr + vcpu * GUEST_GICR_FRAME_SIZE;
+	return gicr + vcpu * GICR_FRAME_SIZE;
 }
 
 static uint32_t read32(uint64_t addr)
@@ -114,7 +114,7 @@ void guest_irq_init(void)
 	if (!distributor_on) {
 		/* the boot vCPU calls first (the others start after it) */
 		find_gic();
-		write32(gicd + GICD_CTLR, GICD_CTLR_ARE_NS | GICD_CTLR_GRP1A);
+		write32(gicd + GICD_CTLR, GICD_CTLR_ARE | GICD_CTLR_ENABLE_G1A);
 		distributor_on = true;
 	}
 	write32(gicr_rd_base(me) + GICR_WAKER,

@@ -16,6 +16,14 @@ void *memset(void *dst, int value, size_t count)
 		uint64_t v = (uint8_t)value * 0x0101010101010101ull;
 		uint64_t *w = (uint64_t *)d;
 
+		/* four words per round, as memcpy */
+		for (; count >= 32; count -= 32) {
+			w[0] = v;
+			w[1] = v;
+			w[2] = v;
+			w[3] = v;
+			w += 4;
+		}
 		for (; count >= 8; count -= 8) {
 			*w++ = v;
 		}
@@ -31,8 +39,9 @@ void *memcpy(void *dst, const void *src, size_t count)
 {
 	uint8_t *d = dst;
 	const uint8_t *s = src;
+	uintptr_t both = (uintptr_t)d | (uintptr_t)s;
 
-	if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+	if ((both & 7) == 0) {
 		uint64_t *dw = (uint64_t *)d;
 		const uint64_t *sw = (const uint64_t *)s;
 
@@ -52,6 +61,13 @@ void *memcpy(void *dst, const void *src, size_t count)
 		}
 		d = (uint8_t *)dw;
 		s = (const uint8_t *)sw;
+	} else if ((both & 3) == 0) {
+		/* FF-A descriptor fields: 4-byte aligned */
+		for (; count >= 4; count -= 4) {
+			*(uint32_t *)d = *(const uint32_t *)s;
+			d += 4;
+			s += 4;
+		}
 	}
 	while (count-- > 0) {
 		*d++ = *s++;

@@ -1,12 +1,13 @@
 """The harness shared by the pytest suite: build paths, QEMU runs that are
 killed when they fall silent or pass an overall cap, the pool that boots
-the scenarios in parallel (each once, slowest first), and the reports of
-in-partition test cases."""
+the scenarios in parallel (each once, slowest first), the reports of
+in-partition test cases, and copies of the working tree to build in."""
 from __future__ import annotations
 
 import os
 import re
 import selectors
+import shutil
 import subprocess
 import threading
 import time
@@ -167,6 +168,19 @@ def boot(image: str, limits: Limits = Limits(),
         return Boot("", None, 0.0, f"{image} is missing: run 'make scenarios' "
                     "(make test builds it)")
     return run_console(QEMU + ["-kernel", image], limits, console_input, cancel)
+
+
+def copy_tree(dest: str | os.PathLike) -> None:
+    """Copies the working tree (tracked and new files as they are now,
+    without build/ and .git) to `dest`."""
+    files = subprocess.run(["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others",
+                            "--exclude-standard"], capture_output=True, check=True
+                           ).stdout.decode().split("\0")
+    for rel in filter(None, files):
+        src = os.path.join(ROOT, rel)
+        if os.path.isfile(src) and not rel.startswith(("build/", ".git")):
+            os.makedirs(os.path.join(dest, os.path.dirname(rel)), exist_ok=True)
+            shutil.copy2(src, os.path.join(dest, rel))
 
 
 def product_image(name: str) -> str:

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, PYTHON, QEMU, ROOT, boot
+from conftest import BUILD, PYTHON, QEMU, ROOT, boot, copy_tree
 
 sys.path.insert(0, os.path.join(ROOT, "tools", "board"))
 import flash  # noqa: E402
@@ -460,17 +460,6 @@ def test_flash_asks_and_writes_only_when_confirmed(fake_card, tmp_path, monkeypa
 
 # --- Reproducibility ------------------------------------------------------------
 
-def copy_tree(dest: str) -> None:
-    files = subprocess.run(["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others",
-                            "--exclude-standard"], capture_output=True, check=True
-                           ).stdout.decode().split("\0")
-    for rel in filter(None, files):
-        src = os.path.join(ROOT, rel)
-        if os.path.isfile(src) and not rel.startswith(("build/", ".git")):
-            os.makedirs(os.path.join(dest, os.path.dirname(rel)), exist_ok=True)
-            shutil.copy2(src, os.path.join(dest, rel))
-
-
 def test_two_builds_in_different_directories_are_identical(tmp_path):
     outputs = ["bulkhead.img", "bulkhead.itb", "sdcard.img"]
     epoch = subprocess.run(["git", "-C", ROOT, "log", "-1", "--format=%ct"],
@@ -478,7 +467,7 @@ def test_two_builds_in_different_directories_are_identical(tmp_path):
     built = []
     for i, name in enumerate(("first", "second-tree-elsewhere")):
         tree = tmp_path / name
-        copy_tree(str(tree))
+        copy_tree(tree)
         env = dict(os.environ, SOURCE_DATE_EPOCH=epoch)
         env.pop("MAKEFLAGS", None)
         proc = subprocess.run(["make", "-j2", "--no-print-directory", "image", "flash"],

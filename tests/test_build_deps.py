@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import PYTHON, ROOT, Limits, boot
+from conftest import PYTHON, ROOT, Limits, boot, copy_tree
 
 PROBE_DIR = "tests/partitions/stale-probe"
 PROBE_MANIFEST = "manifests/stale-probe.dts"
@@ -58,18 +57,6 @@ MANIFEST_TEXT = """\
 PROBE_LINE_RE = re.compile(r"^(?:\[([\w.-]+)\] )?stale-probe: text (\w+), word (0x[0-9a-f]+)\r?$",
                            re.M)
 BANNER_RE = re.compile(r"Bulkhead (\S+): stale-probe on ")
-
-
-def copy_tree(dest: Path) -> None:
-    """The working tree (tracked and new files, as they are now)."""
-    files = subprocess.run(["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others",
-                            "--exclude-standard"], capture_output=True, check=True
-                           ).stdout.decode().split("\0")
-    for rel in filter(None, files):
-        src = os.path.join(ROOT, rel)
-        if os.path.isfile(src) and not rel.startswith(("build/", ".git")):
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -30,6 +30,18 @@ def rejected(r: subprocess.CompletedProcess, rule: str) -> str:
     return found[0]
 
 
+def board_rejected(tmp_path, rule: str, *replacements: tuple[str, str],
+                   at: str | None = None) -> str:
+    """The one error of `rule` for the default manifest on the board file
+    with `replacements` made (board_text); with `at`, the error names the
+    board file's line holding `at`."""
+    board = board_text(*replacements)
+    line = rejected(compile_text(tmp_path, manifest(), board=board), rule)
+    if at is not None:
+        assert line.startswith(f"{BOARD_FILE}:{lines_of(board, at)}: "), line
+    return line
+
+
 def builds(tmp_path, r: subprocess.CompletedProcess) -> str:
     """The compile succeeded and its tables build with the hypervisor's
     flags; returns the tables' text."""
@@ -43,16 +55,15 @@ def builds(tmp_path, r: subprocess.CompletedProcess) -> str:
 # --- crashes -----------------------------------------------------------------
 
 def test_non_utf8_board_model_is_an_error(tmp_path):
-    board = board_text(('model = "qemu-virt";', 'model = "qemu\\xff\\xfevirt";'))
-    line = rejected(compile_text(tmp_path, manifest(), board=board), "BOARD-MODEL")
-    assert line.startswith(f"{BOARD_FILE}:{lines_of(board, 'model =')}: ")
+    line = board_rejected(tmp_path, "BOARD-MODEL",
+                          ('model = "qemu-virt";', 'model = "qemu\\xff\\xfevirt";'),
+                          at="model =")
     assert "is not one string of UTF-8 text" in line
 
 
 def test_board_interrupts_with_too_few_cells_is_an_error(tmp_path):
-    board = board_text(("interrupts = <0 1 4>;", "interrupts = <0>;"))
-    line = rejected(compile_text(tmp_path, manifest(), board=board), "BOARD-IRQ")
-    assert line.startswith(f"{BOARD_FILE}:{lines_of(board, 'interrupts = <0>;')}: ")
+    line = board_rejected(tmp_path, "BOARD-IRQ", ("interrupts = <0 1 4>;", "interrupts = <0>;"),
+                          at="interrupts = <0>;")
     assert "the console UART's interrupts <0> must be one SPI triple" in line
 
 
@@ -111,8 +122,8 @@ def test_board_model_is_escaped_into_tables_that_build(tmp_path, model, c_litera
 
 
 def test_model_with_a_newline_is_rejected(tmp_path):
-    board = board_text(('model = "qemu-virt";', 'model = "qemu\\nvirt";'))
-    line = rejected(compile_text(tmp_path, manifest(), board=board), "BOARD-MODEL")
+    line = board_rejected(tmp_path, "BOARD-MODEL",
+                          ('model = "qemu-virt";', 'model = "qemu\\nvirt";'))
     assert "model 'qemu\\nvirt' is empty or has control characters" in line
 
 
@@ -145,13 +156,13 @@ def test_product_name_is_escaped(tmp_path):
 
 
 def test_cpu_reg_wider_than_64_bits_is_rejected(tmp_path):
-    board = board_text(("#address-cells = <1>;\n\t\t#size-cells = <0>;",
-                        "#address-cells = <3>;\n\t\t#size-cells = <0>;"),
-                       ("reg = <0x0>;", "reg = <0x1 0x0 0x0>;"),
-                       ("reg = <0x1>;", "reg = <0x1 0x0 0x1>;"),
-                       ("reg = <0x2>;", "reg = <0x1 0x0 0x2>;"),
-                       ("reg = <0x3>;", "reg = <0x1 0x0 0x3>;"))
-    line = rejected(compile_text(tmp_path, manifest(), board=board), "BOARD-CPU")
+    line = board_rejected(tmp_path, "BOARD-CPU",
+                          ("#address-cells = <1>;\n\t\t#size-cells = <0>;",
+                           "#address-cells = <3>;\n\t\t#size-cells = <0>;"),
+                          ("reg = <0x0>;", "reg = <0x1 0x0 0x0>;"),
+                          ("reg = <0x1>;", "reg = <0x1 0x0 0x1>;"),
+                          ("reg = <0x2>;", "reg = <0x1 0x0 0x2>;"),
+                          ("reg = <0x3>;", "reg = <0x1 0x0 0x3>;"))
     assert line.startswith(f"{BOARD_FILE}:")
     assert "/cpus needs #address-cells = <1> or <2>" in line
 
@@ -325,29 +336,28 @@ def test_board_ram_covering_the_gic_is_rejected(tmp_path):
 
 
 def test_board_uart_inside_ram_is_rejected(tmp_path):
-    board = board_text(("reg = <0x0 0x09000000 0x0 0x1000>;",
-                        "reg = <0x0 0x7ffff000 0x0 0x1000>;"))
-    line = rejected(compile_text(tmp_path, manifest(), board=board), "BOARD-OVERLAP")
+    line = board_rejected(tmp_path, "BOARD-OVERLAP",
+                          ("reg = <0x0 0x09000000 0x0 0x1000>;",
+                           "reg = <0x0 0x7ffff000 0x0 0x1000>;"))
     assert "the console UART [0x7ffff000, 0x80000000) lies in the board's RAM" in line
 
 
 def test_board_region_wrapping_past_2_64_is_rejected(tmp_path):
-    board = board_text(("reg = <0x0 0x40000000 0x0 0x40000000>;",
-                        "reg = <0xffffffff 0xc0000000 0x0 0x80000000>;"))
-    line = rejected(compile_text(tmp_path, manifest(), board=board), "BOARD-REGION")
-    assert line.startswith(f"{BOARD_FILE}:{lines_of(board, '0xffffffff 0xc0000000')}: ")
+    line = board_rejected(tmp_path, "BOARD-REGION",
+                          ("reg = <0x0 0x40000000 0x0 0x40000000>;",
+                           "reg = <0xffffffff 0xc0000000 0x0 0x80000000>;"),
+                          at="0xffffffff 0xc0000000")
     assert "wraps past 2^64" in line
 
 
 def test_board_with_empty_redistributor_region_is_rejected(tmp_path):
-    board = board_text(("<0x0 0x080a0000 0x0 0xf60000>", "<0x0 0x080a0000 0x0 0x0>"))
-    line = rejected(compile_text(tmp_path, manifest(), board=board), "BOARD-GIC")
+    line = board_rejected(tmp_path, "BOARD-GIC",
+                          ("<0x0 0x080a0000 0x0 0xf60000>", "<0x0 0x080a0000 0x0 0x0>"))
     assert line.startswith(f"{BOARD_FILE}:")
 
 
 def test_board_with_two_cpus_of_one_mpidr_is_rejected(tmp_path):
-    board = board_text(("reg = <0x3>;", "reg = <0x2>;"))
-    line = rejected(compile_text(tmp_path, manifest(), board=board), "BOARD-CPU")
+    line = board_rejected(tmp_path, "BOARD-CPU", ("reg = <0x3>;", "reg = <0x2>;"))
     assert "CPU reg 0x2 is also the MPIDR of /cpus/cpu@2" in line
 
 
@@ -368,9 +378,8 @@ def test_missing_include_names_the_line(tmp_path):
 
 
 def test_include_loop_names_the_line(tmp_path):
-    board = board_text(("/ {\n", '/include/ "../m.dts"\n/ {\n'))
-    line = rejected(compile_text(tmp_path, manifest(), board=board), "DTS-SYNTAX")
-    assert line.startswith(f"{BOARD_FILE}:{lines_of(board, '/include/')}: ")
+    line = board_rejected(tmp_path, "DTS-SYNTAX", ("/ {\n", '/include/ "../m.dts"\n/ {\n'),
+                          at="/include/")
     assert "closes an include loop" in line
 
 

@@ -212,6 +212,18 @@ static uint32_t write_send(int caller, const struct ffa_mem_constituent *cons,
 			     FFA_VERSION_1_2, &t, cons);
 }
 
+/* `caller` sends the page at `address` by `fn` to partition ID `to` with
+ * `perms` (normal memory when shared); returns the registers. */
+static struct arch_regs send_page(int caller, uint32_t fn, uint64_t address,
+				  uint16_t to, uint8_t perms)
+{
+	struct ffa_mem_constituent c = {address, 1, 0};
+	uint32_t len =
+	    write_send(caller, &c, 1, &to, 1, perms, fn == FFA_MEM_SHARE_64);
+
+	return call(caller, fn, len, len, 0, 0);
+}
+
 static uint32_t write_retrieve(int caller, uint64_t handle, uint16_t owner,
 			       uint8_t perms)
 {
@@ -895,12 +907,8 @@ UNIT(transactions_change_nothing_when_the_pool_runs_dry)
 	/* every table merged back, every slot free */
 	EXPECT_EQ(pool_start, mpool_count(&pool));
 	for (int n = 0; n <= CONFIG_FFA_MEM_MAX_TRANSACTIONS; n++) {
-		struct ffa_mem_constituent c = {PAGE(0, 10 + n), 1, 0};
-		uint16_t to = 2;
-		uint32_t len =
-		    write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
-
-		r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+		r = send_page(0, FFA_MEM_SHARE_64, PAGE(0, 10 + n), 2,
+			      FFA_MEM_DATA_RO);
 		if (n == CONFIG_FFA_MEM_MAX_TRANSACTIONS) {
 			EXPECT_EQ(FFA_NO_MEMORY, status(&r));
 		} else {
@@ -963,12 +971,8 @@ UNIT(a_sender_without_a_grant_never_gets_a_slot)
 	}
 	/* none of the refusals held a slot: partition 1 still has all */
 	for (int n = 0; n < CONFIG_FFA_MEM_MAX_TRANSACTIONS; n++) {
-		struct ffa_mem_constituent c = {PAGE(0, 10 + n), 1, 0};
-		uint16_t to = 2;
-		uint32_t len =
-		    write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
-
-		r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+		r = send_page(0, FFA_MEM_SHARE_64, PAGE(0, 10 + n), 2,
+			      FFA_MEM_DATA_RO);
 		if (n < CONFIG_FFA_MEM_MAX_TRANSACTIONS - 1) {
 			EXPECT_EQ(0, status(&r));
 		} else {
@@ -982,26 +986,16 @@ UNIT(a_sender_without_a_grant_never_gets_a_slot)
 UNIT(a_full_quota_is_no_memory_for_that_partition_only)
 {
 	struct arch_regs r;
-	uint16_t to = 3;
 
 	setup();
 	for (int n = 0; n < 3; n++) {
-		struct ffa_mem_constituent c = {PAGE(1, n), 1, 0};
-		uint32_t len =
-		    write_send(1, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
-
-		r = call(1, FFA_MEM_SHARE_64, len, len, 0, 0);
+		r = send_page(1, FFA_MEM_SHARE_64, PAGE(1, n), 3,
+			      FFA_MEM_DATA_RO);
 		EXPECT_EQ(n < 2 ? 0 : FFA_NO_MEMORY, status(&r));
 	}
 	/* the others still send */
-	{
-		struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
-		uint32_t len =
-		    write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
-
-		r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
-		EXPECT_EQ(0, status(&r));
-	}
+	r = send_page(0, FFA_MEM_SHARE_64, PAGE(0, 0), 3, FFA_MEM_DATA_RO);
+	EXPECT_EQ(0, status(&r));
 	teardown();
 }
 
@@ -1040,44 +1034,25 @@ UNIT(reclaim_drops_a_half_sent_descriptor)
 UNIT(a_partition_pays_its_page_tables_from_its_own_reserve)
 {
 	struct arch_regs r;
-	uint16_t to = 3;
 
 	setup();
 	/* partition 1 keeps one table page, partition 3 eight */
 	EXPECT_TRUE(partition_take_reserve(&partitions[0], 1));
 	EXPECT_TRUE(partition_take_reserve(&partitions[2], 8));
-	{
-		/* a page of one 2 MiB block: one table page to split it */
-		struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
-		uint32_t len =
-		    write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
-
-		r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
-		EXPECT_EQ(0, status(&r));
-	}
-	{
-		/* a page of its other block needs a second: refused */
-		struct ffa_mem_constituent c = {RAM(0) + 0x280000, 1, 0};
-		uint32_t len =
-		    write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
-
-		r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
-		EXPECT_EQ(FFA_NO_MEMORY, status(&r));
-		EXPECT_EQ(MM_MODE_RWX, mode_in(0, RAM(0) + 0x280000));
-	}
-	{
-		/* the shared pool ran dry: partition 3 still shares from its
-		 * reserve */
-		struct ffa_mem_constituent c = {PAGE(2, 0), 1, 0};
-		uint16_t to1 = 1;
-		uint32_t len;
-
-		mpool_fail_after(&pool, 0);
-		len = write_send(2, &c, 1, &to1, 1, FFA_MEM_DATA_RO, true);
-		r = call(2, FFA_MEM_SHARE_64, len, len, 0, 0);
-		mpool_fail_after(&pool, -1);
-		EXPECT_EQ(0, status(&r));
-	}
+	/* a page of one 2 MiB block: one table page to split it */
+	r = send_page(0, FFA_MEM_SHARE_64, PAGE(0, 0), 3, FFA_MEM_DATA_RO);
+	EXPECT_EQ(0, status(&r));
+	/* a page of its other block needs a second: refused */
+	r = send_page(0, FFA_MEM_SHARE_64, RAM(0) + 0x280000, 3,
+		      FFA_MEM_DATA_RO);
+	EXPECT_EQ(FFA_NO_MEMORY, status(&r));
+	EXPECT_EQ(MM_MODE_RWX, mode_in(0, RAM(0) + 0x280000));
+	/* the shared pool ran dry: partition 3 still shares from its
+	 * reserve */
+	mpool_fail_after(&pool, 0);
+	r = send_page(2, FFA_MEM_SHARE_64, PAGE(2, 0), 1, FFA_MEM_DATA_RO);
+	mpool_fail_after(&pool, -1);
+	EXPECT_EQ(0, status(&r));
 	teardown();
 }
 
@@ -1110,31 +1085,20 @@ static bool dies_with(void (*fn)(void), const char *message)
  * hypervisor's back; the next memory call must notice. */
 static void map_a_page_twice(void)
 {
-	struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
-	uint16_t to = 3;
-	uint32_t len;
-	struct arch_regs r;
-
 	setup();
 	EXPECT_TRUE(mm_identity_map(&partitions[1].ptable, ipa_init(PAGE(0, 5)),
 				    ipa_init(PAGE(0, 6)), MM_MODE_RWX, &pool));
-	len = write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
-	r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
-	(void)r;
+	send_page(0, FFA_MEM_SHARE_64, PAGE(0, 0), 3, FFA_MEM_DATA_RO);
 }
 
 /* A lent page still mapped in its owner's stage 2 behind the table's
  * back. */
 static void keep_a_lent_page(void)
 {
-	struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
-	uint16_t to = 3;
-	uint32_t len;
 	struct arch_regs r;
 
 	setup();
-	len = write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RW, false);
-	r = call(0, FFA_MEM_LEND_64, len, len, 0, 0);
+	r = send_page(0, FFA_MEM_LEND_64, PAGE(0, 0), 3, FFA_MEM_DATA_RW);
 	EXPECT_EQ(0, status(&r));
 	EXPECT_TRUE(mm_identity_map(&partitions[0].ptable, ipa_init(PAGE(0, 0)),
 				    ipa_init(PAGE(0, 1)), MM_MODE_RWX, &pool));
@@ -1145,30 +1109,19 @@ static void keep_a_lent_page(void)
  * else owning it: the page has no owner. */
 static void lose_a_page(void)
 {
-	struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
-	uint16_t to = 3;
-	uint32_t len;
-	struct arch_regs r;
-
 	setup();
 	EXPECT_TRUE(mm_unmap(&partitions[1].ptable, ipa_init(PAGE(1, 7)),
 			     ipa_init(PAGE(1, 8)), &pool));
-	len = write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
-	r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
-	(void)r;
+	send_page(0, FFA_MEM_SHARE_64, PAGE(0, 0), 3, FFA_MEM_DATA_RO);
 }
 
 /* A borrower that can reach a shared page it never retrieved. */
 static void map_an_unretrieved_page(void)
 {
-	struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
-	uint16_t to = 3;
-	uint32_t len;
 	struct arch_regs r;
 
 	setup();
-	len = write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
-	r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+	r = send_page(0, FFA_MEM_SHARE_64, PAGE(0, 0), 3, FFA_MEM_DATA_RO);
 	EXPECT_EQ(0, status(&r));
 	EXPECT_TRUE(mm_identity_map(
 	    &partitions[2].ptable, ipa_init(PAGE(0, 0)), ipa_init(PAGE(0, 1)),
@@ -1193,14 +1146,10 @@ UNIT(memory_checker_catches_what_the_table_does_not_say)
  * of what they broke, not of the calls). */
 static void share_and_reclaim_honestly(void)
 {
-	struct ffa_mem_constituent c = {PAGE(0, 0), 1, 0};
-	uint16_t to = 3;
-	uint32_t len;
 	struct arch_regs r;
 
 	setup();
-	len = write_send(0, &c, 1, &to, 1, FFA_MEM_DATA_RO, true);
-	r = call(0, FFA_MEM_SHARE_64, len, len, 0, 0);
+	r = send_page(0, FFA_MEM_SHARE_64, PAGE(0, 0), 3, FFA_MEM_DATA_RO);
 	EXPECT_EQ(0, status(&r));
 	r = call(0, FFA_MEM_RECLAIM, r.x[2], r.x[3], 0, 0);
 	EXPECT_EQ(0, status(&r));

@@ -15,6 +15,7 @@
 #include <core/irqchip.h>
 #include <core/vcpu.h>
 #include <core/vgic.h>
+#include <bulkhead/gicv3.h>
 
 #include "fake_arch.h"
 #include "unit.h"
@@ -24,26 +25,11 @@
 		       */
 #define GICR 0x080a0000ull
 
-#define GICD_CTLR	0x0000
-#define GICD_TYPER	0x0004
-#define GICD_ISENABLER	0x0100
-#define GICD_ICENABLER	0x0180
-#define GICD_ISPENDR	0x0200
-#define GICD_ICPENDR	0x0280
-#define GICD_ISACTIVER	0x0300
-#define GICD_ICACTIVER	0x0380
-#define GICD_IPRIORITYR 0x0400
-#define GICD_ICFGR	0x0c00
-#define GICD_IROUTER	0x6000
-#define GICR_TYPER	0x0008
-#define SGI_BASE	0x10000
-
 /* ICC_SGI1R_EL1 */
 #define SGIR(intid, targets) (((uint64_t)(intid) << 24) | (targets))
 #define SGIR_AFF1(a)	     ((uint64_t)(a) << 16)
 #define SGIR_IRM	     (1ull << 40)
 #define SGIR_RS(rs)	     ((uint64_t)(rs) << 44)
-#define IRM		     (1ull << 31)
 #define PRIO_DEFAULT	     0xa0
 #define CONSOLE_SPI	     33 /* emulated, level */
 #define LEVEL_SPI	     48 /* pass-through, level */
@@ -51,7 +37,7 @@
 #define B_SPI		     50 /* partition b's pass-through SPI */
 #define UNOWNED_SPI	     51
 #define MPIDR(cpu)	     (0x100ull + (cpu))
-#define GICR_SGI(n)	     (GICR + (uint64_t)(n)*VGIC_GICR_FRAME_SIZE + SGI_BASE)
+#define GICR_SGI(n)	     (GICR + (uint64_t)(n)*VGIC_GICR_FRAME_SIZE + GICR_SGI_BASE)
 #define GICR_RD(n)	     (GICR + (uint64_t)(n)*VGIC_GICR_FRAME_SIZE)
 
 /* Partition a: two vCPUs on CPUs 0 and 1, the console's receive line and
@@ -316,6 +302,57 @@ UNIT(vgic_sgi_pending_active_then_done)
 	vgic_sync(v);
 	EXPECT_EQ(-1, lr_of(LEVEL_SPI));
 	EXPECT_EQ(0, rd(v, bank(GICD_ISPENDR, LEVEL_SPI), 4));
+}
+
+/* ISACTIVER/ICACTIVER of an interrupt a list register holds: the write
+ * stands even though the LR's own active bit says otherwise when it is
+ * folded back (the guest acknowledged it in the LR meanwhile). */
+UNIT(vgic_active_written_while_in_lr_is_kept)
+{
+	struct vcpu *v = &pa.vcpus[0];
+	int i;
+
+	setup();
+	/* an SGI the guest has taken (active in its LR) is ended by
+	 * GICR_ICACTIVER0: gone after the fold, LR withdrawn */
+	wr(v, GICR_SGI(0) + GICD_ISENABLER, bit(3), 4);
+	vgic_pend_private(v, 3);
+	vgic_sync(v);
+	guest_ack(3);
+	wr(v, GICR_SGI(0) + GICD_ICACTIVER, bit(3), 4);
+	EXPECT_EQ(0, rd(v, GICR_SGI(0) + GICD_ISACTIVER, 4));
+	vgic_sync(v);
+	EXPECT_EQ(0, rd(v, GICR_SGI(0) + GICD_ISACTIVER, 4));
+	EXPECT_EQ(0, rd(v, GICR_SGI(0) + GICD_ISPENDR, 4));
+	EXPECT_EQ(-1, lr_of(3));
+
+	/* one pending in its LR made active by GICR_ISACTIVER0: active
+	 * and pending after the fold, the LR says both */
+	vgic_pend_private(v, 3);
+	vgic_sync(v);
+	EXPECT_TRUE(lr_of(3) >= 0);
+	wr(v, GICR_SGI(0) + GICD_ISACTIVER, bit(3), 4);
+	vgic_sync(v);
+	EXPECT_EQ(bit(3), rd(v, GICR_SGI(0) + GICD_ISACTIVER, 4));
+	EXPECT_EQ(bit(3), rd(v, GICR_SGI(0) + GICD_ISPENDR, 4));
+	i = lr_of(3);
+	EXPECT_TRUE(i >= 0);
+	EXPECT_TRUE(fake_vgic.lr[i].active);
+	EXPECT_TRUE(fake_vgic.lr[i].pending);
+
+	/* a pass-through SPI the guest has taken, ended by ICACTIVER: the
+	 * physical one is let go once, when its LR is folded */
+	enable_distributor(v);
+	wr(v, bank(GICD_ISENABLER, LEVEL_SPI), spi_bit(LEVEL_SPI), 4);
+	EXPECT_TRUE(vgic_hw_interrupt(v, LEVEL_SPI));
+	vgic_sync(v);
+	guest_ack(LEVEL_SPI);
+	wr(v, bank(GICD_ICACTIVER, LEVEL_SPI), spi_bit(LEVEL_SPI), 4);
+	EXPECT_EQ(0, fake_irq_calls(FAKE_IRQ_CLEAR_ACTIVE, LEVEL_SPI));
+	vgic_sync(v);
+	EXPECT_EQ(1, fake_irq_calls(FAKE_IRQ_CLEAR_ACTIVE, LEVEL_SPI));
+	EXPECT_EQ(0, rd(v, bank(GICD_ISACTIVER, LEVEL_SPI), 4));
+	EXPECT_EQ(-1, lr_of(LEVEL_SPI));
 }
 
 UNIT(vgic_lrs_filled_active_first_then_priority_then_intid)
@@ -595,8 +632,8 @@ UNIT(vgic_irouter_routes_spis_to_vcpus)
 
 	/* "any" (IRM): vCPU 0; the value reads back */
 	fake_irqchip.count = 0;
-	wr(v0, router, IRM, 8);
-	EXPECT_EQ(IRM, rd(v0, router, 8));
+	wr(v0, router, GICD_IROUTER_IRM, 8);
+	EXPECT_EQ(GICD_IROUTER_IRM, rd(v0, router, 8));
 	EXPECT_EQ(0x7, v0->vgic.spi_mine);
 	EXPECT_EQ(MPIDR(0), last_arg(FAKE_IRQ_ROUTE, LEVEL_SPI));
 	vgic_sync(v0);

@@ -137,14 +137,9 @@ def main(argv: list[str]) -> int:
             print("fit: error: FIT_KEY must be DIR/NAME (the key is DIR/NAME.key)",
                   file=sys.stderr)
             return 1
-    try:
-        epoch = repro.source_date_epoch(os.getcwd())
-        build(args.image, args.layout, args.product, args.version, args.output,
-              args.mkimage, epoch, key_dir, key_name)
-    except (RuntimeError, OSError, ValueError, KeyError) as e:
-        print(f"fit: error: {e}", file=sys.stderr)
-        return 1
-    return 0
+    return repro.build_main("fit", lambda epoch: build(
+        args.image, args.layout, args.product, args.version, args.output,
+        args.mkimage, epoch, key_dir, key_name))
 
 
 if __name__ == "__main__":

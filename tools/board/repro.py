@@ -6,6 +6,8 @@ commit date of the source tree, or 0 outside a git checkout.
 """
 import os
 import subprocess
+import sys
+from collections.abc import Callable
 
 
 def source_date_epoch(tree: str) -> int:
@@ -23,6 +25,18 @@ def source_date_epoch(tree: str) -> int:
         return int(out.strip())
     except (OSError, subprocess.CalledProcessError, ValueError):
         return 0
+
+
+def build_main(tool: str, build: Callable[[int], object]) -> int:
+    """A board tool's exit status: runs `build` with the epoch of the tree
+    in the current directory; 1 after printing "<tool>: error: ..." when
+    it fails, else 0."""
+    try:
+        build(source_date_epoch(os.getcwd()))
+    except (RuntimeError, OSError, ValueError, KeyError) as e:
+        print(f"{tool}: error: {e}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def tool_env(epoch: int) -> dict[str, str]:

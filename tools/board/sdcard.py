@@ -148,13 +148,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--mkimage", default="mkimage")
     ap.add_argument("-o", "--output", required=True)
     args = ap.parse_args(argv)
-    try:
-        epoch = repro.source_date_epoch(os.getcwd())
-        build(args.fit, args.layout, args.output, args.mkimage, epoch)
-    except (RuntimeError, OSError, ValueError, KeyError) as e:
-        print(f"sdcard: error: {e}", file=sys.stderr)
-        return 1
-    return 0
+    return repro.build_main("sdcard", lambda epoch: build(
+        args.fit, args.layout, args.output, args.mkimage, epoch))
 
 
 if __name__ == "__main__":

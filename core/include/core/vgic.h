@@ -20,6 +20,7 @@
  */
 #pragma once
 
+#include <bulkhead/gicv3.h>
 #include <core/arch.h>
 #include <core/types.h>
 
@@ -28,7 +29,7 @@
 #define VGIC_INTID_MAINTENANCE 25
 #define VGIC_INTID_VTIMER      27
 #define VGIC_GICD_SIZE	       0x10000ull
-#define VGIC_GICR_FRAME_SIZE   0x20000ull
+#define VGIC_GICR_FRAME_SIZE   ((uint64_t)GICR_FRAME_SIZE)
 #define VGIC_MAX_LRS	       16
 
 _Static_assert(CONFIG_MAX_PARTITION_SPIS <= 32,
@@ -41,7 +42,11 @@ struct vgic_cpu {
 	uint32_t active;
 	uint32_t edge;	 /* configured edge-triggered */
 	uint32_t repend; /* a new edge came while it was in an LR */
-	uint32_t in_lr;	 /* private INTIDs in a list register */
+	/* ISACTIVER0/ICACTIVER0 written while it was in an LR: applied when
+	 * that LR is folded back (the LR's own active bit is stale then) */
+	uint32_t set_active;
+	uint32_t clear_active;
+	uint32_t in_lr; /* private INTIDs in a list register */
 	uint32_t spi_in_lr;
 	uint32_t spi_mine; /* the partition's SPIs routed to this vCPU */
 	uint8_t priority[VGIC_PRIVATE];
@@ -66,6 +71,8 @@ struct vgic {
 	uint32_t hw;   /* linked to the physical SPI of the same INTID */
 	uint32_t line; /* emulated level sources: the line is high */
 	uint32_t repend;
+	uint32_t set_active; /* as in struct vgic_cpu, for the SPIs */
+	uint32_t clear_active;
 	uint32_t it_lines; /* GICD_TYPER.ITLinesNumber of this view */
 };
 

@@ -27,11 +27,9 @@ static enum ffa_service_action log_message(struct ffa_service *s,
 					   const void *payload)
 {
 	char text[81];
-	uint32_t len = msg->size < 80 ? msg->size : 80;
 
 	(void)s;
-	memcpy(text, payload, len);
-	text[len] = '\0';
+	ffa_msg_text(msg, payload, text, sizeof(text));
 	if (strcmp(text, "quit") == 0) {
 		guest_printf("quit from partition %u after %u message(s)\n",
 			     msg->sender, logged);

@@ -101,6 +101,11 @@ int32_t ffa_msg_send2(uint32_t flags);
 int32_t ffa_msg_get(const struct ffa_mailbox *mb, struct ffa_msg *msg,
 		    const void **payload);
 
+/* The payload of `msg` as a string in text[size] (size > 0): its first
+ * size - 1 bytes at most, then a NUL. */
+void ffa_msg_text(const struct ffa_msg *msg, const void *payload, char *text,
+		  size_t size);
+
 /* FFA_MSG_WAIT (flags: FFA_MSG_WAIT_RETAIN_RX, v1.2). Returns FFA_RUN for
  * an indirect message, a direct request, or FFA_ERROR. */
 struct ffa_value ffa_msg_wait(uint32_t flags);

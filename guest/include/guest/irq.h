@@ -23,6 +23,8 @@
  */
 #pragma once
 
+#include <bulkhead/gicv3.h>
+
 #include <guest/guest.h>
 
 #define GUEST_IRQ_SGI_COUNT 16
@@ -34,32 +36,11 @@
 /* The GIC's addresses as the partition sees them (the distributor, the
  * first vCPU's redistributor frame): from the partition's device tree at
  * the first guest_irq_init(), else QEMU virt's. */
-#define GUEST_GICD_DEFAULT    0x08000000ull
-#define GUEST_GICR_DEFAULT    0x080a0000ull
-#define GUEST_GICR_FRAME_SIZE 0x20000ull /* RD_base + SGI_base */
-#define GUEST_GICR_SGI_OFFSET 0x10000ull
+#define GUEST_GICD_DEFAULT 0x08000000ull
+#define GUEST_GICR_DEFAULT 0x080a0000ull
 uint64_t guest_gicd_base(void);
 /* The SGI_base frame of vCPU `vcpu`'s redistributor. */
 uint64_t guest_gicr_sgi_base(unsigned int vcpu);
-
-/* Distributor and redistributor register offsets the SDK uses (GICv3). */
-#define GICD_CTLR	  0x0000
-#define GICD_TYPER	  0x0004
-#define GICD_ISENABLER	  0x0100
-#define GICD_ICENABLER	  0x0180
-#define GICD_ISPENDR	  0x0200
-#define GICD_ICPENDR	  0x0280
-#define GICD_ISACTIVER	  0x0300
-#define GICD_ICACTIVER	  0x0380
-#define GICD_IPRIORITYR	  0x0400
-#define GICD_ICFGR	  0x0c00
-#define GICD_IROUTER	  0x6000
-#define GICD_IROUTER_IRM  (1ull << 31)
-#define GICD_CTLR_GRP1A	  (1u << 1)
-#define GICD_CTLR_ARE_NS  (1u << 4)
-#define GICR_WAKER	  0x0014
-#define GICR_WAKER_SLEEP  (1u << 1)
-#define GICR_WAKER_ASLEEP (1u << 2)
 
 typedef void (*guest_irq_handler)(uint32_t intid, void *arg);
 

@@ -70,6 +70,47 @@ static void wait_until_serving(uint16_t id)
 	} while (ffa_is_error(&r, FFA_BUSY));
 }
 
+/* Borrower `b` sends `count` pages at `address` to `to` by `how`
+ * (B_SHARE, B_LEND or B_DONATE); returns its status, the handle in
+ * *handle. */
+static int32_t b_send(uint16_t b, uint64_t how, uint64_t address,
+		      uint32_t count, uint16_t to, uint64_t *handle)
+{
+	struct ffa_value r = cmd(b, how, address, count, to, 0);
+
+	*handle = r.x[4];
+	return status_of(r);
+}
+
+/* Borrower `id` resets (B_RESET: PSCI SYSTEM_RESET) and is waited for
+ * until it serves again; returns the error the request got (ABORTED
+ * when it reset). */
+static int32_t restart(uint16_t id)
+{
+	struct ffa_value r = cmd(id, B_RESET, 0, 0, 0, 0);
+
+	wait_until_serving(id);
+	return ffa_value_error(&r);
+}
+
+/* Borrower `b` donates the page at `address` to us and we retrieve it,
+ * executable as our RAM is (so the tables merge back); returns the
+ * first error. */
+static int32_t donated_home(uint16_t b, uint64_t address)
+{
+	struct ffa_mem_transaction t;
+	struct ffa_mem_constituent range;
+	uint64_t handle;
+	int32_t err = b_send(b, B_DONATE, address, 1, ID_OWNER, &handle);
+
+	if (err != 0) {
+		return err;
+	}
+	return ffa_mem_retrieve(&mb, handle, b, 0, 0,
+				FFA_MEM_DATA_RW | FFA_MEM_INSTR_X, 0, &t,
+				&range, 1);
+}
+
 TEST(mem, share_retrieve_relinquish_reclaim)
 {
 	uint64_t h = 0;
@@ -146,9 +187,7 @@ TEST(mem, donate_back_and_on)
 	EXPECT_EQ(FFA_INVALID_PARAMETERS, b_relinquish(ID_B1, h, 0));
 	EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_mem_reclaim(h, 0));
 	/* b1 donates it back */
-	r = cmd(ID_B1, B_DONATE, addr(3), 1, ID_OWNER, 0);
-	ASSERT_EQ(0, r.x[3]);
-	back = r.x[4];
+	ASSERT_EQ(0, b_send(ID_B1, B_DONATE, addr(3), 1, ID_OWNER, &back));
 	ASSERT_EQ(0, ffa_mem_retrieve(&mb, back, ID_B1, 0, FFA_MEM_TYPE_DONATE,
 				      FFA_MEM_DATA_RW, 0, &t, &range, 1));
 	EXPECT_EQ(addr(3), range.address);
@@ -162,12 +201,8 @@ TEST(mem, donate_back_and_on)
 	EXPECT_EQ(0, r.x[3]);
 	EXPECT_EQ(0x11, cmd(ID_B2, B_READ, addr(3), 0, 0, 0).x[4]);
 	EXPECT_EQ(1, cmd(ID_B1, B_READ, addr(3), 0, 0, 0).x[5]);
-	/* home again, executable as before (so the tables merge back) */
-	r = cmd(ID_B2, B_DONATE, addr(3), 1, ID_OWNER, 0);
-	ASSERT_EQ(0, r.x[3]);
-	ASSERT_EQ(0, ffa_mem_retrieve(&mb, r.x[4], ID_B2, 0, 0,
-				      FFA_MEM_DATA_RW | FFA_MEM_INSTR_X, 0, &t,
-				      &range, 1));
+	/* home again */
+	ASSERT_EQ(0, donated_home(ID_B2, addr(3)));
 	EXPECT_EQ(0x11, pages[3][0]);
 }
 
@@ -431,8 +466,6 @@ TEST(mem, execute_rules)
 
 TEST(mem, donate_takes_the_owners_access_and_zero_after)
 {
-	struct ffa_mem_transaction t;
-	struct ffa_mem_constituent range;
 	struct guest_abort abort;
 	struct ffa_value r;
 	uint64_t value;
@@ -447,11 +480,7 @@ TEST(mem, donate_takes_the_owners_access_and_zero_after)
 	EXPECT_EQ(FFA_INVALID_PARAMETERS, b_relinquish(ID_B1, h, 0));
 	EXPECT_EQ(0x31, cmd(ID_B1, B_READ, addr(18), 0, 0, 0).x[4]);
 	/* back home */
-	r = cmd(ID_B1, B_DONATE, addr(18), 1, ID_OWNER, 0);
-	ASSERT_EQ(0, r.x[3]);
-	ASSERT_EQ(0, ffa_mem_retrieve(&mb, r.x[4], ID_B1, 0, 0,
-				      FFA_MEM_DATA_RW | FFA_MEM_INSTR_X, 0, &t,
-				      &range, 1));
+	ASSERT_EQ(0, donated_home(ID_B1, addr(18)));
 	EXPECT_EQ(0x31, pages[18][0]);
 	/* zero after relinquish, asked at retrieve: the relinquish's own
 	 * flag overrides it (b'0: not zeroed, b'1: zeroed) */
@@ -549,9 +578,7 @@ TEST(mem, reset_leaves_donated_pages_alone)
 			 FFA_MEM_DATA_RW | FFA_MEM_INSTR_X, 0, &t, &range, 1));
 	*page = PATTERN;
 	/* b1 resets: its RAM is cleared and reloaded, except our page */
-	r = cmd(ID_B1, B_RESET, 0, 0, 0, 0);
-	EXPECT_EQ(FFA_ABORTED, ffa_value_error(&r));
-	wait_until_serving(ID_B1);
+	EXPECT_EQ(FFA_ABORTED, restart(ID_B1));
 	EXPECT_EQ(PATTERN, *page);
 	/* hand it back (executable, as b1's RAM was) */
 	ASSERT_EQ(0, ffa_mem_donate(&mb, ID_B1,
@@ -568,7 +595,6 @@ TEST(mem, reset_leaves_donated_pages_alone)
 TEST(mem, borrower_reset_gives_borrowed_memory_back)
 {
 	uint64_t h = 0;
-	struct ffa_value r;
 
 	pages[20][8] = 0x77;
 	ASSERT_EQ(0,
@@ -576,9 +602,7 @@ TEST(mem, borrower_reset_gives_borrowed_memory_back)
 	ASSERT_EQ(0, b_retrieve(ID_B1, h, 0));
 	EXPECT_EQ(FFA_DENIED, ffa_mem_reclaim(h, 0));
 	/* b1 restarts holding it: the hypervisor relinquishes for it */
-	r = cmd(ID_B1, B_RESET, 0, 0, 0, 0);
-	EXPECT_EQ(FFA_ABORTED, ffa_value_error(&r));
-	wait_until_serving(ID_B1);
+	EXPECT_EQ(FFA_ABORTED, restart(ID_B1));
 	EXPECT_EQ(addr(20), cmd(ID_B1, B_READ, addr(20), 0, 0, 0).x[6]);
 	EXPECT_EQ(1, cmd(ID_B1, B_READ, addr(20), 0, 0, 0).x[5]);
 	EXPECT_EQ(0, ffa_mem_reclaim(h, 0));
@@ -594,12 +618,8 @@ TEST(mem, owner_reset_takes_unretrieved_memory_home)
 
 	/* b1 donates a page and restarts before we retrieve it */
 	cmd(ID_B1, B_FILL, B1_PAGE2, 8, 0x66, 0);
-	r = cmd(ID_B1, B_DONATE, B1_PAGE2, 1, ID_OWNER, 0);
-	ASSERT_EQ(0, r.x[3]);
-	h = r.x[4];
-	r = cmd(ID_B1, B_RESET, 0, 0, 0, 0);
-	EXPECT_EQ(FFA_ABORTED, ffa_value_error(&r));
-	wait_until_serving(ID_B1);
+	ASSERT_EQ(0, b_send(ID_B1, B_DONATE, B1_PAGE2, 1, ID_OWNER, &h));
+	EXPECT_EQ(FFA_ABORTED, restart(ID_B1));
 	/* the donation ended with its sender: the page is b1's, zeroed */
 	EXPECT_EQ(FFA_INVALID_PARAMETERS,
 		  ffa_mem_retrieve(&mb, h, ID_B1, 0, 0, 0, 0, &t, &range, 1));
@@ -625,13 +645,9 @@ TEST(mem, owner_reset_revokes_what_it_lent_and_shared)
 	/* b1 lends one page and shares another with b2, which retrieves
 	 * both and writes to the shared one */
 	cmd(ID_B1, B_FILL, B1_PAGE3, 8, 0x55, 0);
-	r = cmd(ID_B1, B_LEND, B1_PAGE3, 1, ID_B2, 0);
-	ASSERT_EQ(0, r.x[3]);
-	lent = r.x[4];
+	ASSERT_EQ(0, b_send(ID_B1, B_LEND, B1_PAGE3, 1, ID_B2, &lent));
 	cmd(ID_B1, B_FILL, B1_PAGE4, 8, 0x44, 0);
-	r = cmd(ID_B1, B_SHARE, B1_PAGE4, 1, ID_B2, 0);
-	ASSERT_EQ(0, r.x[3]);
-	shared = r.x[4];
+	ASSERT_EQ(0, b_send(ID_B1, B_SHARE, B1_PAGE4, 1, ID_B2, &shared));
 	r = cmd(ID_B2, B_RETRIEVE_FROM, lent, ID_B1, FFA_MEM_DATA_RW, 0);
 	ASSERT_EQ(0, r.x[3]);
 	EXPECT_EQ(0x5555555555555555ull, r.x[5]);
@@ -639,9 +655,7 @@ TEST(mem, owner_reset_revokes_what_it_lent_and_shared)
 	ASSERT_EQ(0, r.x[3]);
 	EXPECT_FALSE(aborted(cmd(ID_B2, B_WRITE, B1_PAGE4, 0x99, 0, 0)));
 	/* b1 restarts: b2 loses both pages at once */
-	r = cmd(ID_B1, B_RESET, 0, 0, 0, 0);
-	EXPECT_EQ(FFA_ABORTED, ffa_value_error(&r));
-	wait_until_serving(ID_B1);
+	EXPECT_EQ(FFA_ABORTED, restart(ID_B1));
 	r = cmd(ID_B2, B_READ, B1_PAGE3, 0, 0, 0);
 	EXPECT_TRUE(aborted(r));
 	EXPECT_EQ(B1_PAGE3, r.x[6]);
@@ -659,9 +673,8 @@ TEST(mem, owner_reset_revokes_what_it_lent_and_shared)
 	EXPECT_EQ(FFA_INVALID_PARAMETERS, b_relinquish(ID_B2, lent, 0));
 	EXPECT_EQ(FFA_INVALID_PARAMETERS, b_relinquish(ID_B2, shared, 0));
 	/* and the grant's pages are free again: the same page lends anew */
-	r = cmd(ID_B1, B_LEND, B1_PAGE3, 1, ID_B2, 0);
-	ASSERT_EQ(0, r.x[3]);
-	EXPECT_EQ(0, status_of(cmd(ID_B1, B_RECLAIM, r.x[4], 0, 0, 0)));
+	ASSERT_EQ(0, b_send(ID_B1, B_LEND, B1_PAGE3, 1, ID_B2, &lent));
+	EXPECT_EQ(0, status_of(cmd(ID_B1, B_RECLAIM, lent, 0, 0, 0)));
 }
 
 TEST(mem, borrower_stop_honours_zero_after_relinquish)
@@ -671,16 +684,12 @@ TEST(mem, borrower_stop_honours_zero_after_relinquish)
 
 	/* b2 retrieves a lent page asking "zero after relinquish", writes
 	 * a secret and restarts without relinquishing */
-	r = cmd(ID_B1, B_LEND, B1_PAGE3, 1, ID_B2, 0);
-	ASSERT_EQ(0, r.x[3]);
-	h = r.x[4];
+	ASSERT_EQ(0, b_send(ID_B1, B_LEND, B1_PAGE3, 1, ID_B2, &h));
 	r = cmd(ID_B2, B_RETRIEVE_FROM, h, ID_B1, FFA_MEM_DATA_RW,
 		FFA_MEM_RETRIEVE_ZERO_AFTER);
 	ASSERT_EQ(0, r.x[3]);
 	EXPECT_FALSE(aborted(cmd(ID_B2, B_WRITE, B1_PAGE3, 0x77, 0, 0)));
-	r = cmd(ID_B2, B_RESET, 0, 0, 0, 0);
-	EXPECT_EQ(FFA_ABORTED, ffa_value_error(&r));
-	wait_until_serving(ID_B2);
+	EXPECT_EQ(FFA_ABORTED, restart(ID_B2));
 	/* relinquished on its behalf, zeroed as it asked */
 	EXPECT_EQ(0, status_of(cmd(ID_B1, B_RECLAIM, h, 0, 0, 0)));
 	r = cmd(ID_B1, B_READ, B1_PAGE3, 0, 0, 0);
@@ -690,27 +699,19 @@ TEST(mem, borrower_stop_honours_zero_after_relinquish)
 
 TEST(mem, borrower_stopping_after_its_owner_restarted_leaks_nothing)
 {
-	struct ffa_value r;
 	uint64_t h;
 
 	/* owner restarts while b2 holds its page, then b2 restarts too */
-	r = cmd(ID_B1, B_LEND, B1_PAGE3, 1, ID_B2, 0);
-	ASSERT_EQ(0, r.x[3]);
-	h = r.x[4];
+	ASSERT_EQ(0, b_send(ID_B1, B_LEND, B1_PAGE3, 1, ID_B2, &h));
 	ASSERT_EQ(0, status_of(cmd(ID_B2, B_RETRIEVE_FROM, h, ID_B1,
 				   FFA_MEM_DATA_RW, 0)));
-	r = cmd(ID_B1, B_RESET, 0, 0, 0, 0);
-	EXPECT_EQ(FFA_ABORTED, ffa_value_error(&r));
-	wait_until_serving(ID_B1);
-	r = cmd(ID_B2, B_RESET, 0, 0, 0, 0);
-	EXPECT_EQ(FFA_ABORTED, ffa_value_error(&r));
-	wait_until_serving(ID_B2);
+	EXPECT_EQ(FFA_ABORTED, restart(ID_B1));
+	EXPECT_EQ(FFA_ABORTED, restart(ID_B2));
 	/* the page is b1's, usable, and the grant's whole quota of four
 	 * pages is free: a four-page lend goes through */
 	EXPECT_FALSE(aborted(cmd(ID_B1, B_READ, B1_PAGE3, 0, 0, 0)));
-	r = cmd(ID_B1, B_LEND, B1_PAGE3, 4, ID_B2, 0);
-	ASSERT_EQ(0, r.x[3]);
-	EXPECT_EQ(0, status_of(cmd(ID_B1, B_RECLAIM, r.x[4], 0, 0, 0)));
+	ASSERT_EQ(0, b_send(ID_B1, B_LEND, B1_PAGE3, 4, ID_B2, &h));
+	EXPECT_EQ(0, status_of(cmd(ID_B1, B_RECLAIM, h, 0, 0, 0)));
 }
 
 #define SHARED_WINDOW 0x4f000000ull /* static region: memowner rw, b2 ro */
@@ -823,7 +824,6 @@ TEST(mem, quota_full_then_recovers)
 	uint64_t other;
 	int n = 0;
 	int32_t err = 0;
-	struct ffa_value r;
 
 	/* single pages, each its own transaction, until the quota is full */
 	while (n < OWNER_QUOTA + 1) {
@@ -837,9 +837,7 @@ TEST(mem, quota_full_then_recovers)
 	EXPECT_EQ(FFA_NO_MEMORY, err);
 	EXPECT_EQ(OWNER_QUOTA, n);
 	/* the table has room for others: b1 still shares */
-	r = cmd(ID_B1, B_SHARE, B1_PAGE3, 1, ID_B2, 0);
-	ASSERT_EQ(0, r.x[3]);
-	other = r.x[4];
+	ASSERT_EQ(0, b_send(ID_B1, B_SHARE, B1_PAGE3, 1, ID_B2, &other));
 	EXPECT_EQ(0, status_of(cmd(ID_B1, B_RECLAIM, other, 0, 0, 0)));
 	for (int i = 0; i < n; i++) {
 		EXPECT_EQ(0, ffa_mem_reclaim(h[i], 0));

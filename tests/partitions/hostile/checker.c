@@ -122,19 +122,6 @@ static void drop_messages(void)
 	}
 }
 
-static void fill(uint64_t address, uint32_t pages)
-{
-	for (uint32_t p = 0; p < pages; p++) {
-		uint64_t *w =
-		    (uint64_t *)(uintptr_t)(address +
-					    (uint64_t)p * FFA_PAGE_SIZE);
-		uint64_t *last = w + FFA_PAGE_SIZE / 8 - 1;
-
-		*w = pattern_word((uintptr_t)w, KEY_CHECKER);
-		*last = pattern_word((uintptr_t)last, KEY_CHECKER);
-	}
-}
-
 static uint64_t take_pages(uint32_t pages)
 {
 	uint64_t address;
@@ -159,7 +146,7 @@ static void share_round(void)
 	struct ffa_value r;
 	int32_t err;
 
-	fill(address, pages);
+	page_ends_write(address, pages, KEY_CHECKER);
 	err = lend ? ffa_mem_lend(&mb, ID_VICTIM, (void *)(uintptr_t)address,
 				  pages, perms, &handle)
 		   : ffa_mem_share(&mb, ID_VICTIM, (void *)(uintptr_t)address,
@@ -223,7 +210,7 @@ static void hold_round(void)
 		uint64_t address = take_pages(2);
 		uint64_t handle;
 
-		fill(address, 2);
+		page_ends_write(address, 2, KEY_CHECKER);
 		err = ffa_mem_share(&mb, ID_VICTIM, (void *)(uintptr_t)address,
 				    2, FFA_MEM_DATA_RW, &handle);
 		if (err != 0) {

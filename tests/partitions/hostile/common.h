@@ -276,6 +276,42 @@ static inline uint64_t pattern_word(uint64_t address, uint64_t key)
 	return x;
 }
 
+/* The first and last word of page `p` of the `pages` at `address` hold
+ * the pattern of `key` (the checker's shares and the victim's writes to
+ * lent memory): page_ends_write puts it there, page_ends_wrong counts
+ * the pages where it is not. */
+static inline uint64_t *page_first_word(uint64_t address, uint32_t p)
+{
+	return (uint64_t *)(uintptr_t)(address + (uint64_t)p * FFA_PAGE_SIZE);
+}
+
+static inline void page_ends_write(uint64_t address, uint32_t pages,
+				   uint64_t key)
+{
+	for (uint32_t p = 0; p < pages; p++) {
+		uint64_t *w = page_first_word(address, p);
+		uint64_t *last = w + FFA_PAGE_SIZE / 8 - 1;
+
+		*w = pattern_word((uintptr_t)w, key);
+		*last = pattern_word((uintptr_t)last, key);
+	}
+}
+
+static inline uint32_t page_ends_wrong(uint64_t address, uint32_t pages,
+				       uint64_t key)
+{
+	uint32_t bad = 0;
+
+	for (uint32_t p = 0; p < pages; p++) {
+		const uint64_t *w = page_first_word(address, p);
+		const uint64_t *last = w + FFA_PAGE_SIZE / 8 - 1;
+
+		bad += *w != pattern_word((uintptr_t)w, key) ||
+		       *last != pattern_word((uintptr_t)last, key);
+	}
+	return bad;
+}
+
 #define KEY_VICTIM  0x76696374696dull
 #define KEY_CHECKER 0x636865636b6572ull
 #define KEY_LENT    0x6c656e74ull

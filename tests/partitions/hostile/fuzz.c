@@ -218,7 +218,7 @@ void fz_count_probe(enum row row, enum probe_col col)
 	count(row, col);
 }
 
-enum row fz_ffa_row(uint32_t fn)
+uint32_t fz_ffa_fn(enum row row)
 {
 	static const uint32_t ids[] = {
 	    FFA_ERROR,
@@ -272,8 +272,13 @@ enum row fz_ffa_row(uint32_t fn)
 	_Static_assert(sizeof(ids) / sizeof(ids[0]) == ROW_FFA_OTHER,
 		       "one row per named FF-A function");
 
-	for (uint32_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		if (ids[i] == fn) {
+	return ids[row];
+}
+
+enum row fz_ffa_row(uint32_t fn)
+{
+	for (uint32_t i = 0; i < ROW_FFA_OTHER; i++) {
+		if (fz_ffa_fn((enum row)i) == fn) {
 			return (enum row)i;
 		}
 	}

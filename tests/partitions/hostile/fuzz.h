@@ -66,6 +66,8 @@ void fz_record(struct fuzzer *f, enum row row, const struct ffa_value *in,
 	       const struct ffa_value *out);
 /* The row of an FF-A function ID (ROW_FFA_OTHER for unknown ones). */
 enum row fz_ffa_row(uint32_t fn);
+/* The FF-A function ID of a named row (row < ROW_FFA_OTHER). */
+uint32_t fz_ffa_fn(enum row row);
 /* Counts a probe's outcome. */
 void fz_count_probe(enum row row, enum probe_col col);
 /* Reports a contract violation (printed the first few times). */

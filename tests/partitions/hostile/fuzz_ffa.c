@@ -416,50 +416,6 @@ void fz_ffa_console(struct fuzzer *f)
 
 /* --- any FF-A function ---------------------------------------------------- */
 
-static const uint32_t known_ids[] = {
-    FFA_ERROR,
-    FFA_SUCCESS_32,
-    FFA_SUCCESS_64,
-    FFA_INTERRUPT,
-    FFA_VERSION,
-    FFA_FEATURES,
-    FFA_RX_RELEASE,
-    FFA_RXTX_MAP_32,
-    FFA_RXTX_MAP_64,
-    FFA_RXTX_UNMAP,
-    FFA_PARTITION_INFO_GET,
-    FFA_ID_GET,
-    FFA_MSG_POLL,
-    FFA_MSG_WAIT,
-    FFA_YIELD,
-    FFA_RUN,
-    FFA_MSG_SEND,
-    FFA_MSG_SEND_DIRECT_REQ_32,
-    FFA_MSG_SEND_DIRECT_REQ_64,
-    FFA_MSG_SEND_DIRECT_RESP_32,
-    FFA_MSG_SEND_DIRECT_RESP_64,
-    FFA_MEM_DONATE_32,
-    FFA_MEM_DONATE_64,
-    FFA_MEM_LEND_32,
-    FFA_MEM_LEND_64,
-    FFA_MEM_SHARE_32,
-    FFA_MEM_SHARE_64,
-    FFA_MEM_RETRIEVE_REQ_32,
-    FFA_MEM_RETRIEVE_REQ_64,
-    FFA_MEM_RETRIEVE_RESP,
-    FFA_MEM_RELINQUISH,
-    FFA_MEM_RECLAIM,
-    FFA_MEM_FRAG_RX,
-    FFA_MEM_FRAG_TX,
-    FFA_SPM_ID_GET,
-    FFA_MSG_SEND2,
-    FFA_CONSOLE_LOG_32,
-    FFA_CONSOLE_LOG_64,
-    FFA_PARTITION_INFO_GET_REGS,
-    FFA_MSG_SEND_DIRECT_REQ2,
-    FFA_MSG_SEND_DIRECT_RESP2,
-};
-
 /* Arguments that keep a call from blocking, printing or mapping a buffer
  * over the fuzzer's own image. */
 static void defuse(struct ffa_value *r)
@@ -540,8 +496,7 @@ static void check_value(struct fuzzer *f, const struct ffa_value *in,
 
 void fz_ffa_random(struct fuzzer *f)
 {
-	uint32_t fn =
-	    known_ids[fz_below(f, sizeof(known_ids) / sizeof(known_ids[0]))];
+	uint32_t fn = fz_ffa_fn((enum row)fz_below(f, ROW_FFA_OTHER));
 	struct ffa_value r = {{fn}};
 	uint32_t u[4];
 
@@ -571,8 +526,7 @@ void fz_ffa_random(struct fuzzer *f)
 		break;
 	case FFA_FEATURES:
 		r.x[1] = fz_chance(f, 50)
-			     ? known_ids[fz_below(f, sizeof(known_ids) /
-							 sizeof(known_ids[0]))]
+			     ? fz_ffa_fn((enum row)fz_below(f, ROW_FFA_OTHER))
 			 : fz_chance(f, 50) ? fz_below(f, 256)
 					    : fz_value(f);
 		r.x[2] = FZ_PICK(f, 0, 0, 0, 2, 1, fz_value(f));

@@ -591,6 +591,23 @@ static struct sysreg impdef_sysreg(struct fuzzer *f)
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Runs `insn` (MRS, MSR or SYS on x0) in the vCPU's dynamic slot. */
+static enum probe_col run_dynamic(struct fuzzer *f, uint32_t insn,
+				  struct guest_abort *abort)
+{
+	write_stub(f->vcpu, SLOT_DYNAMIC, insn);
+	return run_stub(f->vcpu, SLOT_DYNAMIC, abort);
+}
+
+/* MRS x0, `s` with x0 random beforehand (a read that leaves x0 alone
+ * shows); the value in data[vcpu].out[0]. */
+static enum probe_col read_sysreg(struct fuzzer *f, struct sysreg s,
+				  struct guest_abort *abort)
+{
+	data[f->vcpu].in[1] = fz_rand(f);
+	return run_dynamic(f, 0xd5200000u | sysreg_enc(s), abort);
+}
+
 static void sysreg_read(struct fuzzer *f)
 {
 	uint32_t kind = fz_below(f, 10);
@@ -605,9 +622,7 @@ static void sysreg_read(struct fuzzer *f)
 	    : kind == 5 ? ras_records[fz_below(f, COUNT_OF(ras_records))]
 	    : kind < 8	? undefined_regs[fz_below(f, COUNT_OF(undefined_regs))]
 			: impdef_sysreg(f);
-	d->in[1] = fz_rand(f);
-	write_stub(f->vcpu, SLOT_DYNAMIC, 0xd5200000u | sysreg_enc(s));
-	col = run_stub(f->vcpu, SLOT_DYNAMIC, &abort);
+	col = read_sysreg(f, s, &abort);
 	fz_count_probe(ROW_PROBE_SYSREG_READ, col);
 	if (kind == 4) {
 		ok = col == PROBE_DONE && d->out[0] == 0;
@@ -627,14 +642,10 @@ static void sysreg_read(struct fuzzer *f)
 /* A read of `s` after a write to it: zero or undefined. */
 static bool reads_zero(struct fuzzer *f, struct sysreg s, bool may_be_undef)
 {
-	struct probe_data *d = &data[f->vcpu];
 	struct guest_abort abort;
-	enum probe_col col;
+	enum probe_col col = read_sysreg(f, s, &abort);
 
-	d->in[1] = fz_rand(f);
-	write_stub(f->vcpu, SLOT_DYNAMIC, 0xd5200000u | sysreg_enc(s));
-	col = run_stub(f->vcpu, SLOT_DYNAMIC, &abort);
-	return (col == PROBE_DONE && d->out[0] == 0) ||
+	return (col == PROBE_DONE && data[f->vcpu].out[0] == 0) ||
 	       (may_be_undef && col == PROBE_UNDEF);
 }
 
@@ -656,8 +667,7 @@ static void sysreg_write(struct fuzzer *f)
 	if (s.op0 == 2 && s.crm == 2 && s.op2 == 2) {
 		d->in[1] &= ~(1ull << 13); /* MDSCR_EL1.KDE stays clear */
 	}
-	write_stub(f->vcpu, SLOT_DYNAMIC, 0xd5000000u | sysreg_enc(s));
-	col = run_stub(f->vcpu, SLOT_DYNAMIC, &abort);
+	col = run_dynamic(f, 0xd5000000u | sysreg_enc(s), &abort);
 	fz_count_probe(ROW_PROBE_SYSREG_WRITE, col);
 	if (kind < 2) {
 		/* ACTLR_EL1: ignored, still zero; ERRIDR_EL1: read-only */
@@ -697,8 +707,7 @@ static void sys_op(struct fuzzer *f)
 	enum probe_col col;
 
 	d->in[0] = fz_value(f);
-	write_stub(f->vcpu, SLOT_DYNAMIC, 0xd5000001u | sysreg_enc(s));
-	col = run_stub(f->vcpu, SLOT_DYNAMIC, &abort);
+	col = run_dynamic(f, 0xd5000001u | sysreg_enc(s), &abort);
 	fz_count_probe(ROW_PROBE_SYS_OP, col);
 	if (col != (impdef ? PROBE_UNDEF : PROBE_DONE)) {
 		fz_anomaly(f, "SYS instruction", sysreg_enc(s), col);

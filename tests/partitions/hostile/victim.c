@@ -113,17 +113,8 @@ static uint32_t check_checker_pattern(const struct ffa_mem_constituent *r,
 	uint32_t bad = 0;
 
 	for (uint32_t i = 0; i < count; i++) {
-		for (uint32_t p = 0; p < r[i].page_count; p++) {
-			uint64_t *w =
-			    (uint64_t *)(uintptr_t)(r[i].address +
-						    (uint64_t)p *
-							FFA_PAGE_SIZE);
-			uint64_t *last = w + FFA_PAGE_SIZE / 8 - 1;
-
-			bad +=
-			    *w != pattern_word((uintptr_t)w, KEY_CHECKER) ||
-			    *last != pattern_word((uintptr_t)last, KEY_CHECKER);
-		}
+		bad +=
+		    page_ends_wrong(r[i].address, r[i].page_count, KEY_CHECKER);
 	}
 	return bad;
 }
@@ -132,16 +123,7 @@ static void write_lent_pattern(const struct ffa_mem_constituent *r,
 			       uint32_t count)
 {
 	for (uint32_t i = 0; i < count; i++) {
-		for (uint32_t p = 0; p < r[i].page_count; p++) {
-			uint64_t *w =
-			    (uint64_t *)(uintptr_t)(r[i].address +
-						    (uint64_t)p *
-							FFA_PAGE_SIZE);
-			uint64_t *last = w + FFA_PAGE_SIZE / 8 - 1;
-
-			*w = pattern_word((uintptr_t)w, KEY_LENT);
-			*last = pattern_word((uintptr_t)last, KEY_LENT);
-		}
+		page_ends_write(r[i].address, r[i].page_count, KEY_LENT);
 	}
 }
 

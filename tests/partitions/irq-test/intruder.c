@@ -38,9 +38,10 @@ TEST(intruder, owner_spi_reads_zero_and_ignores_writes)
 	EXPECT_EQ(0, guest_irq_router(RTC_INTID));
 	/* its own distributor off and on again: its view only */
 	*(volatile uint32_t *)(uintptr_t)ctlr = 0;
-	EXPECT_EQ(0, *(volatile uint32_t *)(uintptr_t)ctlr & GICD_CTLR_GRP1A);
+	EXPECT_EQ(0,
+		  *(volatile uint32_t *)(uintptr_t)ctlr & GICD_CTLR_ENABLE_G1A);
 	*(volatile uint32_t *)(uintptr_t)ctlr =
-	    GICD_CTLR_ARE_NS | GICD_CTLR_GRP1A;
+	    GICD_CTLR_ARE | GICD_CTLR_ENABLE_G1A;
 	guest_printf(
 	    "intruder: spi34 enabled=%d pending=%u active=%u "
 	    "priority=%u router=%lu\n",

@@ -29,6 +29,7 @@
  */
 #include <bulkhead/hypercall.h>
 #include <guest/ffa.h>
+#include <guest/irq.h>
 #include <guest/test.h>
 #include <string.h>
 
@@ -106,20 +107,9 @@ static void barrier(uint32_t n)
 	}
 }
 
-static uint64_t now(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v)::"memory");
-	return v;
-}
-
 static uint64_t seconds(uint64_t n)
 {
-	uint64_t f;
-
-	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(f));
-	return n * f;
+	return n * guest_timer_freq();
 }
 
 static uint64_t slots_in_use(void)
@@ -597,7 +587,7 @@ TEST(attacker, reclaim_drops_a_half_sent_send)
 
 TEST(honest, gets_its_pages_back_once_the_attacker_is_off)
 {
-	uint64_t deadline = now() + seconds(SETTLE_SECONDS);
+	uint64_t deadline = guest_timer_now() + seconds(SETTLE_SECONDS);
 	int back = 0;
 
 	while (me.id == ID_A && !load(&board->attacker_off)) {
@@ -609,7 +599,7 @@ TEST(honest, gets_its_pages_back_once_the_attacker_is_off)
 		/* DENIED while the attacker holds them */
 		while ((err = ffa_mem_reclaim(board->to_attacker[i], 0)) ==
 			   FFA_DENIED &&
-		       now() < deadline) {
+		       guest_timer_now() < deadline) {
 			guest_cpu_relax();
 		}
 		EXPECT_EQ(0, err);
@@ -620,13 +610,13 @@ TEST(honest, gets_its_pages_back_once_the_attacker_is_off)
 
 TEST(honest, table_empty_and_pool_back)
 {
-	uint64_t deadline = now() + seconds(SETTLE_SECONDS);
+	uint64_t deadline = guest_timer_now() + seconds(SETTLE_SECONDS);
 
 	if (me.id != ID_A) {
 		return;
 	}
 	while ((slots_in_use() != 0 || pool_free() != board->pool_boot) &&
-	       now() < deadline) {
+	       guest_timer_now() < deadline) {
 		guest_cpu_relax();
 	}
 	EXPECT_EQ(0, slots_in_use());

@@ -13,6 +13,7 @@
  *            says so in the board: the first RUN was lost
  */
 #include <guest/ffa.h>
+#include <guest/irq.h>
 #include <guest/test.h>
 
 #define ID_WAKER       1
@@ -45,28 +46,17 @@ static void store(uint32_t *p, uint32_t v)
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
-static uint64_t now(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v)::"memory");
-	return v;
-}
-
 static uint64_t seconds(uint64_t n)
 {
-	uint64_t f;
-
-	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(f));
-	return n * f;
+	return n * guest_timer_freq();
 }
 
 /* Waits (bounded) until *flag is set; returns whether it was. */
 static bool wait_for(const uint32_t *flag, uint64_t limit)
 {
-	uint64_t deadline = now() + limit;
+	uint64_t deadline = guest_timer_now() + limit;
 
-	while (!load(flag) && now() < deadline) {
+	while (!load(flag) && guest_timer_now() < deadline) {
 		guest_cpu_relax();
 	}
 	return load(flag) != 0;
@@ -75,12 +65,12 @@ static bool wait_for(const uint32_t *flag, uint64_t limit)
 TEST(run, a_run_during_a_direct_request_ends_the_next_wfi)
 {
 	uint64_t payload[5] = {1, 2, 3, 4, 5};
-	uint64_t deadline = now() + seconds(WAIT_SECONDS);
+	uint64_t deadline = guest_timer_now() + seconds(WAIT_SECONDS);
 	struct ffa_value r;
 
 	do { /* BUSY until the server waits for messages */
 		r = ffa_direct_req(ID_SLEEPER, ID_SERVER, payload, true);
-	} while (ffa_is_error(&r, FFA_BUSY) && now() < deadline);
+	} while (ffa_is_error(&r, FFA_BUSY) && guest_timer_now() < deadline);
 	ASSERT_TRUE(ffa_value_is(&r, FFA_MSG_SEND_DIRECT_RESP_64));
 	store(&board->answered, 1);
 	__asm__ volatile("wfi" ::: "memory");
@@ -106,10 +96,10 @@ TEST(waker, runs_the_sleeper_while_it_waits_for_a_response)
 		EXPECT_EQ(0, ffa_run(ID_SLEEPER, 0));
 	}
 	EXPECT_TRUE(wait_for(&board->woken, seconds(WAIT_SECONDS)));
-	deadline = now() + seconds(WAIT_SECONDS);
+	deadline = guest_timer_now() + seconds(WAIT_SECONDS);
 	do { /* the server goes off on any message */
 		err = ffa_msg_send(&mb, ID_SERVER, &quit, sizeof(quit));
-	} while (err == FFA_BUSY && now() < deadline);
+	} while (err == FFA_BUSY && guest_timer_now() < deadline);
 	EXPECT_EQ(0, err);
 }
 
