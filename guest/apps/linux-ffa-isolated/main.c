@@ -26,12 +26,10 @@ static enum ffa_service_action on_message(struct ffa_service *s,
 {
 	static const char reply[] = "bye";
 	char text[17];
-	uint32_t len = msg->size < 16 ? msg->size : 16;
 	int32_t err = FFA_BUSY;
 
 	(void)s;
-	memcpy(text, payload, len);
-	text[len] = '\0';
+	ffa_msg_text(msg, payload, text, sizeof(text));
 	if (strcmp(text, "quit") != 0) {
 		guest_printf("message from partition %u: \"%s\"\n", msg->sender,
 			     text);

@@ -239,11 +239,9 @@ static enum ffa_service_action
 bye(struct ffa_service *s, const struct ffa_msg *msg, const void *payload)
 {
 	char text[17];
-	uint32_t len = msg->size < 16 ? msg->size : 16;
 
 	(void)s;
-	memcpy(text, payload, len);
-	text[len] = '\0';
+	ffa_msg_text(msg, payload, text, sizeof(text));
 	guest_printf("message from partition %u: \"%s\"\n", msg->sender, text);
 	return msg->sender == peer && strcmp(text, "bye") == 0
 		   ? FFA_SERVICE_STOP

@@ -72,7 +72,7 @@ static void error(const char *what, int64_t a, uint64_t b)
 
 static uint64_t seconds(uint64_t n)
 {
-	return n * counter_frequency();
+	return n * guest_timer_freq();
 }
 
 static void leak(uint64_t handle)
@@ -101,12 +101,12 @@ static struct ffa_value ask_victim(uint64_t cmd, uint64_t a, uint64_t b,
 				   uint64_t c)
 {
 	uint64_t payload[5] = {cmd, a, b, c, 0};
-	uint64_t deadline = counter_now() + seconds(10);
+	uint64_t deadline = guest_timer_now() + seconds(10);
 	struct ffa_value r;
 
 	do {
 		r = ffa_direct_req(ID_CHECKER, ID_VICTIM, payload, true);
-	} while (ffa_is_error(&r, FFA_BUSY) && counter_now() < deadline);
+	} while (ffa_is_error(&r, FFA_BUSY) && guest_timer_now() < deadline);
 	if (!ffa_value_is(&r, FFA_MSG_SEND_DIRECT_RESP_64)) {
 		error("request to the victim", ffa_value_error(&r), cmd);
 		r.x[3] = (uint64_t)-1;
@@ -365,10 +365,10 @@ static void serve_doorbell(void)
 	if (st->doorbell_kind == DOORBELL_RUN) {
 		err = ffa_run(ID_FUZZER, 0);
 	} else {
-		deadline = counter_now() + seconds(10);
+		deadline = guest_timer_now() + seconds(10);
 		do {
 			err = ffa_msg_send(&mb, ID_FUZZER, &word, sizeof(word));
-		} while (err == FFA_BUSY && counter_now() < deadline);
+		} while (err == FFA_BUSY && guest_timer_now() < deadline);
 	}
 	/* refused only matters while the fuzzer still waits: a WFI may end
 	 * early (a RUN that came while it ran, its own interrupts), and the
@@ -385,7 +385,7 @@ static void serve_doorbell(void)
  * victim's hold returned, and the table settled. */
 static void settle(void)
 {
-	uint64_t deadline = counter_now() + seconds(SETTLE_SECONDS);
+	uint64_t deadline = guest_timer_now() + seconds(SETTLE_SECONDS);
 
 	if (hold_handle != 0) {
 		hold_rounds = 3;
@@ -413,7 +413,7 @@ static void settle(void)
 			run.settled = true;
 			break;
 		}
-	} while (counter_now() < deadline);
+	} while (guest_timer_now() < deadline);
 	run.end = pool_info();
 }
 
@@ -522,10 +522,10 @@ int checker_main(void)
 		     run.end.pool_pages, run.boot.free_pages, run.verify.x[4],
 		     VICTIM_PATTERN_PAGES);
 	test_run_suite("checker");
-	deadline = counter_now() + seconds(10);
+	deadline = guest_timer_now() + seconds(10);
 	do {
 		err = ffa_msg_send(&mb, ID_VICTIM, &quit, sizeof(quit));
-	} while (err == FFA_BUSY && counter_now() < deadline);
+	} while (err == FFA_BUSY && guest_timer_now() < deadline);
 	if (err != 0) {
 		guest_printf("checker: the victim did not take the quit: %d\n",
 			     err);

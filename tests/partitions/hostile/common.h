@@ -14,6 +14,7 @@
 #pragma once
 
 #include <guest/ffa.h>
+#include <guest/irq.h>
 #include <stdint.h>
 
 #define ID_FUZZER  1
@@ -315,23 +316,6 @@ static inline uint32_t page_ends_wrong(uint64_t address, uint32_t pages,
 #define KEY_VICTIM  0x76696374696dull
 #define KEY_CHECKER 0x636865636b6572ull
 #define KEY_LENT    0x6c656e74ull
-
-/* Timer */
-static inline uint64_t counter_now(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v)::"memory");
-	return v;
-}
-
-static inline uint64_t counter_frequency(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
-	return v;
-}
 
 /* Role entry points */
 int fuzzer_main(void);

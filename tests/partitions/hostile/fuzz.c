@@ -854,7 +854,7 @@ static void summary(void)
 	static const uint32_t smccc[] = {0, 1, 10};
 	static const uint32_t probe[] = {PROBE_DONE, PROBE_UNDEF, PROBE_DABT,
 					 PROBE_IABT, PROBE_OTHER};
-	uint64_t ticks = counter_now() - st->start_count;
+	uint64_t ticks = guest_timer_now() - st->start_count;
 	uint64_t ms = ticks * 1000 / (st->frequency ? st->frequency : 1);
 
 	print_table("FF-A calls by answer",
@@ -902,8 +902,8 @@ static void first_boot(void)
 	st->target = fuzz_config_calls;
 	st->rng = splitmix(st->seed);
 	st->next_reset = RESET_EVERY;
-	st->start_count = counter_now();
-	st->frequency = counter_frequency();
+	st->start_count = guest_timer_now();
+	st->frequency = guest_timer_freq();
 	st->boots = 1;
 	__atomic_store_n(&st->magic, FUZZ_MAGIC, __ATOMIC_RELEASE);
 	guest_printf("fuzzer: seed %#lx, %lu calls to make\n", st->seed,

@@ -733,12 +733,9 @@ void fz_sysreg(struct fuzzer *f)
 /* The fuzzer's own virtual GIC (core/vgic.c): the distributor and the
  * redistributor frames (RD_base and SGI_base, 128 KiB) of its two vCPUs;
  * the frames of vCPUs it does not have must abort. */
-#define GICD_BASE  0x08000000ull
-#define GICD_SIZE  0x10000ull
-#define GICR_BASE  0x080a0000ull
-#define GICR_FRAME 0x20000ull
-#define GIC_PIDR2  0xffe8u
-#define GICR_TYPER 0x8u
+#define GICD_BASE 0x08000000ull
+#define GICD_SIZE 0x10000ull
+#define GICR_BASE 0x080a0000ull
 
 /* Where every access must abort (the console page and the fuzzer's own
  * GIC aside). */
@@ -750,7 +747,7 @@ static const struct {
     {VICTIM_PATTERN, VICTIM_PATTERN_SIZE},
     {HYP_RAM, HYP_RAM_SIZE},
     {0x40000000, 0x200000},
-    {GICR_BASE + 2 * GICR_FRAME, 2 * GICR_FRAME},
+    {GICR_BASE + 2 * GICR_FRAME_SIZE, 2 * GICR_FRAME_SIZE},
     {0x08080000, 0x20000},
     {0x09010000, 0x1000},
     {0x09020000, 0x1000},
@@ -857,11 +854,11 @@ static void gic_probe(struct fuzzer *f, enum access a)
 	struct probe_data *d = &data[f->vcpu];
 	uint32_t frame = fz_below(f, 2);
 	uint64_t base =
-	    fz_chance(f, 40) ? GICD_BASE : GICR_BASE + frame * GICR_FRAME;
-	uint64_t size = base == GICD_BASE ? GICD_SIZE : GICR_FRAME;
+	    fz_chance(f, 40) ? GICD_BASE : GICR_BASE + frame * GICR_FRAME_SIZE;
+	uint64_t size = base == GICD_BASE ? GICD_SIZE : GICR_FRAME_SIZE;
 	uint64_t offset =
 	    FZ_PICK(f, 0x0, 0x4, GICR_TYPER, 0x14, 0x80, 0x100, 0x200, 0x400,
-		    0x6000, 0x10100, 0x10200, 0x10400, 0x10c00, GIC_PIDR2,
+		    0x6000, 0x10100, 0x10200, 0x10400, 0x10c00, GICD_PIDR2,
 		    fz_rand(f) % size, fz_rand(f) % size) %
 	    size;
 	bool aligned;
@@ -888,7 +885,7 @@ static void gic_probe(struct fuzzer *f, enum access a)
 	if (col != PROBE_DONE || (a != A_LDRW && a != A_LDRX)) {
 		return;
 	}
-	if (offset == GIC_PIDR2 && (d->out[0] & 0xf0) != 0x30) {
+	if (offset == GICD_PIDR2 && (d->out[0] & 0xf0) != 0x30) {
 		fz_anomaly(f, "GIC PIDR2 is not a GICv3's", d->in[0],
 			   d->out[0]);
 	}
