@@ -113,8 +113,9 @@ static void pend_spis(struct partition *p, uint32_t slots)
 /*
  * ISACTIVER (`active`) or ICACTIVER of interrupts `held` that list
  * registers hold: the guest may have acknowledged or ended them there
- * since, so the state is changed when those LRs are folded back (fold_lr),
- * the later of the two writes winning.
+ * since, so the state is changed when those LRs are folded back
+ * (apply_active_marks, told by the holder's `active_marks`), the later of
+ * two writes winning.
  */
 static void mark_active(uint32_t *set, uint32_t *clear, uint32_t held,
 			bool active)
@@ -125,6 +126,39 @@ static void mark_active(uint32_t *set, uint32_t *clear, uint32_t held,
 	} else {
 		*clear |= held;
 		*set &= ~held;
+	}
+}
+
+/* The same for SPI slots `slots` of `p`, marked at the vCPU whose LR
+ * holds each: those an LR holds, returned. */
+static uint32_t mark_spis_active(struct partition *p, uint32_t slots,
+				 bool active)
+{
+	uint32_t held = 0;
+
+	for (uint16_t i = 0; i < p->m->vcpu_count; i++) {
+		struct vgic_cpu *c = &p->vcpus[i].vgic;
+		uint32_t h = slots & c->spi_in_lr;
+
+		if (h != 0) {
+			c->active_marks = true;
+			mark_active(&c->spi_set_active, &c->spi_clear_active, h,
+				    active);
+			held |= h;
+		}
+	}
+	return held;
+}
+
+/* The same for private INTIDs `bits` of vCPU `t`. */
+static void mark_private_active(struct vcpu *t, uint32_t bits, bool active)
+{
+	struct vgic_cpu *c = &t->vgic;
+
+	if ((bits & c->in_lr) != 0) {
+		c->active_marks = true;
+		mark_active(&c->set_active, &c->clear_active, bits & c->in_lr,
+			    active);
 	}
 }
 
@@ -175,8 +209,6 @@ void vgic_partition_reset(struct partition_locked locked)
 	g->pending = 0;
 	g->active = 0;
 	g->repend = 0;
-	g->set_active = 0;
-	g->clear_active = 0;
 	g->edge = 0;
 	g->hw = 0;
 	for (uint32_t i = 0; i < g->spi_count; i++) {
@@ -200,6 +232,9 @@ void vgic_vcpu_reset(struct vcpu *v)
 	c->repend = 0;
 	c->set_active = 0;
 	c->clear_active = 0;
+	c->spi_set_active = 0;
+	c->spi_clear_active = 0;
+	c->active_marks = false;
 	c->in_lr = 0;
 	c->spi_in_lr = 0;
 	c->edge = 0xffff; /* SGIs */
@@ -331,11 +366,10 @@ static void spi_bank_write(struct partition *p, uint64_t bank, uint32_t word,
 		break;
 	case GICD_ISACTIVER:
 		g->active |= slots & ~g->hw;
-		mark_active(&g->set_active, &g->clear_active,
-			    slots & ~g->hw & spis_in_lr(p), true);
+		mark_spis_active(p, slots & ~g->hw, true);
 		break;
 	case GICD_ICACTIVER: {
-		uint32_t held = slots & spis_in_lr(p);
+		uint32_t held = mark_spis_active(p, slots, false);
 
 		/* a linked one: the physical one is let go here, or when its
 		 * LR is folded if the guest has it active there */
@@ -345,7 +379,6 @@ static void spi_bank_write(struct partition *p, uint64_t bank, uint32_t word,
 			}
 		}
 		g->active &= ~slots;
-		mark_active(&g->set_active, &g->clear_active, held, false);
 		break;
 	}
 	default:
@@ -645,8 +678,7 @@ static void gicr_write(struct vcpu *v, uint16_t n, uint64_t off, uint32_t size,
 		break;
 	case GICR_SGI_BASE + GICD_ISACTIVER:
 		c->active |= w & ~bit(VGIC_INTID_VTIMER);
-		mark_active(&c->set_active, &c->clear_active,
-			    w & ~bit(VGIC_INTID_VTIMER) & c->in_lr, true);
+		mark_private_active(t, w & ~bit(VGIC_INTID_VTIMER), true);
 		break;
 	case GICR_SGI_BASE + GICD_ICACTIVER:
 		if (w & c->active & ~c->in_lr & bit(VGIC_INTID_VTIMER)) {
@@ -654,8 +686,7 @@ static void gicr_write(struct vcpu *v, uint16_t n, uint64_t off, uint32_t size,
 					     cpus[t->cpu].mpidr);
 		}
 		c->active &= ~w;
-		mark_active(&c->set_active, &c->clear_active, w & c->in_lr,
-			    false);
+		mark_private_active(t, w, false);
 		break;
 	case GICR_SGI_BASE + GICR_ICFGR1:
 		for (uint32_t i = 16; i < VGIC_PRIVATE; i++) {
@@ -848,16 +879,33 @@ bool vgic_deliverable(const struct vcpu *v)
 	return pending < arch_vgic_priority_mask() && pending < running;
 }
 
-/* Whether the interrupt in `lr` is active once it is folded back, with
- * ISACTIVER/ICACTIVER marks (set, clear) written meanwhile. A linked one
- * the guest had active and ICACTIVER ended: its physical one is let go. */
-static bool fold_active(const struct arch_lr *lr, bool set, bool clear,
-			uint64_t mpidr)
+/*
+ * After the fold of `v`'s list registers: the ISACTIVER/ICACTIVER marks
+ * written while they held the interrupts replace what the LRs said. A
+ * linked one the guest had active that ICACTIVER ended: its physical one
+ * is let go.
+ */
+static __attribute__((noinline)) void apply_active_marks(struct vcpu *v)
 {
-	if (clear && lr->active && lr->hw) {
-		irqchip_clear_active(lr->vintid, mpidr);
+	struct vgic_cpu *c = &v->vgic;
+	struct vgic *g = &v->part->vgic;
+	uint32_t spis = c->spi_clear_active & g->active & g->hw;
+
+	if (c->clear_active & c->active & bit(VGIC_INTID_VTIMER)) {
+		irqchip_clear_active(VGIC_INTID_VTIMER, cpus[v->cpu].mpidr);
 	}
-	return set || (lr->active && !clear);
+	c->active = (c->active & ~c->clear_active) | c->set_active;
+	for (uint32_t i = 0; i < g->spi_count; i++) {
+		if (spis & bit(i)) {
+			irqchip_clear_active(g->intid[i], 0);
+		}
+	}
+	g->active = (g->active & ~c->spi_clear_active) | c->spi_set_active;
+	c->set_active = 0;
+	c->clear_active = 0;
+	c->spi_set_active = 0;
+	c->spi_clear_active = 0;
+	c->active_marks = false;
 }
 
 /* Folds list register `i` (holding `intid`) back into the state. */
@@ -874,12 +922,7 @@ static void fold_lr(struct vcpu *v, unsigned int i, uint32_t intid)
 		bool pend = (lr.pending && (c->pending & b)) || (c->repend & b);
 
 		c->pending = pend ? c->pending | b : c->pending & ~b;
-		c->active = fold_active(&lr, c->set_active & b,
-					c->clear_active & b, cpus[v->cpu].mpidr)
-				? c->active | b
-				: c->active & ~b;
-		c->set_active &= ~b;
-		c->clear_active &= ~b;
+		c->active = lr.active ? c->active | b : c->active & ~b;
 		c->repend &= ~b;
 		c->in_lr &= ~b;
 	} else {
@@ -899,12 +942,7 @@ static void fold_lr(struct vcpu *v, unsigned int i, uint32_t intid)
 			    (lr.pending && (g->pending & b)) || (g->repend & b);
 		}
 		g->pending = pend ? g->pending | b : g->pending & ~b;
-		g->active =
-		    fold_active(&lr, g->set_active & b, g->clear_active & b, 0)
-			? g->active | b
-			: g->active & ~b;
-		g->set_active &= ~b;
-		g->clear_active &= ~b;
+		g->active = lr.active ? g->active | b : g->active & ~b;
 		g->repend &= ~b;
 		c->spi_in_lr &= ~b;
 	}
@@ -991,6 +1029,9 @@ void vgic_sync(struct vcpu *v)
 	/* what the guest did with the interrupts it was given */
 	for (uint32_t m = c->lr_used; m != 0; m &= m - 1) {
 		fold_lr(v, lowest(m), c->lr_intid[lowest(m)]);
+	}
+	if (c->active_marks) {
+		apply_active_marks(v);
 	}
 	/* the best of what is pending or active, each in one LR */
 	priv = (c->pending & c->enabled) | c->active;

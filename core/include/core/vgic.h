@@ -46,7 +46,10 @@ struct vgic_cpu {
 	 * that LR is folded back (the LR's own active bit is stale then) */
 	uint32_t set_active;
 	uint32_t clear_active;
-	uint32_t in_lr; /* private INTIDs in a list register */
+	uint32_t spi_set_active; /* the same for SPI slots in its LRs */
+	uint32_t spi_clear_active;
+	bool active_marks; /* any of the four is set */
+	uint32_t in_lr;	   /* private INTIDs in a list register */
 	uint32_t spi_in_lr;
 	uint32_t spi_mine; /* the partition's SPIs routed to this vCPU */
 	uint8_t priority[VGIC_PRIVATE];
@@ -71,8 +74,6 @@ struct vgic {
 	uint32_t hw;   /* linked to the physical SPI of the same INTID */
 	uint32_t line; /* emulated level sources: the line is high */
 	uint32_t repend;
-	uint32_t set_active; /* as in struct vgic_cpu, for the SPIs */
-	uint32_t clear_active;
 	uint32_t it_lines; /* GICD_TYPER.ITLinesNumber of this view */
 };
 
