@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 from conftest import Limits, run_console  # the test suite's QEMU runner
 
-BENCH_RE = re.compile(r"^\[bench-a\] BENCH name=(\w+) iterations=(\d+) total=(\d+) "
-                      r"el1=(\d+) el1_peer=(\d+)\s*$")
 # name -> largest EL2 instructions per iteration we accept (docs/testing.md)
 TARGETS = {"ffa_version": 150, "ffa_id_get": None, "msg_send2_64b": 2500,
            "direct_req_resp": 2000, "mem_share_cycle_1p": 8000,
@@ -26,10 +24,6 @@ TARGETS = {"ffa_version": 150, "ffa_id_get": None, "msg_send2_64b": 2500,
 # name -> (base, factor): EL2 instructions at most factor x base's
 RELATIVE = {"mem_share_cycle_16x1p": ("mem_share_cycle_1p", 6),
             "mem_share_cycle_1g": ("mem_share_cycle_1p", 4)}
-POOL_RE = re.compile(r"^\[bench-a\] BENCH-POOL name=(\w+) pool_pages=(\d+) "
-                     r"in_use_before=(\d+) in_use_peak=(\d+)\s*$")
-
-
 @dataclass
 class Result:
     name: str
@@ -40,33 +34,35 @@ class Result:
     target: int | None = None
 
 
-def run_qemu(qemu: str, image: str, quiet: float, cap: float) -> tuple[str, str | None]:
-    """QEMU's output, and why it was killed (None if it ended): after
-    `quiet` seconds without output or `cap` seconds in all."""
-    cmd = [qemu, "-M", "virt,virtualization=on,gic-version=3", "-cpu", "max",
-           "-smp", "2", "-m", "4G", "-nographic", "-no-reboot", "-nic", "none",
-           "-icount", "shift=0,sleep=off", "-kernel", image]
-    b = run_console(cmd, Limits(quiet=quiet, cap=cap))
-    return b.output, b.failure
-
-
-def parse(output: str) -> list[Result]:
+def parse(output: str, partition: str = "bench-a",
+          targets: dict[str, int | None] | None = None,
+          relative: dict[str, tuple[str, int]] | None = None) -> list[Result]:
+    """The BENCH (and BENCH-POOL) lines partition `partition` printed, with
+    each result's EL2 target: a fixed one from `targets`, or factor x the
+    base result's from `relative`."""
+    targets = TARGETS if targets is None else targets
+    relative = RELATIVE if relative is None else relative
+    tag = re.escape(partition)
+    bench_re = re.compile(rf"^\[{tag}\] BENCH name=(\w+) iterations=(\d+) total=(\d+) "
+                          r"el1=(\d+) el1_peer=(\d+)\s*$")
+    pool_re = re.compile(rf"^\[{tag}\] BENCH-POOL name=(\w+) pool_pages=(\d+) "
+                         r"in_use_before=(\d+) in_use_peak=(\d+)\s*$")
     results: dict[str, Result] = {}
     for line in output.splitlines():
         line = line.rstrip("\r")
-        m = BENCH_RE.match(line)
+        m = bench_re.match(line)
         if m:
             name = m.group(1)
             n, total, el1, el1_peer = (int(g) for g in m.groups()[1:])
             results[name] = Result(name, n, round((total - el1 - el1_peer) / n),
                                    round(total / n))
-        m = POOL_RE.match(line)
+        m = pool_re.match(line)
         if m and m.group(1) in results:
             results[m.group(1)].pool_in_use_peak = int(m.group(4))
     for r in results.values():
-        r.target = TARGETS.get(r.name)
-        if r.name in RELATIVE and RELATIVE[r.name][0] in results:
-            base, factor = RELATIVE[r.name]
+        r.target = targets.get(r.name)
+        if r.name in relative and relative[r.name][0] in results:
+            base, factor = relative[r.name]
             r.target = factor * results[base].el2_instructions
     return list(results.values())
 
@@ -106,10 +102,16 @@ def svg(results: list[Result], title: str = "FF-A path lengths") -> str:
     return "\n".join(rows) + "\n"
 
 
-def main() -> int:
+def run(label: str, partition: str, stem: str, title: str, memory: str,
+        targets: dict[str, int | None],
+        relative: dict[str, tuple[str, int]] | None = None) -> int:
+    """The whole benchmark command: boot --image under -icount, check that
+    partition `partition` reported every result in `targets`, write
+    <stem>.json and <stem>.svg to --out, print the table; 1 when a result
+    is over its target or the run failed."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--image", required=True)
-    ap.add_argument("--out", required=True, help="directory for results.json")
+    ap.add_argument("--out", required=True, help=f"directory for {stem}.json")
     ap.add_argument("--qemu", default="qemu-system-aarch64")
     ap.add_argument("--config", default="qemu_virt_bench_defconfig")
     ap.add_argument("--quiet", type=float, default=300,
@@ -118,14 +120,17 @@ def main() -> int:
                     help="kill QEMU after this many seconds in all")
     args = ap.parse_args()
 
-    output, killed = run_qemu(args.qemu, args.image, args.quiet, args.timeout)
-    results = parse(output)
-    if killed is not None:
-        sys.stderr.write(f"bench: {killed}\n")
+    cmd = [args.qemu, "-M", "virt,virtualization=on,gic-version=3", "-cpu", "max",
+           "-smp", "2", "-m", memory, "-nographic", "-no-reboot", "-nic", "none",
+           "-icount", "shift=0,sleep=off", "-kernel", args.image]
+    boot = run_console(cmd, Limits(quiet=args.quiet, cap=args.timeout))
+    results = parse(boot.output, partition, targets, relative or {})
+    if boot.failure is not None:
+        sys.stderr.write(f"{label}: {boot.failure}\n")
         return 1
-    if [r.name for r in results] != list(TARGETS):
-        sys.stderr.write("bench: the benchmark partition did not report every "
-                         "result; QEMU output:\n" + output[-3000:])
+    if [r.name for r in results] != list(targets):
+        sys.stderr.write(f"{label}: the benchmark partition did not report every "
+                         "result; QEMU output:\n" + boot.output[-3000:])
         return 1
     os.makedirs(args.out, exist_ok=True)
     doc = {"method": "qemu-icount-pmu", "qemu": qemu_version(args.qemu),
@@ -136,13 +141,16 @@ def main() -> int:
                         **({"page_table_pages_peak": r.pool_in_use_peak}
                            if r.pool_in_use_peak is not None else {})}
                        for r in results]}
-    with open(os.path.join(args.out, "results.json"), "w") as f:
+    json_path = os.path.join(args.out, f"{stem}.json")
+    svg_path = os.path.join(args.out, f"{stem}.svg")
+    with open(json_path, "w") as f:
         json.dump(doc, f, indent=2)
         f.write("\n")
-    with open(os.path.join(args.out, "results.svg"), "w") as f:
-        f.write(svg(results))
+    with open(svg_path, "w") as f:
+        f.write(svg(results, title))
+    pools = any(r.pool_in_use_peak is not None for r in results)
     print(f"{'benchmark':<22} {'iterations':>10} {'EL2 instr':>10} "
-          f"{'total instr':>12} {'EL2 target':>11} {'PT pages':>9}")
+          f"{'total instr':>12} {'EL2 target':>11}" + (f" {'PT pages':>9}" if pools else ""))
     failed = []
     for r in results:
         target = f"<= {r.target}" if r.target is not None else "-"
@@ -151,15 +159,15 @@ def main() -> int:
             failed.append(r.name)
         pt = "-" if r.pool_in_use_peak is None else str(r.pool_in_use_peak)
         print(f"{r.name:<22} {r.iterations:>10} {r.el2_instructions:>10} "
-              f"{r.total_instructions:>12} {target:>11} {pt:>9}"
-              f"{'' if ok else '  OVER'}")
-    print(f"  {os.path.join(args.out, 'results.json')} "
-          f"(chart: {os.path.join(args.out, 'results.svg')})")
+              f"{r.total_instructions:>12} {target:>11}" + (f" {pt:>9}" if pools else "")
+              + ("" if ok else "  OVER"))
+    print(f"  {json_path} (chart: {svg_path})")
     if failed:
-        sys.stderr.write(f"bench: over target: {', '.join(failed)}\n")
+        sys.stderr.write(f"{label}: over target: {', '.join(failed)}\n")
         return 1
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run("bench", "bench-a", "results", "FF-A path lengths", "4G",
+                 TARGETS, RELATIVE))

@@ -14,6 +14,7 @@
 #include <guest/ffa.h>
 #include <guest/ffa_notify.h>
 #include <guest/irq.h>
+#include <guest/pmu.h>
 #include <guest/shpool.h>
 #include <string.h>
 
@@ -26,45 +27,9 @@
 #define GIB	       (1ull << 30)
 #define BIG_REGION     0x80000000ull /* bench-a's second region: 1 GiB */
 
-#define PMEVTYPER_U	 (1ull << 30) /* do not count EL0 */
-#define PMEVTYPER_NSH	 (1ull << 27) /* count EL2 */
-#define EVT_INST_RETIRED 0x08
-
 static uint8_t tx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
 static uint8_t rx[FFA_PAGE_SIZE] __attribute__((aligned(4096)));
 static struct ffa_mailbox mb;
-
-static void pmu_start(void)
-{
-	__asm__ volatile("msr pmevtyper0_el0, %0" ::"r"(
-	    PMEVTYPER_U | PMEVTYPER_NSH | EVT_INST_RETIRED));
-	__asm__ volatile(
-	    "msr pmevtyper1_el0, %0" ::"r"(PMEVTYPER_U | EVT_INST_RETIRED));
-	__asm__ volatile("msr pmcntenset_el0, %0" ::"r"(3ull));
-	__asm__ volatile("msr pmcr_el0, %0; isb" ::"r"(0x7ull)); /* E|P|C */
-}
-
-static uint64_t count_all(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("isb; mrs %0, pmevcntr0_el0" : "=r"(v));
-	return v;
-}
-
-static uint64_t count_el1(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("isb; mrs %0, pmevcntr1_el0" : "=r"(v));
-	return v;
-}
-
-/* 32-bit counters: differences modulo 2^32. */
-static uint32_t since(uint64_t now, uint64_t before)
-{
-	return (uint32_t)(now - before);
-}
 
 struct sample {
 	uint64_t all;
@@ -75,8 +40,8 @@ static struct sample sample(void)
 {
 	struct sample s;
 
-	s.all = count_all();
-	s.el1 = count_el1();
+	s.all = pmu_count_all();
+	s.el1 = pmu_count_el1();
 	return s;
 }
 
@@ -92,8 +57,8 @@ static void report(const char *name, uint32_t iterations, struct sample a,
 {
 	guest_printf("BENCH name=%s iterations=%u total=%u el1=%u "
 		     "el1_peer=%lu\n",
-		     name, iterations, since(b.all, a.all), since(b.el1, a.el1),
-		     el1_peer);
+		     name, iterations, pmu_since(b.all, a.all),
+		     pmu_since(b.el1, a.el1), el1_peer);
 }
 
 static void bench_null_call(const char *name, uint32_t fn)
@@ -271,8 +236,8 @@ static void bench_pool_refill(void)
 		}
 		b = sample();
 		peer += peer_el1();
-		total.all += since(b.all, a.all);
-		total.el1 += since(b.el1, a.el1);
+		total.all += pmu_since(b.all, a.all);
+		total.el1 += pmu_since(b.el1, a.el1);
 		failed += shpool_unshare_all(&pool) != 0;
 	}
 	shpool_destroy(&pool);
@@ -374,7 +339,7 @@ static void server(void)
 	shpool_peer_init(&pool_peer, &mb);
 	notify_setup();
 	r = ffa_msg_wait(0);
-	uint64_t base = count_el1();
+	uint64_t base = pmu_count_el1();
 
 	for (;;) {
 		if (ffa_value_is(&r, FFA_MSG_SEND_DIRECT_REQ_64)) {
@@ -383,9 +348,9 @@ static void server(void)
 			if (shpool_peer_handle(&pool_peer, &r, resp)) {
 				/* announce / give back */
 			} else if ((uint32_t)r.x[3] == REPORT) {
-				uint64_t now = count_el1();
+				uint64_t now = pmu_count_el1();
 
-				resp[0] = since(now, base);
+				resp[0] = pmu_since(now, base);
 				base = now;
 			} else if ((uint32_t)r.x[3] == CYCLE ||
 				   (uint32_t)r.x[3] == PEAK) {
@@ -432,7 +397,7 @@ int main(void)
 {
 	struct guest_self me = guest_self();
 
-	pmu_start();
+	pmu_count_start();
 	if (ffa_mailbox_init(&mb, tx, rx, 1, FFA_VERSION_1_2) != 0) {
 		guest_printf("RXTX_MAP failed\n");
 		return 1;

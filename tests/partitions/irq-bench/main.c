@@ -29,47 +29,18 @@
  *                    virtual SGI
  */
 #include <guest/irq.h>
+#include <guest/pmu.h>
 
 #define ITERATIONS  2000
 #define TIMER_DELTA 4 /* counter ticks */
 #define SGI_BENCH   1
 #define SGI_REPORT  2
 
-#define PMEVTYPER_U	 (1ull << 30) /* do not count EL0 */
-#define PMEVTYPER_NSH	 (1ull << 27) /* count EL2 */
-#define EVT_INST_RETIRED 0x08
-
 static volatile uint32_t receiver_ready;
 static volatile uint32_t receiver_stop;
 static volatile uint32_t received;     /* SGI_BENCH on vCPU 1 */
 static volatile uint64_t receiver_el1; /* its counter 1 at the last report */
 static volatile uint32_t ticks;
-
-static void pmu_start(void)
-{
-	__asm__ volatile("msr pmevtyper0_el0, %0" ::"r"(
-	    PMEVTYPER_U | PMEVTYPER_NSH | EVT_INST_RETIRED));
-	__asm__ volatile(
-	    "msr pmevtyper1_el0, %0" ::"r"(PMEVTYPER_U | EVT_INST_RETIRED));
-	__asm__ volatile("msr pmcntenset_el0, %0" ::"r"(3ull));
-	__asm__ volatile("msr pmcr_el0, %0; isb" ::"r"(0x7ull)); /* E|P|C */
-}
-
-static uint32_t count_all(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("isb; mrs %0, pmevcntr0_el0" : "=r"(v));
-	return (uint32_t)v;
-}
-
-static uint32_t count_el1(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("isb; mrs %0, pmevcntr1_el0" : "=r"(v));
-	return (uint32_t)v;
-}
 
 /* --- vCPU 1: the receiver --------------------------------------------------
  */
@@ -88,7 +59,7 @@ static void on_report(uint32_t intid, void *arg)
 {
 	(void)intid;
 	(void)arg;
-	receiver_el1 = count_el1();
+	receiver_el1 = pmu_count_el1();
 	guest_sgi_send(SGI_REPORT, 1u << 0);
 }
 
@@ -109,7 +80,7 @@ static void on_answer(uint32_t intid, void *arg)
 void secondary_main(unsigned int vcpu)
 {
 	(void)vcpu;
-	pmu_start();
+	pmu_count_start();
 	guest_irq_init();
 	guest_irq_register(SGI_BENCH, on_bench, NULL);
 	guest_irq_register(SGI_REPORT, on_report, NULL);
@@ -144,7 +115,8 @@ struct sample {
 
 static struct sample sample(void)
 {
-	return (struct sample){count_all(), count_el1()};
+	return (struct sample){(uint32_t)pmu_count_all(),
+			       (uint32_t)pmu_count_el1()};
 }
 
 static void report(const char *name, uint32_t iterations, struct sample a,
@@ -204,7 +176,7 @@ static void bench_sgi(void)
 
 int main(void)
 {
-	pmu_start();
+	pmu_count_start();
 	guest_irq_init();
 	guest_irq_register(GUEST_IRQ_VTIMER, on_tick, NULL);
 	guest_irq_enable(GUEST_IRQ_VTIMER);
