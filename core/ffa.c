@@ -164,17 +164,21 @@ static bool available(uint32_t version, uint32_t fn)
 
 /*
  * FFA_FEATURES, function IDs (w1 bit 31 set): SUCCESS for every call that
- * works at the caller's version, with the properties DEN0077 defines for
- * it in w2/w3 (input properties in w2 only where DEN0077 defines them);
- * NOT_SUPPORTED for every other ID.
+ * works at the caller's version and is of use to it (the notification
+ * calls by its manifest: ffa_notify_offers), with the properties DEN0077
+ * defines for it in w2/w3; NOT_SUPPORTED for every other ID, whatever w2
+ * says; then INVALID_PARAMETERS for input properties in w2 where DEN0077
+ * defines none.
  *
  * - RXTX_MAP: w2[1:0] = 0 (4 KiB minimum buffer and alignment), from
  *   v1.2 w2[31:16] = the most pages of each buffer.
  * - MEM_DONATE/LEND/SHARE: w2 bit 0 = 0 (descriptors in the TX buffer
  *   only, no buffer of the caller's own).
  * - MEM_RETRIEVE_REQ: input w2 bit 1 = the caller handles the NS bit of
- *   retrieve responses (a v1.0 caller chooses whether it gets it; from
- *   v1.1 it always does, so a caller that cannot is NOT_SUPPORTED).
+ *   retrieve responses. A v1.0 caller chooses with it whether it gets the
+ *   bit; from v1.1 responses always carry it, and the input bit is how a
+ *   secure partition says it copes: partitions here are all non-secure
+ *   endpoints, so either value gets the same answer.
  *   Output w2 bit 0 = 0 (no buffer of its own), bit 1 = 1 (NS bit set in
  *   responses), bit 2 = 0 (no retrieval by a hypervisor: there is none
  *   above Bulkhead); w3[7:0] = 0: a borrower holds one retrieval of a
@@ -187,11 +191,11 @@ static struct ffa_value features_of_function(struct vcpu *v, uint32_t id,
 	bool retrieve =
 	    id == FFA_MEM_RETRIEVE_REQ_32 || id == FFA_MEM_RETRIEVE_REQ_64;
 
+	if (!available(version, id) || !ffa_notify_offers(v->part, id)) {
+		return ffa_error(FFA_NOT_SUPPORTED);
+	}
 	if ((input & ~(retrieve ? FFA_FEATURES_MEM_RETRIEVE_NS : 0u)) != 0) {
 		return ffa_error(FFA_INVALID_PARAMETERS);
-	}
-	if (!available(version, id)) {
-		return ffa_error(FFA_NOT_SUPPORTED);
 	}
 	switch (id) {
 	case FFA_RXTX_MAP_32:
@@ -216,9 +220,6 @@ static struct ffa_value features_of_function(struct vcpu *v, uint32_t id,
 			return ffa_success(input & FFA_FEATURES_MEM_RETRIEVE_NS,
 					   0);
 		}
-		if (!(input & FFA_FEATURES_MEM_RETRIEVE_NS)) {
-			return ffa_error(FFA_NOT_SUPPORTED);
-		}
 		return ffa_success(FFA_FEATURES_MEM_RETRIEVE_NS, 0);
 	default:
 		return ffa_success(0, 0);
@@ -231,10 +232,12 @@ static struct ffa_value features_of_function(struct vcpu *v, uint32_t id,
  * One case per feature Bulkhead supports, from v1.1 (notifications): the
  * notification pending interrupt (1) and the schedule receiver interrupt
  * (2), w2 = the virtual SGI each is (core/ffa_notify.c), no input
- * properties. The managed exit interrupt (3) is for secure partitions.
+ * properties; each only to a partition that can receive it (one with
+ * bitmaps; a scheduler). The managed exit interrupt (3) is for secure
+ * partitions.
  */
-static struct ffa_value features_of_feature(uint32_t id, uint32_t input,
-					    uint32_t version)
+static struct ffa_value features_of_feature(const struct vcpu *v, uint32_t id,
+					    uint32_t input, uint32_t version)
 {
 	uint32_t intid;
 
@@ -245,7 +248,7 @@ static struct ffa_value features_of_feature(uint32_t id, uint32_t input,
 	} else {
 		return ffa_error(FFA_NOT_SUPPORTED);
 	}
-	if (version < FFA_VERSION_1_1) {
+	if (version < FFA_VERSION_1_1 || !ffa_notify_offers(v->part, id)) {
 		return ffa_error(FFA_NOT_SUPPORTED);
 	}
 	if (input != 0) {
@@ -261,7 +264,7 @@ static struct ffa_value call_features(struct vcpu *v, uint32_t version)
 	uint32_t input = w(v, 2);
 
 	if (!(id & FFA_FEATURES_FUNCTION)) {
-		return features_of_feature(id, input, version);
+		return features_of_feature(v, id, input, version);
 	}
 	if (!ffa_is_function_id(id)) {
 		return ffa_error(FFA_NOT_SUPPORTED);

@@ -83,7 +83,6 @@ struct mem_transaction {
 	uint16_t attributes;
 	uint32_t flags;
 	uint64_t tag;
-	bool impdef_sent;  /* the send had v1.2 endpoint descriptors */
 	bool dirty;	   /* written by a borrower since the send zeroed it */
 	bool zero_pending; /* zero once no borrower holds the pages */
 	uint32_t borrower_count;
@@ -752,7 +751,6 @@ static struct ffa_value call_send(struct vcpu *v, enum mem_type type,
 		goto out;
 	}
 	tx->type = type;
-	tx->impdef_sent = version >= FFA_VERSION_1_2;
 	tx->constituent_count = d.constituent_count;
 	tx->received = d.constituents_here;
 	for (uint32_t i = 0; i < d.constituents_here; i++) {
@@ -1094,9 +1092,9 @@ static int32_t check_retrieve(const struct vcpu *v,
 		const struct mem_borrower *o =
 		    borrower_of(tx, d->receivers[i].id);
 
-		if (o == NULL ||
-		    (version >= FFA_VERSION_1_2 && tx->impdef_sent &&
-		     !impdef_equal(o->impdef, &d->receivers[i]))) {
+		/* a send in v1.0/v1.1 descriptors gave the value zero */
+		if (o == NULL || (version >= FFA_VERSION_1_2 &&
+				  !impdef_equal(o->impdef, &d->receivers[i]))) {
 			return FFA_INVALID_PARAMETERS;
 		}
 		if (d->receivers[i].id == p->m->id) {

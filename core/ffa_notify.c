@@ -435,3 +435,46 @@ void ffa_notify_partition_boot(struct partition_locked locked)
 		locked.p->vcpus[i].ffa_sri_owed = false;
 	}
 }
+
+/* Whether `p` schedules a partition that has bitmaps. */
+static bool schedules_any(const struct partition *p)
+{
+	for (uint32_t i = 0; i < partition_count; i++) {
+		if (partitions[i].m->scheduler == p->m->id &&
+		    has_bitmaps(&partitions[i])) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whether `p` may notify a partition that has bitmaps. */
+static bool notifies_any(const struct partition *p)
+{
+	for (uint32_t i = 0; i < partition_count; i++) {
+		if (may_notify(p, partitions[i].m->id) &&
+		    has_bitmaps(&partitions[i])) {
+			return true;
+		}
+	}
+	return false;
+}
+
+bool ffa_notify_offers(const struct partition *p, uint32_t id)
+{
+	switch (id) {
+	case FFA_NOTIFICATION_BIND:
+	case FFA_NOTIFICATION_UNBIND:
+	case FFA_NOTIFICATION_GET:
+	case FFA_FEATURE_NPI:
+		return has_bitmaps(p);
+	case FFA_NOTIFICATION_SET:
+		return notifies_any(p);
+	case FFA_NOTIFICATION_INFO_GET_32:
+	case FFA_NOTIFICATION_INFO_GET_64:
+	case FFA_FEATURE_SRI:
+		return schedules_any(p);
+	default:
+		return true;
+	}
+}

@@ -30,7 +30,8 @@ SCENARIOS = {
                    "intruder": ("irq-test", ["intruder"])},
     "send2-race": {"racer": ("send2-race", ["race"])},
     "boot-order": {"early": ("boot-order", ["bootorder"])},
-    "notify": {"nsend": ("notify-test", ["notify"]),
+    "notify": {"nrecv": ("notify-test", ["receiver"]),
+               "nsend": ("notify-test", ["notify"]),
                "nsched": ("notify-test", ["interrupt"])},
     # again with the memory checker (configs/qemu_virt_debug_defconfig)
     "debug/ffa-mem": {"memowner": ("ffa-mem", ["mem"])},

@@ -660,6 +660,37 @@ UNIT(spec_v12_impdef_value_must_match_the_senders)
 	teardown();
 }
 
+/* The same rule when the sender used v1.1 descriptors, which have no
+ * implementation-defined field: the value it gave is zero, so a v1.2
+ * retriever naming any other is refused. */
+UNIT(spec_v12_impdef_after_a_v11_send_must_be_zero)
+{
+	struct ffa_mem_transaction t = {.attributes = 0, .receiver_count = 1};
+	struct ffa_mem_transaction q = {.sender = 1, .receiver_count = 1};
+	uint64_t h = 0;
+	uint32_t len;
+	struct arch_regs r;
+
+	setup();
+	caller_version[0] = FFA_VERSION_1_1;
+	t.receivers[0].id = 2;
+	t.receivers[0].permissions = FFA_MEM_DATA_RW;
+	r = send_one(0, FFA_MEM_LEND_64, 0, &t, &h);
+	EXPECT_EQ(0, status(&r));
+	q.handle = h;
+	q.receivers[0].id = 2;
+	q.receivers[0].impdef[3] = 0x01;
+	len = put_desc(1, &q, NULL);
+	r = call(1, FFA_MEM_RETRIEVE_REQ_64, len, len, 0, 0);
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, status(&r));
+	q.receivers[0].impdef[3] = 0;
+	len = put_desc(1, &q, NULL);
+	r = call(1, FFA_MEM_RETRIEVE_REQ_64, len, len, 0, 0);
+	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
+	caller_version[0] = FFA_VERSION_1_2;
+	teardown();
+}
+
 /* DEN0077 "Flags usage in FFA_MEM_RETRIEVE_REQ", bit 2: the retrieve's
  * zero-after-relinquish "could be overridden by the Receiver in an
  * invocation of FFA_MEM_RELINQUISH": the relinquish's own flag decides

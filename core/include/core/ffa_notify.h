@@ -60,6 +60,15 @@ static inline void ffa_notify_flush(struct vcpu *v);
 /* The locked partition boots: no bindings, nothing pending. */
 void ffa_notify_partition_boot(struct partition_locked locked);
 
+/*
+ * FFA_FEATURES: whether notification call or feature ID `id` is of use to
+ * `p`, from its manifest: BIND, UNBIND, GET and the notification pending
+ * interrupt when it has bitmaps; SET when it may notify a partition that
+ * has them; INFO_GET and the schedule receiver interrupt when it is the
+ * scheduler of one. True for every other ID.
+ */
+bool ffa_notify_offers(const struct partition *p, uint32_t id);
+
 void ffa_notify_flush_owed(struct vcpu *v);
 
 static inline void ffa_notify_flush(struct vcpu *v)

@@ -142,8 +142,37 @@ void secondary_main(unsigned int vcpu)
 	recv_sleep();
 }
 
+/* --- nrecv: suite "receiver" --------------------------------------------- */
+
+/* nrecv has bitmaps, may notify no one and schedules no one. */
+TEST(receiver, features)
+{
+	static const uint32_t offered[] = {FFA_NOTIFICATION_BIND,
+					   FFA_NOTIFICATION_UNBIND,
+					   FFA_NOTIFICATION_GET};
+	static const uint32_t not_offered[] = {
+	    FFA_FEATURE_SRI, FFA_NOTIFICATION_SET, FFA_NOTIFICATION_INFO_GET_32,
+	    FFA_NOTIFICATION_INFO_GET_64};
+	uint32_t w2 = 1;
+	uint32_t w3 = 1;
+
+	EXPECT_EQ(0, ffa_features(FFA_FEATURE_NPI, &w2, &w3));
+	EXPECT_EQ(FFA_NOTIFY_NPI_INTID, w2);
+	EXPECT_EQ(0, w3);
+	for (size_t i = 0; i < sizeof(offered) / sizeof(offered[0]); i++) {
+		EXPECT_EQ(0, ffa_features(offered[i], &w2, &w3));
+		EXPECT_EQ(0, w2);
+	}
+	for (size_t i = 0; i < sizeof(not_offered) / sizeof(not_offered[0]);
+	     i++) {
+		EXPECT_EQ(FFA_NOT_SUPPORTED,
+			  ffa_features(not_offered[i], &w2, &w3));
+	}
+}
+
 static void recv_main(void)
 {
+	test_run_suite("receiver");
 	recv_irq_init();
 	ffa_mailbox_init(&mb, tx, rx, 1, FFA_VERSION_1_2);
 	ffa_notification_bind(ID_SEND, ID_RECV, 0,
@@ -162,24 +191,35 @@ static void recv_main(void)
 
 /* --- nsend: suite "notify" ----------------------------------------------- */
 
+/* FFA_FEATURES answers what the caller's manifest gives it: nsend has no
+ * bitmaps and schedules no one, but may notify nrecv. */
 TEST(notify, features)
 {
+	static const uint32_t not_for_nsend[] = {
+	    FFA_FEATURE_NPI,
+	    FFA_FEATURE_SRI,
+	    FFA_FEATURE_MEI,
+	    FFA_NOTIFICATION_BIND,
+	    FFA_NOTIFICATION_UNBIND,
+	    FFA_NOTIFICATION_GET,
+	    FFA_NOTIFICATION_INFO_GET_32,
+	    FFA_NOTIFICATION_INFO_GET_64,
+	    /* the hypervisor makes the bitmaps: not a partition's call */
+	    FFA_NOTIFICATION_BITMAP_CREATE,
+	    FFA_NOTIFICATION_BITMAP_DESTROY,
+	};
 	uint32_t w2 = 0;
 	uint32_t w3 = 0;
 	struct ffa_value in = {{FFA_NOTIFICATION_BITMAP_CREATE, ID_SEND, 1}};
 
-	EXPECT_EQ(0, ffa_features(FFA_FEATURE_NPI, &w2, &w3));
-	EXPECT_EQ(FFA_NOTIFY_NPI_INTID, w2);
-	EXPECT_EQ(0, ffa_features(FFA_FEATURE_SRI, &w2, &w3));
-	EXPECT_EQ(FFA_NOTIFY_SRI_INTID, w2);
-	EXPECT_EQ(FFA_NOT_SUPPORTED, ffa_features(FFA_FEATURE_MEI, &w2, &w3));
+	for (size_t i = 0; i < sizeof(not_for_nsend) / sizeof(not_for_nsend[0]);
+	     i++) {
+		EXPECT_EQ(FFA_NOT_SUPPORTED,
+			  ffa_features(not_for_nsend[i], &w2, &w3));
+	}
 	EXPECT_EQ(0, ffa_features(FFA_NOTIFICATION_SET, &w2, &w3));
-	EXPECT_EQ(0, ffa_features(FFA_NOTIFICATION_INFO_GET_64, &w2, &w3));
-	/* the hypervisor makes the bitmaps: not a partition's call */
-	EXPECT_EQ(FFA_NOT_SUPPORTED,
-		  ffa_features(FFA_NOTIFICATION_BITMAP_CREATE, &w2, &w3));
-	EXPECT_EQ(FFA_NOT_SUPPORTED,
-		  ffa_features(FFA_NOTIFICATION_BITMAP_DESTROY, &w2, &w3));
+	EXPECT_EQ(0, w2);
+	EXPECT_EQ(0, w3);
 	EXPECT_EQ(FFA_NOT_SUPPORTED, (int32_t)ffa_call(&in).x[2]);
 }
 
@@ -304,6 +344,28 @@ static void sched_irq(uint32_t intid, void *arg)
 	(void)arg;
 	if (intid == FFA_NOTIFY_SRI_INTID) {
 		sri_taken++;
+	}
+}
+
+/* nsched schedules nrecv, has no bitmaps and may notify no one. */
+TEST(interrupt, scheduler_features)
+{
+	static const uint32_t not_offered[] = {
+	    FFA_FEATURE_NPI, FFA_NOTIFICATION_BIND, FFA_NOTIFICATION_UNBIND,
+	    FFA_NOTIFICATION_GET, FFA_NOTIFICATION_SET};
+	uint32_t w2 = 1;
+	uint32_t w3 = 1;
+
+	EXPECT_EQ(0, ffa_features(FFA_FEATURE_SRI, &w2, &w3));
+	EXPECT_EQ(FFA_NOTIFY_SRI_INTID, w2);
+	EXPECT_EQ(0, w3);
+	EXPECT_EQ(0, ffa_features(FFA_NOTIFICATION_INFO_GET_32, &w2, &w3));
+	EXPECT_EQ(0, w2);
+	EXPECT_EQ(0, ffa_features(FFA_NOTIFICATION_INFO_GET_64, &w2, &w3));
+	for (size_t i = 0; i < sizeof(not_offered) / sizeof(not_offered[0]);
+	     i++) {
+		EXPECT_EQ(FFA_NOT_SUPPORTED,
+			  ffa_features(not_offered[i], &w2, &w3));
 	}
 }
 
