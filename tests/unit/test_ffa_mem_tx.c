@@ -623,40 +623,62 @@ UNIT(spec_retrieve_response_says_the_memory_was_zeroed)
 	teardown();
 }
 
+/* Partition ID 1 lends its page 0 read-write to ID 2, giving it the
+ * implementation-defined value `impdef` (in the layout of
+ * caller_version[0]); returns the handle. */
+static uint64_t lend_with_impdef(const uint8_t impdef[16])
+{
+	struct ffa_mem_transaction t = {.attributes = 0, .receiver_count = 1};
+	uint64_t h = 0;
+	struct arch_regs r;
+
+	t.receivers[0].id = 2;
+	t.receivers[0].permissions = FFA_MEM_DATA_RW;
+	memcpy(t.receivers[0].impdef, impdef, 16);
+	r = send_one(0, FFA_MEM_LEND_64, 0, &t, &h);
+	EXPECT_EQ(0, status(&r));
+	return h;
+}
+
+/* ID 2 retrieves `h` (v1.2) naming the implementation-defined value
+ * `impdef`; returns the registers. */
+static struct arch_regs retrieve_with_impdef(uint64_t h,
+					     const uint8_t impdef[16])
+{
+	struct ffa_mem_transaction q = {
+	    .sender = 1, .handle = h, .receiver_count = 1};
+	uint32_t len;
+
+	q.receivers[0].id = 2;
+	memcpy(q.receivers[0].impdef, impdef, 16);
+	len = put_desc(1, &q, NULL);
+	return call(1, FFA_MEM_RETRIEVE_REQ_64, len, len, 0, 0);
+}
+
 /* DEN0077 v1.2 "Endpoint memory access descriptor": the
  * implementation-defined value of a retrieve request must be the one the
  * sender gave that receiver, else INVALID_PARAMETERS; the response
  * carries it. */
 UNIT(spec_v12_impdef_value_must_match_the_senders)
 {
-	struct ffa_mem_transaction t = {.attributes = 0, .receiver_count = 1};
-	struct ffa_mem_transaction q = {.sender = 1, .receiver_count = 1};
-	uint64_t h = 0;
-	uint32_t len;
+	uint8_t sent[16];
+	uint8_t other[16] = {0};
+	uint64_t h;
 	struct arch_regs r;
 
 	setup();
-	t.receivers[0].id = 2;
-	t.receivers[0].permissions = FFA_MEM_DATA_RW;
 	for (int i = 0; i < 16; i++) {
-		t.receivers[0].impdef[i] = (uint8_t)(0xa0 + i);
+		sent[i] = (uint8_t)(0xa0 + i);
 	}
-	r = send_one(0, FFA_MEM_LEND_64, 0, &t, &h);
-	EXPECT_EQ(0, status(&r));
-	q.handle = h;
-	q.receivers[0].id = 2;
-	len = put_desc(1, &q, NULL); /* impdef all zero */
-	r = call(1, FFA_MEM_RETRIEVE_REQ_64, len, len, 0, 0);
+	h = lend_with_impdef(sent);
+	r = retrieve_with_impdef(h, other); /* all zero */
 	EXPECT_EQ(FFA_INVALID_PARAMETERS, status(&r));
-	q.receivers[0].impdef[15] = 0xaf;
-	len = put_desc(1, &q, NULL); /* one byte of sixteen */
-	r = call(1, FFA_MEM_RETRIEVE_REQ_64, len, len, 0, 0);
+	other[15] = 0xaf; /* one byte of sixteen */
+	r = retrieve_with_impdef(h, other);
 	EXPECT_EQ(FFA_INVALID_PARAMETERS, status(&r));
-	memcpy(q.receivers[0].impdef, t.receivers[0].impdef, 16);
-	len = put_desc(1, &q, NULL);
-	r = call(1, FFA_MEM_RETRIEVE_REQ_64, len, len, 0, 0);
+	r = retrieve_with_impdef(h, sent);
 	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
-	EXPECT_EQ(0, memcmp(rx_of(1) + 48 + 8, t.receivers[0].impdef, 16));
+	EXPECT_EQ(0, memcmp(rx_of(1) + 48 + 8, sent, 16));
 	teardown();
 }
 
@@ -665,27 +687,18 @@ UNIT(spec_v12_impdef_value_must_match_the_senders)
  * retriever naming any other is refused. */
 UNIT(spec_v12_impdef_after_a_v11_send_must_be_zero)
 {
-	struct ffa_mem_transaction t = {.attributes = 0, .receiver_count = 1};
-	struct ffa_mem_transaction q = {.sender = 1, .receiver_count = 1};
-	uint64_t h = 0;
-	uint32_t len;
+	uint8_t value[16] = {0};
+	uint64_t h;
 	struct arch_regs r;
 
 	setup();
 	caller_version[0] = FFA_VERSION_1_1;
-	t.receivers[0].id = 2;
-	t.receivers[0].permissions = FFA_MEM_DATA_RW;
-	r = send_one(0, FFA_MEM_LEND_64, 0, &t, &h);
-	EXPECT_EQ(0, status(&r));
-	q.handle = h;
-	q.receivers[0].id = 2;
-	q.receivers[0].impdef[3] = 0x01;
-	len = put_desc(1, &q, NULL);
-	r = call(1, FFA_MEM_RETRIEVE_REQ_64, len, len, 0, 0);
+	h = lend_with_impdef(value);
+	value[3] = 0x01;
+	r = retrieve_with_impdef(h, value);
 	EXPECT_EQ(FFA_INVALID_PARAMETERS, status(&r));
-	q.receivers[0].impdef[3] = 0;
-	len = put_desc(1, &q, NULL);
-	r = call(1, FFA_MEM_RETRIEVE_REQ_64, len, len, 0, 0);
+	value[3] = 0;
+	r = retrieve_with_impdef(h, value);
 	EXPECT_EQ(FFA_MEM_RETRIEVE_RESP, (uint32_t)r.x[0]);
 	caller_version[0] = FFA_VERSION_1_2;
 	teardown();
