@@ -371,7 +371,8 @@ help:
 	@echo "                      and the U-Boot FIT $(O)/bulkhead.itb (FIT_KEY=dir/name signs it)"
 	@echo "  make flash          SD-card image $(O)/sdcard.img; DEVICE=/dev/sdX [YES=1] writes it"
 	@echo "  make run BOOT=u-boot  boot the SD-card image through Debian's U-Boot in QEMU"
-	@echo "  make debug / gdb    QEMU halted with its gdb stub / gdb-multiarch attached with symbols"
+	@echo "  make debug / gdb    QEMU halted with its gdb stub on 127.0.0.1:$(GDB_PORT) (GDB_PORT=)"
+	@echo "                      / gdb-multiarch attached to it with symbols"
 	@echo "  make symbolize LOG=file  name the addresses of a saved panic backtrace"
 	@echo "  make size           text/data/bss of the hypervisor alone"
 	@echo "  make bench          benchmarks: FF-A path lengths ($(O)/bench/results.json)"
@@ -387,7 +388,8 @@ help:
 	@echo "  make config-matrix  build the configuration matrix (configs/matrix)"
 	@echo "  make clean / distclean"
 	@echo "Variables: O=dir (build dir), MANIFEST=path (override the product"
-	@echo "  manifest), V=1 (verbose), PYTEST_ARGS=... (e.g. -k boot)"
+	@echo "  manifest), V=1 (verbose), PYTEST_ARGS=... (e.g. -k boot),"
+	@echo "  SEMIHOSTING=1 (make run/debug: QEMU exits 1 when the board check fails)"
 
 # Header dependencies (-MMD) of every object: hypervisor, guest, unit
 # tests and each product's tables.

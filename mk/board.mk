@@ -10,7 +10,11 @@ GDB_PORT ?= 1234
 NM := $(CROSS_COMPILE)nm
 ADDR2LINE := $(CROSS_COMPILE)addr2line
 # FIT_KEY=dir/name signs the FIT configuration with dir/name.key (.crt).
+# The FIT depends on $(FLAGS_DIR)/fit, which records the key (rewritten
+# only when that changes): dropping FIT_KEY rebuilds it unsigned. With a
+# key it is rebuilt every time (the key file itself may have changed).
 FIT_KEY ?=
+FLAGS_fit = fit key: $(FIT_KEY)
 # SEMIHOSTING=1: QEMU offers semihosting, so that a failed board check
 # exits with status 1 (SYS_EXIT); without it the hypervisor powers off
 # (status 0). Off by default: semihosting is reachable from a guest's EL1
@@ -29,7 +33,7 @@ board-force:
 # board_rules(product): FIT and SD-card image of a product.
 define board_rules
 $(O)/products/$(1)/bulkhead.itb: $(O)/products/$(1)/bulkhead.img tools/board/fit.py \
-		tools/board/repro.py $(if $(FIT_KEY),board-force)
+		tools/board/repro.py $(FLAGS_DIR)/fit $(if $(FIT_KEY),board-force)
 	@echo "  FIT     $$@$(if $(FIT_KEY), (signed with $(FIT_KEY).key))"
 	$(Q)$(PYTHON) tools/board/fit.py --image $$< --layout $(O)/products/$(1)/layout.json \
 		--product $(1) --version $(VERSION) --mkimage $(MKIMAGE) \
@@ -49,17 +53,19 @@ $(O)/bulkhead.itb: $(PRODUCT_DIR)/bulkhead.itb
 $(O)/sdcard.img: $(PRODUCT_DIR)/sdcard.img
 	$(Q)cp $< $@
 
-.PHONY: board-build-id flash run-u-boot debug gdb symbolize board-test-images
-image: $(O)/bulkhead.itb board-build-id
+.PHONY: board-build-id board-fit flash run-u-boot debug gdb symbolize board-test-images
+image: board-fit
 board-build-id: $(O)/bulkhead.img
 	@echo "  build ID $$($(PYTHON) tools/pack_image.py --show-id $(O)/bulkhead.img)"
+# (make image only: make flash puts the FIT in the SD-card image, not here)
+board-fit: $(O)/bulkhead.itb board-build-id
 	@echo "  U-Boot FIT: $(O)/bulkhead.itb"
 
 # Not a recursive make: with `make -j image flash` two makes would build
 # the same files at once. Everything built depends on the .config, which
 # waits for ensure-deps.
 flash: $(O)/sdcard.img board-build-id
-	@echo "  SD-card image: $(O)/sdcard.img (FAT boot partition: bulkhead.itb, boot.scr)"
+	@echo "  SD-card image: $(O)/sdcard.img (FAT boot partition: bulkhead.itb, boot.scr, boot.cmd)"
 ifneq ($(DEVICE),)
 	$(Q)$(PYTHON) tools/board/flash.py $(if $(filter 1 y yes,$(YES)),--yes) \
 		$(O)/sdcard.img $(DEVICE)

@@ -1,7 +1,9 @@
 """Board bring-up: U-Boot FIT and SD-card image, boot through Debian's
 U-Boot, the board check's refusals, the device-tree reader on malformed
 input, gdb, crash reports, flashing refusals, reproducible images."""
+import errno
 import hashlib
+import json
 import os
 import random
 import re
@@ -18,6 +20,7 @@ from conftest import BUILD, PYTHON, QEMU, ROOT, boot, copy_tree
 
 sys.path.insert(0, os.path.join(ROOT, "tools", "board"))
 import flash  # noqa: E402
+import sdcard  # noqa: E402
 
 POWER_OFF = "[bulkhead] all partitions are off; powering off"
 UBOOT = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
@@ -35,8 +38,30 @@ def qemu(extra: list[str], timeout: float, replace: dict[str, str] | None = None
     return proc.returncode, [l.rstrip("\r") for l in out.splitlines()]
 
 
+def qemu_until(args: list[str], marker: str, timeout: float) -> list[str]:
+    """Runs QEMU until it prints `marker` (or `timeout` passes, or it
+    exits), then kills it; the console lines."""
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = b""
+    deadline = time.monotonic() + timeout
+    os.set_blocking(proc.stdout.fileno(), False)
+    try:
+        while marker.encode() not in out and time.monotonic() < deadline:
+            chunk = proc.stdout.read()
+            if chunk:
+                out += chunk
+            elif proc.poll() is not None:
+                break
+            else:
+                time.sleep(0.1)
+        out += proc.stdout.read() or b""
+    finally:
+        proc.kill()
+        proc.wait()
+    return [l.rstrip("\r") for l in out.decode(errors="replace").splitlines()]
+
+
 def layout() -> dict:
-    import json
     with open(os.path.join(BUILD, "products", "qemu-virt-demo", "layout.json")) as f:
         return json.load(f)
 
@@ -112,6 +137,51 @@ def test_fit_signed_with_a_named_key(tmp_path):
     assert f"signing key file {keys}/nosuch.key not found" in missing.stderr
 
 
+# O= as `make test` gave it (relative or not: the compiler flags, which
+# name it, must not change, or everything is rebuilt)
+MAKE_O = os.environ.get("BULKHEAD_BUILD", "build")
+
+
+def make(*args: str) -> list[str]:
+    """Runs make in the build directory the tests use; its output lines."""
+    env = {k: v for k, v in os.environ.items() if k != "MAKEFLAGS"}
+    proc = subprocess.run(["make", "--no-print-directory", f"O={MAKE_O}", *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout.splitlines()
+
+
+def test_dropping_fit_key_rebuilds_the_fit_unsigned(tmp_path):
+    itb = os.path.join(BUILD, "bulkhead.itb")
+    with open(itb, "rb") as f:
+        unsigned = f.read()
+    key = tmp_path / "dev"
+    subprocess.run(["openssl", "genrsa", "-out", f"{key}.key", "2048"],
+                   check=True, capture_output=True)
+    subprocess.run(["openssl", "req", "-batch", "-new", "-x509", "-key", f"{key}.key",
+                    "-out", f"{key}.crt", "-subj", "/CN=bulkhead-test"],
+                   check=True, capture_output=True)
+    try:
+        out = make("image", f"FIT_KEY={key}")
+        assert f"  U-Boot FIT: {MAKE_O}/bulkhead.itb" in out
+        listing = subprocess.run(["mkimage", "-l", itb], capture_output=True,
+                                 text=True, check=True).stdout
+        assert "Sign algo:    sha256,rsa2048:dev" in listing
+    finally:
+        out = make("image")  # also puts the build directory back as it was
+    assert any(l.startswith("  FIT ") and "signed" not in l for l in out), out
+    listing = subprocess.run(["mkimage", "-l", itb], capture_output=True, text=True,
+                             check=True).stdout
+    assert "Sign" not in listing and "signature" not in listing
+    with open(itb, "rb") as f:
+        assert f.read() == unsigned
+    # make flash puts the FIT in the SD-card image, and says only that
+    out = make("flash")
+    assert f"  SD-card image: {MAKE_O}/sdcard.img (FAT boot partition: bulkhead.itb, " \
+        "boot.scr, boot.cmd)" in out
+    assert not any("U-Boot FIT" in l for l in out), out
+
+
 def test_sdcard_partition_table_and_files(tmp_path):
     sd = os.path.join(BUILD, "sdcard.img")
     with open(sd, "rb") as f:
@@ -131,16 +201,52 @@ def test_sdcard_partition_table_and_files(tmp_path):
                        check=True, env=env)
     assert (tmp_path / "bulkhead.itb").read_bytes() == \
         open(os.path.join(BUILD, "bulkhead.itb"), "rb").read()
-    script = (tmp_path / "boot.cmd").read_text()
-    assert "load ${devtype} ${devnum}:${distro_bootpart} 0x41000000 bulkhead.itb" in script
-    assert "bootm 0x41000000#conf-1 - ${fdtcontroladdr}" in script
+    script = (tmp_path / "boot.cmd").read_text().splitlines()
+    commands = [l for l in script if not l.startswith("#")]
+    assert commands == [
+        "setenv bootm_low 0x40000000",
+        "setenv bootm_size 0x40000000",
+        "setenv fdt_high 0x80000000",
+        'echo "Bulkhead: booting ${devtype} ${devnum}:${distro_bootpart} /bulkhead.itb"',
+        "load ${devtype} ${devnum}:${distro_bootpart} 0x41000000 bulkhead.itb",
+        "bootm 0x41000000#conf-1 - ${fdtcontroladdr}"]
 
 
-def test_uboot_boots_the_demo_from_the_sd_card():
+def test_layout_names_the_board_ram():
+    lay = layout()
+    assert (lay["ram_base"], lay["ram_size"]) == (0x40000000, 0x40000000)
+
+
+def small_layout(ram_size: int) -> dict:
+    return {"hypervisor": {"base": 0x40200000, "size": 0xe00000}, "payload_region": None,
+            "ram_base": 0x40000000, "ram_size": ram_size}
+
+
+def test_fit_load_address_stays_in_the_manifests_ram():
+    # 32 MiB of RAM: the FIT goes at 0x41000000 and may fill it to the end
+    assert sdcard.fit_load_address(small_layout(0x2000000), 0x1000000) == 0x41000000
+    with pytest.raises(RuntimeError) as e:
+        sdcard.fit_load_address(small_layout(0x2000000), 0x1000001)
+    assert str(e.value) == ("no room for the FIT (0x1000001 bytes) at 0x41000000: the "
+                            "RAM the manifest describes ends at 0x42000000")
+    with pytest.raises(RuntimeError, match="RAM the manifest describes ends at 0x41000000"):
+        sdcard.fit_load_address(small_layout(0x1000000), 1)
+    with pytest.raises(RuntimeError, match=r"layout.json names no board RAM \(ram_base, "
+                       r"ram_size\): it was written by an older manifest compiler"):
+        sdcard.fit_load_address({k: v for k, v in small_layout(1 << 30).items()
+                                 if k != "ram_size"}, 1)
+    text = sdcard.BootScript("b.itb", 0x41000000, "conf-1", 0x40000000, 0x2000000).text()
+    assert "setenv bootm_size 0x2000000\nsetenv fdt_high 0x42000000\n" in text
+
+
+def uboot_boot(memory: str) -> list[str]:
+    """Boots the SD-card image through U-Boot on a board with `memory`
+    of RAM; checks that the demo ran to its end (exit 0)."""
     sd = os.path.join(BUILD, "sdcard.img")
     code, out = qemu(SEMIHOSTING + ["-bios", UBOOT, "-drive",
                                     f"if=none,file={sd},format=raw,id=bootdisk,readonly=on",
-                                    "-device", "virtio-blk-device,drive=bootdisk"], 180)
+                                    "-device", "virtio-blk-device,drive=bootdisk"], 180,
+                     replace={"1G": memory})
     assert code == 0, "\n".join(out[-40:])
     assert "Found U-Boot script /boot.scr" in out
     assert "   Using 'conf-1' configuration" in out
@@ -154,6 +260,23 @@ def test_uboot_boots_the_demo_from_the_sd_card():
     assert "[logger] quit from partition 1 after 4 messages" in out
     assert "[control] both relinquished (0, 0); MEM_RECLAIM: 0" in out
     assert POWER_OFF in out
+    return out
+
+
+def test_uboot_boots_the_demo_from_the_sd_card():
+    uboot_boot("1G")
+
+
+def test_uboot_keeps_the_device_tree_in_the_manifests_ram_on_a_larger_board():
+    # 2 GiB: U-Boot lives at the top (0xbf...) and, unless the script
+    # says otherwise, relocates the device tree there (0xbdca8000), which
+    # the hypervisor refuses: it maps only the manifest's 0x40000000-0x80000000
+    out = uboot_boot("2G")
+    moved = [re.fullmatch(r"   Loading Device Tree to ([0-9a-f]+), end ([0-9a-f]+) \.\.\. OK",
+                          l) for l in out]
+    (start, end), = [(int(m.group(1), 16), int(m.group(2), 16)) for m in moved if m]
+    assert 0x40000000 <= start < end < 0x80000000, (hex(start), hex(end))
+    assert not any("outside the RAM" in l for l in out)
 
 
 def test_build_id_is_the_image_hash_and_in_the_banner():
@@ -185,6 +308,18 @@ REFUSALS = {
 }
 
 
+def refusal(args: list[str]) -> tuple[int, list[str], list[str]]:
+    """Boots with semihosting (a refusal exits 1): the status, the
+    console, and the hypervisor's complaints after it read the device
+    tree (not the partition table's indented lines)."""
+    proc = subprocess.run(args + SEMIHOSTING, capture_output=True, timeout=60)
+    out = [l.rstrip("\r") for l in proc.stdout.decode(errors="replace").splitlines()]
+    after = out.index(next(x for x in out if "DTB passed" in x))
+    complaints = [l for l in out[after + 1:] if l.startswith("[bulkhead] ") and
+                  not l.startswith("[bulkhead]  ")]
+    return proc.returncode, out, complaints
+
+
 @pytest.mark.parametrize("case", sorted(REFUSALS))
 def test_board_check_refuses_another_board(case):
     replace, extra, expected = REFUSALS[case]
@@ -195,13 +330,57 @@ def test_board_check_refuses_another_board(case):
         args[args.index("-m") + 1] = "40M"
     else:
         args = [replace.get(a, a) for a in args]
-    proc = subprocess.run(args + SEMIHOSTING + ["-kernel", IMAGE],
-                          capture_output=True, timeout=60)
-    out = [l.rstrip("\r") for l in proc.stdout.decode(errors="replace").splitlines()]
-    assert proc.returncode == 1, "\n".join(out)
-    after = out.index(next(x for x in out if "DTB passed" in x))
-    complaints = [l for l in out[after + 1:] if l.startswith("[bulkhead] ") and
-                  not l.startswith("[bulkhead]  ")]  # not the partition table
+    code, out, complaints = refusal(args + ["-kernel", IMAGE])
+    assert code == 1, "\n".join(out)
+    assert complaints == expected + [REFUSED]
+    assert not any(l.startswith(("[control]", "[sensor]", "[logger]")) for l in out)
+
+
+# The board's device tree edited (QEMU's own, dumped, then fdtput), passed
+# with -dtb: QEMU hands it to the image in x0 as a loader would.
+DTB_EDITS = {
+    "uart-elsewhere": ("pl011@9000000", ["0", "9100000", "0", "1000"], [
+        "[bulkhead] manifest's UART (PL011) at 0x9000000 is not on the board"]),
+    "gic-distributor-elsewhere": (
+        "intc@8000000", ["0", "8100000", "0", "10000", "0", "80a0000", "0", "f60000"], [
+            "[bulkhead] manifest's GIC distributor is at 0x8000000, the board's at "
+            "0x8100000"]),
+    "gic-redistributors-smaller": (
+        "intc@8000000", ["0", "8000000", "0", "10000", "0", "80a0000", "0", "f00000"], [
+            "[bulkhead] manifest's GIC redistributors 0x80a0000-0x9000000 are not in "
+            "the board's redistributor regions"]),
+}
+
+
+@pytest.fixture(scope="module")
+def board_dtb(tmp_path_factory):
+    """QEMU's device tree of the board the tests boot (-M, -smp, -m as QEMU)."""
+    path = tmp_path_factory.mktemp("board") / "board.dtb"
+    machine = QEMU[QEMU.index("-M") + 1]
+    subprocess.run(QEMU[:QEMU.index("-M")] + ["-M", f"{machine},dumpdtb={path}"] +
+                   QEMU[QEMU.index("-M") + 2:], check=True, capture_output=True,
+                   timeout=30)
+    return path
+
+
+def test_board_check_accepts_the_boards_own_device_tree_passed_with_dtb(board_dtb):
+    out = qemu_until(QEMU + SEMIHOSTING + ["-kernel", IMAGE, "-dtb", str(board_dtb)],
+                     "[control]", 60)
+    assert "[bulkhead] board: 4 CPUs, 1 RAM range(s) from 0x40000000, GICv3 at " \
+        "0x8000000, PL011 at 0x9000000: matches the manifest" in out, "\n".join(out)
+
+
+@pytest.mark.parametrize("case", sorted(DTB_EDITS))
+def test_board_check_refuses_a_device_tree_with_devices_elsewhere(case, board_dtb, tmp_path):
+    node, reg, expected = DTB_EDITS[case]
+    dtb = tmp_path / "edited.dtb"
+    shutil.copy(board_dtb, dtb)
+    subprocess.run(["fdtput", "-t", "x", str(dtb), f"/{node}", "reg", *reg], check=True)
+    assert subprocess.run(["fdtget", "-t", "x", str(dtb), f"/{node}", "reg"],
+                          capture_output=True, text=True,
+                          check=True).stdout.split() == reg
+    code, out, complaints = refusal(QEMU + ["-kernel", IMAGE, "-dtb", str(dtb)])
+    assert code == 1, "\n".join(out)
     assert complaints == expected + [REFUSED]
     assert not any(l.startswith(("[control]", "[sensor]", "[logger]")) for l in out)
 
@@ -285,20 +464,7 @@ def test_dtb_reader_survives_malformed_blobs(fdt_host, tmp_path):
 def test_debug_panic_prints_a_symbolized_backtrace(tmp_path):
     image = os.path.join(DEBUGCALLS, "bulkhead.img")
     elf = os.path.join(DEBUGCALLS, "bulkhead.elf")
-    proc = subprocess.Popen(QEMU + ["-kernel", image], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    out = b""
-    deadline = time.monotonic() + 60
-    os.set_blocking(proc.stdout.fileno(), False)
-    while b"all CPUs stopped" not in out and time.monotonic() < deadline:
-        chunk = proc.stdout.read()
-        if chunk:
-            out += chunk
-        else:
-            time.sleep(0.1)
-    proc.kill()
-    proc.wait()
-    lines = [l.rstrip("\r") for l in out.decode(errors="replace").splitlines()]
+    lines = qemu_until(QEMU + ["-kernel", image], "all CPUs stopped", 60)
     assert "[bulkhead] PANIC: BULKHEAD_DEBUG_PANIC from partition crasher" in lines
     start = lines.index("[bulkhead] backtrace (call sites):")
     frames = []
@@ -348,22 +514,42 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 60) -> None:
+    """Returns once something accepts connections on 127.0.0.1:`port`
+    (QEMU's gdb stub; QEMU takes the next connection after a closed one)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert proc.poll() is None, f"QEMU exited ({proc.returncode}) before its gdb stub listened"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"nothing listens on port {port} after {seconds} s"
+            time.sleep(0.05)
+
+
+def source_line(path: str, text: str) -> int:
+    """The 1-based line of `path` (under ROOT) that is exactly `text`."""
+    with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+        return f.read().splitlines().index(text) + 1
+
+
 def test_gdb_stops_in_a_partition_and_in_the_ffa_dispatcher():
     port = free_port()
     script = os.path.join(BUILD, "gdb", f"test-{port}.gdb")
-    subprocess.run(["make", "-s", "--no-print-directory", f"GDB_PORT={port}",
-                    os.path.relpath(os.path.join(BUILD, "gdb", "bulkhead.gdb"), ROOT)],
-                   cwd=ROOT, check=True, capture_output=True, timeout=120)
+    make(f"GDB_PORT={port}", f"{MAKE_O}/gdb/bulkhead.gdb")
     shutil.copy(os.path.join(BUILD, "gdb", "bulkhead.gdb"), script)
-    with open(os.path.join(ROOT, "core", "ffa.c"), encoding="utf-8") as f:
-        src = f.read().splitlines()
-    line = src.index("void ffa_handle(struct vcpu *v)") + 3  # first statement
+    main_call = source_line("guest/runtime.c", "\tmain();")            # in guest_boot
+    ffa_call = source_line("core/call.c", "\t\tffa_handle(v);")        # in call_handle
     q = subprocess.Popen(QEMU + ["-kernel", IMAGE, "-gdb", f"tcp:127.0.0.1:{port}",
                                  "-S"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        time.sleep(0.5)
+        wait_for_port(port, q)
+        # past-main: the backtrace at main shows who called it (by default
+        # gdb stops at main)
         g = subprocess.run(["gdb-multiarch", "-batch", "-nx", "-x", script,
-                            "-ex", "break main", "-ex", f"break core/ffa.c:{line}",
+                            "-ex", "set backtrace past-main on",
+                            "-ex", "break main", "-ex", "break ffa_handle",
                             "-ex", "continue", "-ex", "bt",
                             "-ex", "delete 1", "-ex", "continue", "-ex", "bt",
                             "-ex", "delete", "-ex", "continue"],
@@ -372,13 +558,24 @@ def test_gdb_stops_in_a_partition_and_in_the_ffa_dispatcher():
         # and waiting for it would only hide gdb's message
         out = g.stdout
         diag = out + g.stderr
+        lines = out.splitlines()
         assert "Breakpoint 1 at" in out and "main. (3 locations)" in out, diag
-        assert re.search(r"hit Breakpoint 1\.\d, main \(\) at guest/apps/demo[\w-]*/main\.c:\d+",
-                         out), diag
+        assert re.search(r"^Breakpoint 2 at 0x[0-9a-f]+: file core/ffa\.c, line \d+\.$",
+                         out, re.M), diag
+        hit = re.search(r"hit Breakpoint 1\.\d, main \(\) at (guest/apps/demo[\w-]*/main\.c):(\d+)",
+                        out)
+        assert hit, diag
+        at_main = lines.index(f"#0  main () at {hit.group(1)}:{hit.group(2)}")
+        assert re.fullmatch(r"#1  0x[0-9a-f]+ in guest_boot \(dtb=.*\) at "
+                            rf"guest/runtime\.c:{main_call}", lines[at_main + 1]), diag
         assert re.search(r"hit Breakpoint 2, ffa_handle \(v=(v@entry=)?0x[0-9a-f]+ "
                          r"<partitions\+\d+>\) at core/ffa\.c:\d+", out), diag
-        assert re.search(r"#1  (0x[0-9a-f]+ in )?call_handle \(v=.*\) at core/call\.c:\d+",
-                         out), diag
+        at_ffa = next(i for i, l in enumerate(lines) if l.startswith("#0  ffa_handle ("))
+        assert re.fullmatch(r"#1  0x[0-9a-f]+ in call_handle \(v=.*\) at "
+                            rf"core/call\.c:{ffa_call}", lines[at_ffa + 1]), diag
+        frames = [l for l in lines[at_ffa:] if l.startswith("#")]
+        assert any(re.match(r"#\d+  (0x[0-9a-f]+ in )?cpu_main[.\w]* \(", l)
+                   for l in frames), diag
         assert "[Inferior 1 (process 1) exited normally]" in out, diag
         # the demo then runs to its end: seconds, minutes on a loaded machine
         qout, _ = q.communicate(timeout=300)
@@ -395,45 +592,90 @@ def test_gdb_stops_in_a_partition_and_in_the_ffa_dispatcher():
 
 @pytest.fixture
 def fake_card(tmp_path):
-    """A block-device node (never opened) and a fake /sys and /proc for it."""
+    """A block-device node (never opened) and a fake /sys and /proc for it,
+    laid out as the kernel does: /sys/dev/block/7:211 links to the disk's
+    directory, sdz, which holds its partition sdz1 (7:212)."""
     node = tmp_path / "card"
     os.mknod(node, 0o600 | 0o060000, os.makedev(7, 211))
-    sysdir = tmp_path / "sys" / "dev" / "block" / "7:211"
-    sysdir.mkdir(parents=True)
-    (sysdir / "removable").write_text("1\n")
-    (sysdir / "size").write_text("65536\n")
+    disk = tmp_path / "sys" / "devices" / "virtual" / "block" / "sdz"
+    (disk / "holders").mkdir(parents=True)
+    (disk / "device").mkdir()
+    (disk / "removable").write_text("1\n")
+    (disk / "size").write_text("65536\n")
+    (disk / "dev").write_text("7:211\n")
+    (disk / "sdz1" / "holders").mkdir(parents=True)
+    (disk / "sdz1" / "dev").write_text("7:212\n")
+    (disk / "sdz1" / "partition").write_text("1\n")
+    links = tmp_path / "sys" / "dev" / "block"
+    links.mkdir(parents=True)
+    os.symlink("../../devices/virtual/block/sdz", links / "7:211")
+    os.symlink("../../devices/virtual/block/sdz/sdz1", links / "7:212")
     (tmp_path / "proc" / "self").mkdir(parents=True)
     (tmp_path / "proc" / "self" / "mountinfo").write_text(
         "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n")
     (tmp_path / "proc" / "swaps").write_text("Filename Type Size Used Priority\n")
-    return node, sysdir, flash.Host(str(tmp_path / "sys"), str(tmp_path / "proc"))
+    return node, disk, flash.Host(str(tmp_path / "sys"), str(tmp_path / "proc"))
 
 
 def test_flash_accepts_an_unmounted_removable_card(fake_card):
     node, _, host = fake_card
     card = flash.check_device(str(node), host)
-    assert (card.size, card.name) == (65536 * 512, "7:211")
+    assert (card.size, card.name, card.medium) == (65536 * 512, "sdz", "removable")
+
+
+def test_flash_accepts_an_sd_card_in_a_built_in_reader(fake_card):
+    # Linux's MMC block driver: removable 0, device/type SD (mmcblkN)
+    node, disk, host = fake_card
+    (disk / "removable").write_text("0\n")
+    (disk / "device" / "type").write_text("SD\n")
+    (disk / "device" / "name").write_text("SD32G\n")
+    card = flash.check_device(str(node), host)
+    assert (card.name, card.medium, card.model) == ("sdz", "SD card", "SD32G")
 
 
 @pytest.mark.parametrize("damage,message", [
-    ("not-removable", "is not a removable device; refusing to overwrite it"),
+    ("not-removable", "(sdz) is not a removable device; refusing to overwrite it"),
+    ("emmc", "(sdz) is eMMC (soldered flash, MMC type), not an SD card; refusing "
+             "to overwrite it"),
+    ("sdio", "(sdz) is not a removable device; refusing to overwrite it"),
     ("partition", "is a partition: name the whole card"),
-    ("mounted", "has a partition mounted on /media/card: unmount it first"),
-    ("no-medium", "has no medium (size 0)"),
+    ("mounted", "(sdz) has a partition mounted on /media/card: unmount it first"),
+    ("partition-mounted", "(sdz) has a partition mounted on /media/p1: unmount it first"),
+    ("held", "(sdz): sdz is held by md127 (dm-crypt, LVM or RAID): close or remove "
+             "that first"),
+    ("partition-held", "(sdz): sdz1 is held by dm-0 (luks-1234), dm-1 (dm-crypt, LVM "
+                       "or RAID): close or remove that first"),
+    ("no-medium", "(sdz) has no medium (size 0)"),
 ])
 def test_flash_refuses(fake_card, damage, message):
-    node, sysdir, host = fake_card
+    node, disk, host = fake_card
+    mountinfo = os.path.join(host.proc_root, "self", "mountinfo")
     if damage == "not-removable":
-        (sysdir / "removable").write_text("0\n")
+        (disk / "removable").write_text("0\n")
+    elif damage in ("emmc", "sdio"):
+        (disk / "removable").write_text("0\n")
+        (disk / "device" / "type").write_text({"emmc": "MMC", "sdio": "SDIO"}[damage] + "\n")
     elif damage == "partition":
-        (sysdir / "partition").write_text("1\n")
+        node = node.parent / "part"
+        os.mknod(node, 0o600 | 0o060000, os.makedev(7, 212))
     elif damage == "mounted":
-        with open(os.path.join(host.proc_root, "self", "mountinfo"), "a") as f:
+        with open(mountinfo, "a") as f:
             f.write("40 22 7:211 / /media/card rw - vfat /dev/card rw\n")
+    elif damage == "partition-mounted":
+        with open(mountinfo, "a") as f:
+            f.write("41 22 7:212 / /media/p1 rw - vfat /dev/card1 rw\n")
+    elif damage == "held":
+        (disk / "holders" / "md127").mkdir()
+    elif damage == "partition-held":
+        (disk / "sdz1" / "holders" / "dm-0" / "dm").mkdir(parents=True)
+        (disk / "sdz1" / "holders" / "dm-0" / "dm" / "name").write_text("luks-1234\n")
+        (disk / "sdz1" / "holders" / "dm-1").mkdir()
     else:
-        (sysdir / "size").write_text("0\n")
-    with pytest.raises(flash.FlashError, match=re.escape(message)):
+        (disk / "size").write_text("0\n")
+    with pytest.raises(flash.FlashError) as e:
         flash.check_device(str(node), host)
+    assert str(e.value) == (f"{node} is a partition: name the whole card (e.g. /dev/sdb, "
+                            "not /dev/sdb1)" if damage == "partition" else f"{node} {message}")
 
 
 def test_flash_refuses_files_and_character_devices(tmp_path):
@@ -456,6 +698,60 @@ def test_flash_asks_and_writes_only_when_confirmed(fake_card, tmp_path, monkeypa
     card = flash.Card(str(target), "fake", 8192, "test")
     flash.write_image(str(image), card)
     assert target.read_bytes() == b"\x55" * 5000 + bytes(8192 - 5000)
+
+
+def test_flash_opens_the_card_exclusively(tmp_path, monkeypatch):
+    """O_EXCL on a block device: the kernel refuses (EBUSY) while a mount,
+    a dm/md device or another O_EXCL opener has it, and keeps others out
+    while we write. (A regular file stands in: Linux ignores O_EXCL there.)"""
+    image = tmp_path / "sd.img"
+    image.write_bytes(b"\xaa" * 3000)
+    target = tmp_path / "card"
+    target.write_bytes(bytes(4096))
+    card = flash.Card(str(target), "fake", 4096, "test")
+    opened = []
+    real_open = os.open
+
+    def record(path, flags, *args):
+        opened.append((str(path), flags))
+        return real_open(path, flags, *args)
+    monkeypatch.setattr(os, "open", record)
+    flash.write_image(str(image), card)
+    assert target.read_bytes() == b"\xaa" * 3000 + bytes(1096)
+    (flags,) = [f for p, f in opened if p == str(target)]
+    assert flags & os.O_EXCL and flags & os.O_ACCMODE == os.O_RDWR
+
+    def busy(path, flags, *args):
+        if str(path) == str(target):
+            raise OSError(errno.EBUSY, os.strerror(errno.EBUSY), str(path))
+        return real_open(path, flags, *args)
+    monkeypatch.setattr(os, "open", busy)
+    target.write_bytes(bytes(4096))
+    with pytest.raises(flash.FlashError) as e:
+        flash.write_image(str(image), card)
+    assert str(e.value) == (f"{target} is busy: something claimed it (mounted, or in use "
+                            "by device mapper, LVM, RAID or another program); nothing "
+                            "written")
+    assert target.read_bytes() == bytes(4096)
+
+
+def test_flash_says_what_a_busy_card_is(fake_card, tmp_path, monkeypatch, capsys):
+    node, _, host = fake_card
+    image = tmp_path / "sd.img"
+    image.write_bytes(b"\x55" * 512)
+    real_open = os.open
+
+    def busy(path, flags, *args):
+        if str(path) == str(node):
+            raise OSError(errno.EBUSY, os.strerror(errno.EBUSY), str(path))
+        return real_open(path, flags, *args)
+    monkeypatch.setattr(os, "open", busy)
+    assert flash.main(["--yes", str(image), str(node)], host) == 1
+    out, err = capsys.readouterr()
+    assert out == f"flash: {node} is sdz, unknown model, 32 MiB, removable, nothing " \
+        "mounted or held\n"
+    assert err == f"flash: error: {node} is busy: something claimed it (mounted, or in " \
+        "use by device mapper, LVM, RAID or another program); nothing written\n"
 
 
 # --- Reproducibility ------------------------------------------------------------

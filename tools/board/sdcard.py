@@ -36,16 +36,33 @@ class BootScript:
     fit_name: str
     load_addr: int
     config: str  # named: U-Boot's FIT best-match would skip a default
+    ram_base: int  # the RAM the manifest describes (the hypervisor maps
+    ram_size: int  # only this): where bootm may put what it hands over
 
     def text(self) -> str:
         """U-Boot commands. devtype, devnum and distro_bootpart are set by
-        U-Boot's distro boot when it runs a boot.scr it found. The
-        configuration is named because U-Boot built with FIT_BEST_MATCH
+        U-Boot's distro boot when it runs a boot.scr it found.
+
+        bootm_low/bootm_size confine everything bootm places (the device
+        tree it relocates, a ramdisk) to the manifest's RAM, and fdt_high
+        replaces the board's own limit (qemu_arm64 sets 0xffffffff, many
+        boards ~0 = "leave it where it is"): on a board with more RAM than
+        the manifest describes, U-Boot would otherwise relocate the device
+        tree to the top of all RAM, where the hypervisor refuses it.
+
+        The configuration is named because U-Boot built with FIT_BEST_MATCH
         (Debian's qemu_arm64) ignores `default` and matches the board's
-        compatible instead; the FDT is named because bootm passes none
-        for a FIT without one (and then refuses an arm64 kernel)."""
+        compatible instead; the FDT is named because bootm passes none for
+        a FIT without one (and then refuses an arm64 kernel)."""
+        ram_end = self.ram_base + self.ram_size
         return (
             "# Bulkhead: load the FIT from this partition and boot it at EL2.\n"
+            "# Keep what bootm relocates (the device tree) in the RAM the manifest\n"
+            f"# describes, {self.ram_base:#x}-{ram_end:#x}: the hypervisor reads"
+            " nothing outside it.\n"
+            f"setenv bootm_low {self.ram_base:#x}\n"
+            f"setenv bootm_size {self.ram_size:#x}\n"
+            f"setenv fdt_high {ram_end:#x}\n"
             "echo \"Bulkhead: booting ${devtype} ${devnum}:${distro_bootpart}"
             f" /{self.fit_name}\"\n"
             f"load ${{devtype}} ${{devnum}}:${{distro_bootpart}} "
@@ -66,14 +83,28 @@ def image_end(layout: dict) -> int:
     return end
 
 
+def board_ram(layout: dict) -> tuple[int, int]:
+    """The base and size of the board RAM the manifest describes (the
+    range the hypervisor maps), from layout.json."""
+    base, size = layout.get("ram_base"), layout.get("ram_size")
+    if not isinstance(base, int) or not isinstance(size, int) or size <= 0:
+        raise RuntimeError("layout.json names no board RAM (ram_base, ram_size): "
+                           "it was written by an older manifest compiler; "
+                           "rebuild the product")
+    return base, size
+
+
 def fit_load_address(layout: dict, fit_size: int) -> int:
     """Where the script loads the FIT: after the memory bootm fills with
     the image (the hypervisor's memory and a payload region), 2 MiB
-    aligned, inside board RAM."""
+    aligned, inside the board RAM the manifest describes."""
     addr = (image_end(layout) + ALIGN_2M - 1) // ALIGN_2M * ALIGN_2M
-    if addr + fit_size > layout["ram_base"] + (1 << 30):
+    ram_base, ram_size = board_ram(layout)
+    ram_end = ram_base + ram_size
+    if addr + fit_size > ram_end:
         raise RuntimeError(f"no room for the FIT ({fit_size:#x} bytes) at "
-                           f"{addr:#x}")
+                           f"{addr:#x}: the RAM the manifest describes ends "
+                           f"at {ram_end:#x}")
     return addr
 
 
@@ -116,8 +147,10 @@ def build(fit: str, layout_path: str, out: str, mkimage: str, epoch: int) -> Boo
         layout = json.load(f)
     with open(fit, "rb") as f:
         fit_bytes = f.read()
+    ram_base, ram_size = board_ram(layout)
     script = BootScript(fit_name="bulkhead.itb", config="conf-1",
-                        load_addr=fit_load_address(layout, len(fit_bytes)))
+                        load_addr=fit_load_address(layout, len(fit_bytes)),
+                        ram_base=ram_base, ram_size=ram_size)
     digest = hashlib.sha256(fit_bytes).digest()
     with tempfile.TemporaryDirectory() as work:
         cmd = os.path.join(work, "boot.cmd")

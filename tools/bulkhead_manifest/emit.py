@@ -211,11 +211,14 @@ def linker_fragment(m: Manifest) -> str:
 def layout_json(m: Manifest) -> str:
     """What the image packer needs: where the payload goes in the flashable
     image and every blob's offset in it (files of the image directory,
-    source "images"; device trees the compiler wrote, source "product")."""
+    source "images"; device trees the compiler wrote, source "product").
+    Also the board's RAM the hypervisor maps (the platform's first range,
+    as in the tables): where a loader may put what it hands over."""
     pr = m.payload_region
     doc = {
         "hypervisor": {"base": m.hypervisor.base, "size": m.hypervisor.size},
         "ram_base": m.platform.ram[0].base,
+        "ram_size": m.platform.ram[0].size,
         "payload_size": m.payload_size,
         "payload_region": ({"base": pr.base, "size": pr.size} if pr else None),
         "images": [{"name": b.name, "source": b.source, "offset": off,
