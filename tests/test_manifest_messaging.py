@@ -134,3 +134,14 @@ def test_a_malformed_declaration_is_a_type_error_not_a_missing_one(tmp_path):
     assert r.returncode == 1
     assert [l.split(": ")[1] for l in errors(r.stderr)] == [
         "error[SCHEMA-TYPE]", "error[MSG-METHOD]"], r.stderr
+
+
+def test_a_target_listed_twice_is_named_once(tmp_path):
+    text = manifest([P("alpha", 1, "0", "0x41000000", extra="messaging = <&beta &beta>;"),
+                     P("beta", 2, "1", "0x41400000",
+                       extra='messaging-method = "indirect";')])
+    r = compile_text(tmp_path, text)
+    missing = [l for l in errors(r.stderr) if "error[MSG-METHOD-MISSING]" in l]
+    assert len(missing) == 1, r.stderr
+    assert "it may send messages to \"beta\" ('messaging'); add" in missing[0]
+    assert "error[MSG-TARGET]" in r.stderr

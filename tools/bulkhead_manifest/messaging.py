@@ -109,7 +109,8 @@ def _check_declared(m: Manifest, rep: Reporter) -> None:
     for p in m.partitions:
         if p.messaging_methods is not None:
             continue
-        targets = [t for t in p.messaging if t is not p]
+        targets = [t for i, t in enumerate(p.messaging)
+                   if t is not p and all(u is not t for u in p.messaging[:i])]
         senders = [q for q in m.partitions
                    if q is not p and any(t is p for t in q.messaging)]
         notifiers = [q for q in m.partitions
