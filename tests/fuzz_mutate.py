@@ -31,7 +31,8 @@ EDGE_STRINGS = [b"", b"demo.bin", b"../../Makefile", b"/etc/passwd", b"./demo.bi
                 b"6b0d8f9e-1d2a-4c3e-9a55-0c1d2e3f4a5b",
                 b"6B0D8F9E-1D2A-4C3E-9A55-0C1D2E3F4A5B\n", b"bulkhead,manifest-v1",
                 b"bulkhead,platform-v1", b"arm,gic-v3", b"arm,pl011", b"memory",
-                b"cpu", b"*/ /*", b"%s%n", b"<b>&amp;"]
+                b"cpu", b"*/ /*", b"%s%n", b"<b>&amp;", b"direct-req-recv",
+                b"direct-req2-send", b"indirect", b"notification"]
 KNOWN_PROPS = ["id", "label", "uuid", "cpus", "memory", "image", "entry", "console",
                "messaging", "mem-transactions", "devices", "reg", "interrupts",
                "dma-unrestricted", "compatible", "partitions", "access", "from",
@@ -39,7 +40,7 @@ KNOWN_PROPS = ["id", "label", "uuid", "cpus", "memory", "image", "entry", "conso
                "console-input", "device-ranges", "spi-count", "model",
                "device_type", "#address-cells", "#size-cells",
                "bulkhead,bus-master", "bulkhead,no-passthrough", "phandle",
-               "colour", "labl"]
+               "colour", "labl", "messaging-method", "notify", "scheduler"]
 # (base, size) of regions worth landing on: the board's devices and RAM,
 # the hypervisor's, the partitions' usual places, and broken shapes
 EDGE_REGIONS = [(0x08000000, 0x10000), (0x080A0000, 0x20000), (0x08080000, 0x20000),
@@ -324,7 +325,8 @@ class TreeMutator:
         """Point a phandle cell at another node (or nowhere)."""
         r = self.rng
         holders = [(n, p) for n in _walk(tree.root) for p in n.props
-                   if p in ("messaging", "partitions", "from", "to", "console-input")]
+                   if p in ("messaging", "notify", "scheduler", "partitions", "from",
+                            "to", "console-input")]
         if not holders:
             return
         node, prop = r.choice(holders)

@@ -126,12 +126,23 @@ _BAD = {
     "MSG-METHOD-WORD": (manifest([P("alpha", 1, "0", "0x41000000",
                                     extra='messaging-method = "direct-req-recv", "telepathy";')]),
                         ["messaging-method word \"telepathy\" is not one of"], ""),
-    "MSG-METHOD": (manifest([P("alpha", 1, "0", "0x41000000", extra="messaging = <&beta>;"),
+    "MSG-METHOD": (manifest([P("alpha", 1, "0", "0x41000000",
+                               extra='messaging-method = "direct-req-send"; '
+                                     "messaging = <&beta>;"),
                              P("beta", 2, "1", "0x41400000",
                                extra='messaging-method = "notification";')]),
                    ["partition \"alpha\" may message \"beta\" ('messaging') but they "
-                    "declare no method in common", "\"beta\" declares notification",
+                    "declare no method in common", "\"alpha\" declares direct-req-send, "
+                    "\"beta\" declares notification",
                     "cannot be allowed to receive what it does not declare"], ""),
+    "MSG-METHOD-MISSING": (manifest([P("alpha", 1, "0", "0x41000000",
+                                       extra="messaging = <&beta>;"),
+                                     P("beta", 2, "1", "0x41400000",
+                                       extra='messaging-method = "indirect";')]),
+                           ["partition \"alpha\" takes part in FF-A messaging but "
+                            "declares no messaging-method", "add messaging-method = "
+                            "\"direct-req-send\", \"indirect\", \"direct-req2-send\";"],
+                           ""),
     "NOTIFY-TARGET": (manifest([P("alpha", 1, "0", "0x41000000", extra="notify = <&beta>;"),
                                 P("beta", 2, "1", "0x41400000",
                                   extra='messaging-method = "indirect";')]),

@@ -2,7 +2,9 @@
 (`messaging-method`), whom it may notify (`notify`), who schedules it
 (`scheduler`) and its place in the boot order (`boot-order`,
 `ready-timeout-ms`). Parsed with the partition; checked here against the
-`messaging` permissions once every partition is known."""
+`messaging` and `notify` permissions once every partition is known. The
+declaration is the only source of a partition's FF-A properties: one that
+takes part in messaging must write it."""
 from typing import Optional
 
 from .diag import Reporter
@@ -42,11 +44,18 @@ def words(bits: int) -> str:
     return ", ".join(w for w, b in METHOD_WORDS.items() if bits & b) or "none"
 
 
+def declaration(bits: int) -> str:
+    """`bits` as a manifest line: messaging-method = "...", "...";"""
+    return "messaging-method = " + ", ".join(
+        f"\"{w}\"" for w, b in METHOD_WORDS.items() if bits & b) + ";"
+
+
 def parse_methods(r: Reader, node: Node, rep: Reporter) -> Optional[int]:
-    """The property bits `messaging-method` declares, or None if absent."""
+    """The property bits `messaging-method` declares, or None if absent (a
+    value of the wrong type is reported by the reader and declares 0)."""
     values = r.strings("messaging-method", required=False)
     if values is None:
-        return None
+        return 0 if "messaging-method" in node.props else None
     bits = 0
     for word in values:
         if word not in METHOD_WORDS:
@@ -88,32 +97,57 @@ def resolve_refs(tree: SourceTree, partitions: list[Partition],
                 p.scheduler = targets[0]
 
 
-def _effective(m: Manifest) -> None:
-    """The properties each partition gets: its declaration, or (none
-    written) what its permissions imply, as before the declaration
-    existed."""
-    listed = {id(t) for p in m.partitions for t in p.messaging}
-    notified = {id(t) for p in m.partitions for t in p.notify}
+def _names(ps: list[Partition]) -> str:
+    return ", ".join(_q(p) for p in ps)
+
+
+def _check_declared(m: Manifest, rep: Reporter) -> None:
+    """Every partition that takes part in FF-A messaging says what it is:
+    one that may message others, that others may message, or that others
+    may notify. (Sending notifications has no partition property: a
+    partition that only notifies needs no declaration.)"""
     for p in m.partitions:
         if p.messaging_methods is not None:
-            p.ffa_properties = p.messaging_methods
             continue
-        bits = SENDS if p.messaging else 0
-        bits |= RECEIVES if id(p) in listed else 0
-        bits |= NOTIFICATION if id(p) in notified else 0
-        p.ffa_properties = bits
+        targets = [t for i, t in enumerate(p.messaging)
+                   if t is not p and all(u is not t for u in p.messaging[:i])]
+        senders = [q for q in m.partitions
+                   if q is not p and any(t is p for t in q.messaging)]
+        notifiers = [q for q in m.partitions
+                     if q is not p and any(t is p for t in q.notify)]
+        uses = []
+        bits = 0
+        if targets:
+            uses.append(f"it may send messages to {_names(targets)} "
+                        "('messaging')")
+            bits |= SENDS
+        if senders:
+            uses.append(f"it is the target of messages from {_names(senders)} "
+                        "('messaging')")
+            bits |= RECEIVES
+        if notifiers:
+            uses.append(f"it is the target of notifications from "
+                        f"{_names(notifiers)} ('notify')")
+            bits |= NOTIFICATION
+        if uses:
+            rep.error("MSG-METHOD-MISSING", p.loc, p.path,
+                      f"partition {_q(p)} takes part in FF-A messaging but "
+                      f"declares no messaging-method: {'; '.join(uses)}; add "
+                      f"{declaration(bits)} (every method its permissions "
+                      "allow), or the part of it that it uses")
 
 
 def _check_pairs(m: Manifest, rep: Reporter) -> None:
+    """Each permission against both declarations (a partition that declares
+    nothing has its MSG-METHOD-MISSING already)."""
     for p in m.partitions:
         for t in p.messaging:
-            if t is p or any(p.ffa_properties & s and t.ffa_properties & r
-                             for s, r in WAYS):
+            if t is p or p.messaging_methods is None or \
+                    t.messaging_methods is None or \
+                    any(p.ffa_properties & s and t.ffa_properties & r
+                        for s, r in WAYS):
                 continue
-            declared = t.messaging_methods is not None
-            rep.error("MSG-METHOD", t.where("messaging-method") if declared
-                      else p.where("messaging-method"),
-                      t.path if declared else p.path,
+            rep.error("MSG-METHOD", t.where("messaging-method"), t.path,
                       f"partition {_q(p)} may message {_q(t)} ('messaging') but "
                       f"they declare no method in common: {_q(p)} declares "
                       f"{words(p.ffa_properties)}, {_q(t)} declares "
@@ -127,7 +161,8 @@ def _check_pairs(m: Manifest, rep: Reporter) -> None:
             elif id(t) in seen:
                 rep.error("NOTIFY-TARGET", p.where("notify"), p.path,
                           f"partition {_q(p)} lists {_q(t)} twice in 'notify'")
-            elif not t.ffa_properties & NOTIFICATION:
+            elif t.messaging_methods is not None and \
+                    not t.ffa_properties & NOTIFICATION:
                 rep.error("NOTIFY-TARGET", p.where("notify"), p.path,
                           f"partition {_q(p)} may notify {_q(t)} ('notify'), but "
                           f"{_q(t)} does not declare \"notification\" in its "
@@ -171,7 +206,7 @@ def _check_boot_order(m: Manifest, rep: Reporter) -> None:
 
 
 def check(m: Manifest, rep: Reporter) -> None:
-    _effective(m)
+    _check_declared(m, rep)
     _check_pairs(m, rep)
     _check_boot_order(m, rep)
 

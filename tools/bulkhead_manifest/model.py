@@ -162,9 +162,8 @@ class Partition:
     mem_transactions: Optional[int] = None  # as written in the manifest
     mem_quota: int = 0  # effective quota, set by the checks
     # FF-A: what it declares (`messaging-method`, as partition information
-    # property bits; None when absent) and what it gets (set by the checks)
+    # property bits; None when absent)
     messaging_methods: Optional[int] = None
-    ffa_properties: int = 0
     notify: list["Partition"] = field(default_factory=list)
     notify_refs: list[int] = field(default_factory=list)
     scheduler: Optional["Partition"] = None  # None: itself
@@ -175,6 +174,12 @@ class Partition:
     def where(self, prop: str) -> Optional[Location]:
         """Source location of one of this partition's properties."""
         return self.prop_locs.get(prop, self.loc)
+
+    @property
+    def ffa_properties(self) -> int:
+        """Its FF-A partition information properties: what its
+        `messaging-method` declares, nothing without one."""
+        return self.messaging_methods or 0
 
 
 @dataclass

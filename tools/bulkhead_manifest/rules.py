@@ -59,6 +59,7 @@ RULES: dict[str, str] = {
     "IRQ-TWICE": "an interrupt given twice",
     "MSG-TARGET": "a partition lists itself, or one partition twice, as messaging target",
     "MSG-METHOD-WORD": "a messaging-method word that is not one of the six, or one given twice",
+    "MSG-METHOD-MISSING": "a partition that may message others, or that others may message or notify, declares no messaging-method",
     "MSG-METHOD": "a partition may message another ('messaging') but they declare no messaging method in common",
     "NOTIFY-TARGET": "'notify' lists the partition itself, one partition twice, or one that does not declare \"notification\"",
     "SCHEDULER": "'scheduler' names more than one partition, the partition itself, or is set on one that declares no notifications",
