@@ -16,7 +16,8 @@ static void vcpu_idle(struct vcpu *v)
 {
 	struct partition_locked locked;
 
-	ffa_notify_flush(v); /* it gives its CPU back */
+	/* it gives its CPU back: the SRIs it delayed are raised */
+	ffa_notify_flush(v);
 	vgic_sync(v); /* what the guest took or ended is known */
 	locked = partition_lock(v->part);
 	if (v->wake_pending || v->part->mailbox.msg_unseen ||

@@ -22,18 +22,18 @@
 #define ID_LATE	 3
 #define ID_NEVER 4
 
-#define BOARD_ADDR 0x4f000000ull
-#define SLOW_MS	   500u
+#define BOARD_ADDR  0x4f000000ull
+#define SLOW_MS	    500u
 #define LATE_LAG_MS 50u
-#define QUIT	   0x51554954u /* "QUIT" */
+#define QUIT	    0x51554954u /* "QUIT" */
 
 struct board {
 	volatile uint32_t slow_ready;
 	volatile uint32_t late_started;
 	volatile uint32_t early_done;
-	volatile uint32_t send_started; /* early's message to late */
-	volatile uint32_t late_waiting; /* late is about to MSG_WAIT */
-	volatile uint32_t late_got;	/* ... and got it */
+	volatile uint32_t send_started;	 /* early's message to late */
+	volatile uint32_t late_waiting;	 /* late is about to MSG_WAIT */
+	volatile uint32_t late_got;	 /* ... and got it */
 	volatile uint32_t late_rx_early; /* it was in RX before that */
 };
 
@@ -163,8 +163,8 @@ static void late_main(void)
 	}
 	wait_ms(LATE_LAG_MS);
 	/* not delivered before it is ready */
-	board->late_rx_early = ffa_msg_get(&mb, &msg, &payload) == 0 &&
-			       msg.sender == ID_EARLY;
+	board->late_rx_early =
+	    ffa_msg_get(&mb, &msg, &payload) == 0 && msg.sender == ID_EARLY;
 	board->late_waiting = 1;
 	r = ffa_msg_wait(0);
 	if (ffa_value_is(&r, FFA_RUN) &&

@@ -34,7 +34,7 @@
 #define BIT_QUIT   31u
 #define BIT_VCPU0  32u /* per-vCPU */
 #define BIT_VCPU1  33u
-#define BIT_UNBIND 34u /* bound, then unbound by nrecv */
+#define BIT_UNBIND 34u	       /* bound, then unbound by nrecv */
 #define CMD_INTR   0x494e5452u /* "INTR": nsched's direct request */
 #define RESPONSE   0x1234u
 #define SPIN_LOOPS 2000000u
@@ -103,10 +103,9 @@ static void wait_for(volatile uint32_t *flag, uint32_t value)
 static int32_t recv_get(unsigned int vcpu)
 {
 	struct ffa_notifications n;
-	int32_t err = ffa_notification_get(ID_RECV, (uint16_t)vcpu,
-					   FFA_NOTIFY_GET_VM |
-					       FFA_NOTIFY_GET_HYP,
-					   &n);
+	int32_t err =
+	    ffa_notification_get(ID_RECV, (uint16_t)vcpu,
+				 FFA_NOTIFY_GET_VM | FFA_NOTIFY_GET_HYP, &n);
 
 	if (err != 0) {
 		return err;
@@ -351,8 +350,8 @@ static bool recv_do(uint16_t vcpu, uint32_t cmd)
 
 TEST(notify, unbind_then_set_is_denied)
 {
-	EXPECT_EQ(0, ffa_notification_set(ID_SEND, ID_RECV, 0,
-					  1ull << BIT_UNBIND));
+	EXPECT_EQ(
+	    0, ffa_notification_set(ID_SEND, ID_RECV, 0, 1ull << BIT_UNBIND));
 	wait_for(&board->count[BIT_UNBIND], 1);
 	ASSERT_TRUE(recv_do(0, RECV_UNBIND));
 	EXPECT_EQ(0, board->cmd_err[0][0]);
@@ -361,17 +360,15 @@ TEST(notify, unbind_then_set_is_denied)
 	/* SET of an unbound bit: DENIED, and nothing arrives */
 	EXPECT_EQ(FFA_DENIED, ffa_notification_set(ID_SEND, ID_RECV, 0,
 						   1ull << BIT_UNBIND));
-	EXPECT_EQ(FFA_DENIED,
-		  ffa_notification_set(ID_SEND, ID_RECV,
-				       FFA_NOTIFY_FLAG_DELAY_SRI,
-				       1ull << BIT_UNBIND));
+	EXPECT_EQ(FFA_DENIED, ffa_notification_set(ID_SEND, ID_RECV,
+						   FFA_NOTIFY_FLAG_DELAY_SRI,
+						   1ull << BIT_UNBIND));
 	spin();
 	EXPECT_EQ(1, board->count[BIT_UNBIND]);
 }
 
 /* FFA_MSG_SEND2 of `text` to `receiver` with the delay-SRI flag. */
-static int32_t send_delayed(uint16_t receiver, const char *text,
-			    uint32_t size)
+static int32_t send_delayed(uint16_t receiver, const char *text, uint32_t size)
 {
 	struct ffa_msg msg = {
 	    .sender = mb.self, .receiver = receiver, .size = size};
@@ -637,8 +634,7 @@ TEST(interrupt, direct_request_interrupted_run_waits_for_the_response)
  * `arrived` (nrecv took it) reaches `want`, no SRI has come while nsend
  * keeps its CPU; then nsend goes on and gives its CPU back, which raises
  * exactly one. */
-static void delayed_step(uint32_t n, volatile uint32_t *arrived,
-			 uint32_t want)
+static void delayed_step(uint32_t n, volatile uint32_t *arrived, uint32_t want)
 {
 	uint32_t sri = sri_taken;
 
