@@ -4,6 +4,7 @@
 #include <core/call.h>
 #include <core/console.h>
 #include <core/cpu.h>
+#include <core/ffa_notify.h>
 #include <core/irqchip.h>
 #include <core/lifecycle.h>
 #include <core/log.h>
@@ -15,6 +16,8 @@ static void vcpu_idle(struct vcpu *v)
 {
 	struct partition_locked locked;
 
+	/* it gives its CPU back: the SRIs it delayed are raised */
+	ffa_notify_flush(v);
 	vgic_sync(v); /* what the guest took or ended is known */
 	locked = partition_lock(v->part);
 	if (v->wake_pending || v->part->mailbox.msg_unseen ||

@@ -1337,6 +1337,7 @@ void ffa_partition_stopped(struct vcpu *last)
 
 	mark_ready(locked); /* off counts as ready: its waiters look again */
 	partition_unlock(&locked);
+	ffa_notify_partition_stopped(last->part);
 	ffa_mem_partition_stopped(last);
 }
 

@@ -6,8 +6,8 @@
  * and per-vCPU pending bitmaps, the hypervisor framework notifications
  * pending and what FFA_NOTIFICATION_INFO_GET has not listed yet (these
  * two in struct partition: p->ffa_framework, p->ffa_notify_unreported). State
- * per scheduler partition (its lock): the vCPU that delayed its schedule
- * receiver interrupt.
+ * per sending vCPU (struct vcpu, its own CPU): the schedulers whose
+ * schedule receiver interrupt it delayed and still owes.
  *
  * Errors (DEN0077 v1.2, chapter "Notifications"): INVALID_PARAMETERS for
  * malformed calls (IDs that are not the caller's or name no partition,
@@ -22,6 +22,7 @@
 #include <core/ffa_notify.h>
 #include <core/vcpu.h>
 #include <core/vgic.h>
+#include <string.h>
 
 struct notify_vcpu {
 	uint64_t pending;
@@ -32,8 +33,6 @@ struct notify_part {
 	uint16_t bound[FFA_NOTIFICATIONS]; /* sender ID, 0 = unbound */
 	uint64_t per_vcpu;		   /* bound as per-vCPU */
 	uint64_t pending;		   /* global */
-	/* as a scheduler: the vCPU that delayed its SRI, or NULL */
-	struct vcpu *sri_delayed_by;
 	struct notify_vcpu vcpus[CONFIG_MAX_CPUS];
 };
 
@@ -213,41 +212,42 @@ bool ffa_notify_rx_full_tell(struct partition_locked locked, bool interrupt)
 	return to->m->scheduler != to->m->id;
 }
 
+/* Raises the schedule receiver interrupt at scheduler `sched`. */
+static void raise_sri(struct partition *sched)
+{
+	struct partition_locked locked = partition_lock(sched);
+
+	vgic_pend_private(any_vcpu(sched), FFA_NOTIFY_SRI_INTID);
+	partition_unlock(&locked);
+}
+
 void ffa_notify_schedule(struct vcpu *sender, struct partition *to, bool delay)
 {
 	struct partition *sched = partition_find(to->m->scheduler);
-	struct partition_locked locked;
 
 	if (sched == NULL) {
 		return;
 	}
-	locked = partition_lock(sched);
 	if (delay) {
-		state(sched)->sri_delayed_by = sender;
+		sender->ffa_sri_to[sched->index / 64] |= 1ull
+							 << (sched->index % 64);
 		sender->ffa_sri_owed = true;
 	} else {
-		vgic_pend_private(any_vcpu(sched), FFA_NOTIFY_SRI_INTID);
+		raise_sri(sched);
 	}
-	partition_unlock(&locked);
 }
 
 void ffa_notify_flush_owed(struct vcpu *v)
 {
 	v->ffa_sri_owed = false;
-	for (uint32_t i = 0; i < partition_count; i++) {
-		struct partition *s = &partitions[i];
-		struct partition_locked locked;
+	for (uint32_t i = 0; i < sizeof(v->ffa_sri_to) / 8; i++) {
+		uint64_t owed = v->ffa_sri_to[i];
 
-		if (__atomic_load_n(&state(s)->sri_delayed_by,
-				    __ATOMIC_RELAXED) != v) {
-			continue;
+		v->ffa_sri_to[i] = 0;
+		for (; owed != 0; owed &= owed - 1) {
+			raise_sri(&partitions[i * 64 +
+					      (uint32_t)__builtin_ctzll(owed)]);
 		}
-		locked = partition_lock(s);
-		if (state(s)->sri_delayed_by == v) {
-			state(s)->sri_delayed_by = NULL;
-			vgic_pend_private(any_vcpu(s), FFA_NOTIFY_SRI_INTID);
-		}
-		partition_unlock(&locked);
 	}
 }
 
@@ -432,7 +432,17 @@ void ffa_notify_partition_boot(struct partition_locked locked)
 	locked.p->ffa_framework = 0;
 	locked.p->ffa_notify_unreported = false;
 	for (uint16_t i = 0; i < locked.p->m->vcpu_count; i++) {
-		locked.p->vcpus[i].ffa_sri_owed = false;
+		struct vcpu *v = &locked.p->vcpus[i];
+
+		v->ffa_sri_owed = false;
+		memset(v->ffa_sri_to, 0, sizeof(v->ffa_sri_to));
+	}
+}
+
+void ffa_notify_partition_stopped(struct partition *p)
+{
+	for (uint16_t i = 0; i < p->m->vcpu_count; i++) {
+		ffa_notify_flush(&p->vcpus[i]);
 	}
 }
 

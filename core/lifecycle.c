@@ -12,6 +12,7 @@
 #include <core/arch_mm.h>
 #include <core/console.h>
 #include <core/ffa.h>
+#include <core/ffa_notify.h>
 #include <core/lifecycle.h>
 #include <core/log.h>
 #include <core/vcpu.h>
@@ -409,6 +410,7 @@ static void turn_self_off(struct partition_locked locked, struct vcpu *v)
 
 void lifecycle_cpu_off(struct vcpu *v)
 {
+	ffa_notify_flush(v); /* before the lock: it takes its schedulers' */
 	turn_self_off(partition_lock(v->part), v);
 }
 

@@ -181,10 +181,23 @@ def test_boot_order_holds_a_later_partition_until_the_earlier_is_ready(boots):
         "[slow] slow: ready after 500 ms, late started: 0")
 
 
+@pytest.mark.scenario("boot-order")
+def test_boot_order_gives_up_on_one_never_ready_with_a_warning(boots):
+    out = boots("boot-order").lines
+    warning = ("[bulkhead] partition never not ready after 300 ms: the boot "
+               "order goes on without it")
+    assert out.count(warning) == 1, [l for l in out if "not ready" in l]
+    # late (boot-order 3) waits for never (2) until then, and starts after
+    assert (out.index("[slow] slow: ready after 500 ms, late started: 0")
+            < out.index(warning)
+            < out.index("[late] late: started, slow ready: 1")
+            < out.index("[late] late: message from 1: hello late"))
+
+
 @pytest.mark.scenario("notify")
 def test_notify_receiver_never_polled_and_got_each_once(boots):
     out = boots("notify").lines
-    assert any(re.fullmatch(r"\[nrecv\] nrecv: 100000 notifications, 1 RX full, "
+    assert any(re.fullmatch(r"\[nrecv\] nrecv: 100000 notifications, 2 RX full, "
                             r"\d+ empty GETs, \d+ interrupts on vCPU 0", l)
                for l in out), [l for l in out if l.startswith("[nrecv]")]
 

@@ -267,6 +267,121 @@ UNIT(notify_rx_full_and_scheduler)
 	EXPECT_EQ(2, raised_n()); /* once */
 }
 
+/* Whether exactly one SGI, the SRI, was raised since `before` and at
+ * scheduler `id`. */
+static bool sri_at(unsigned int before, uint16_t id)
+{
+	return raised_n() == before + 1 && raised[before].id == id &&
+	       raised[before].intid == FFA_NOTIFY_SRI_INTID;
+}
+
+/* Two senders delay the SRI of one scheduler: each raises its own at its
+ * own flush, in either order; neither overwrites the other's. */
+UNIT(notify_delayed_sri_two_senders)
+{
+	unsigned int n;
+
+	setup();
+	parts[2].notify_count = 2;
+	parts[2].notify[1] = 4; /* 3 may notify 4 too */
+	EXPECT_EQ(0, bind(2, 4, 0, 1));
+	EXPECT_EQ(0, bind(3, 4, 0, 2));
+	raised_reset();
+	EXPECT_EQ(0, set(2, 4, FFA_NOTIFY_FLAG_DELAY_SRI, 1));
+	EXPECT_EQ(0, set(3, 4, FFA_NOTIFY_FLAG_DELAY_SRI, 2));
+	n = raised_n(); /* 4's NPI (pending once), no SRI */
+	EXPECT_EQ(1, n);
+	EXPECT_EQ(4, raised[0].id);
+	EXPECT_EQ(FFA_NOTIFY_NPI_INTID, raised[0].intid);
+	EXPECT_TRUE(vcpu_of(2, 0)->ffa_sri_owed);
+	EXPECT_TRUE(vcpu_of(3, 0)->ffa_sri_owed);
+	ffa_notify_flush(vcpu_of(2, 0)); /* the first sender's */
+	EXPECT_TRUE(sri_at(n, 5));
+	EXPECT_FALSE(vcpu_of(2, 0)->ffa_sri_owed);
+	ffa_notify_flush(vcpu_of(2, 0)); /* owes nothing more */
+	EXPECT_EQ(n + 1, raised_n());
+	ffa_notify_flush(vcpu_of(3, 0)); /* the second sender's, still owed */
+	EXPECT_TRUE(sri_at(n + 1, 5));
+	ffa_notify_flush(vcpu_of(3, 0));
+	EXPECT_EQ(n + 2, raised_n());
+	/* the other order */
+	EXPECT_EQ(FFA_SUCCESS_32, get(4, 0, FFA_NOTIFY_GET_VM).x[0]);
+	raised_reset();
+	EXPECT_EQ(0, set(3, 4, FFA_NOTIFY_FLAG_DELAY_SRI, 2));
+	EXPECT_EQ(0, set(2, 4, FFA_NOTIFY_FLAG_DELAY_SRI, 1));
+	n = raised_n();
+	EXPECT_EQ(1, n);
+	ffa_notify_flush(vcpu_of(3, 0));
+	EXPECT_TRUE(sri_at(n, 5));
+	ffa_notify_flush(vcpu_of(2, 0));
+	EXPECT_TRUE(sri_at(n + 1, 5));
+	/* delayed twice by one sender: raised once, at its flush */
+	EXPECT_EQ(FFA_SUCCESS_32, get(4, 0, FFA_NOTIFY_GET_VM).x[0]);
+	raised_reset();
+	EXPECT_EQ(0, set(2, 4, FFA_NOTIFY_FLAG_DELAY_SRI, 1));
+	EXPECT_EQ(FFA_SUCCESS_32, get(4, 0, FFA_NOTIFY_GET_VM).x[0]);
+	EXPECT_EQ(0, set(2, 4, FFA_NOTIFY_FLAG_DELAY_SRI, 1));
+	n = raised_n();
+	EXPECT_EQ(1, n);
+	ffa_notify_flush(vcpu_of(2, 0));
+	EXPECT_TRUE(sri_at(n, 5));
+	ffa_notify_flush(vcpu_of(2, 0));
+	EXPECT_EQ(n + 1, raised_n());
+}
+
+/* One sender delays the SRIs of two schedulers: its flush raises both;
+ * a vCPU of it that delayed none raises none. */
+UNIT(notify_delayed_sri_two_schedulers)
+{
+	setup();
+	parts[0].scheduler = 6; /* 6 schedules 1, 5 schedules 4 */
+	EXPECT_EQ(0, bind(2, 1, 0, 1));
+	EXPECT_EQ(0, bind(2, 4, 0, 1));
+	raised_reset();
+	EXPECT_EQ(0, set(2, 1, FFA_NOTIFY_FLAG_DELAY_SRI, 1));
+	EXPECT_EQ(0, set(2, 4, FFA_NOTIFY_FLAG_DELAY_SRI, 1));
+	EXPECT_EQ(2, raised_n()); /* the NPIs at 1 and 4 */
+	ffa_notify_flush(vcpu_of(2, 1));
+	EXPECT_EQ(2, raised_n());
+	ffa_notify_flush(vcpu_of(2, 0));
+	EXPECT_EQ(4, raised_n());
+	EXPECT_EQ(5, raised[2].id); /* collect() goes by partition */
+	EXPECT_EQ(FFA_NOTIFY_SRI_INTID, raised[2].intid);
+	EXPECT_EQ(6, raised[3].id);
+	EXPECT_EQ(FFA_NOTIFY_SRI_INTID, raised[3].intid);
+}
+
+/* A sender that stops with an SRI owed raises it then (every vCPU of its
+ * partition, not only the first); its next boot owes none. */
+UNIT(notify_delayed_sri_partition_stopped)
+{
+	struct partition_locked locked;
+
+	setup();
+	parts[1].vcpu_count = 2;
+	EXPECT_EQ(0, bind(2, 4, 0, 3));
+	raised_reset();
+	EXPECT_EQ(0, error_of(call(vcpu_of(2, 1), FFA_NOTIFICATION_SET,
+				   ffa_endpoints(2, 4),
+				   FFA_NOTIFY_FLAG_DELAY_SRI, 1, 0)));
+	EXPECT_EQ(1, raised_n()); /* the NPI */
+	ffa_notify_partition_stopped(&partitions[1]);
+	EXPECT_TRUE(sri_at(1, 5));
+	EXPECT_FALSE(vcpu_of(2, 1)->ffa_sri_owed);
+	ffa_notify_partition_stopped(&partitions[1]); /* once */
+	EXPECT_EQ(2, raised_n());
+	/* a boot forgets debts (none is left after a stop) */
+	EXPECT_EQ(0, set(2, 4, FFA_NOTIFY_FLAG_DELAY_SRI, 2));
+	EXPECT_EQ(3, raised_n());
+	locked = partition_lock(&partitions[1]);
+	ffa_notify_partition_boot(locked);
+	partition_unlock(&locked);
+	EXPECT_FALSE(vcpu_of(2, 0)->ffa_sri_owed);
+	EXPECT_EQ(0, vcpu_of(2, 0)->ffa_sri_to[0]);
+	ffa_notify_flush(vcpu_of(2, 0));
+	EXPECT_EQ(3, raised_n());
+}
+
 /* The IDs of an INFO_GET answer, `per_reg` to a register. */
 static uint16_t info_id(struct ffa_value r, unsigned int i,
 			unsigned int per_reg)

@@ -143,12 +143,15 @@ struct ffa_value ffa_mem_handle(struct vcpu *v, uint32_t fn, uint32_t version);
  *
  * ffa_vcpu_stopped: vCPU `v` of the locked partition is going off; a
  * requester whose direct request it was serving is woken to find the
- * request aborted.
+ * request aborted. (The schedule receiver interrupts it delayed are not
+ * raised here, under its partition's lock, but by lifecycle_cpu_off
+ * before it or by ffa_partition_stopped after.)
  *
  * ffa_partition_stopped: every vCPU of `last`'s partition is off (`last`
  * went off last, on this CPU) and it is about to be reloaded or left off;
  * called with no lock held (it takes, in order, those of every partition
- * it touches). Memory transactions involving the partition end (see
+ * it touches). The schedule receiver interrupts its vCPUs delayed are
+ * raised; memory transactions involving the partition end (see
  * core/ffa_mem.c).
  *
  * ffa_vcpu_check_wait: on the CPU of a vCPU in MSG_WAIT or awaiting a

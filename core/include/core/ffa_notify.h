@@ -48,16 +48,14 @@ static inline bool ffa_notify_rx_full(struct partition_locked to,
 }
 
 /* Raises the schedule receiver interrupt at `to`'s scheduler, or with
- * `delay` (FFA_MSG_SEND2 / SET flag) leaves it for when `sender` next
- * gives its CPU back (ffa_notify_flush). */
+ * `delay` (FFA_MSG_SEND2 / SET flag) leaves it for when `sender` (the
+ * calling vCPU, on its own CPU) next gives its CPU back (ffa_notify_flush):
+ * each sender owes its own, so another's delay neither drops nor defers
+ * it. No lock held. */
 void ffa_notify_schedule(struct vcpu *sender, struct partition *to, bool delay);
 
-/* `v` gives its CPU back (MSG_WAIT, YIELD, a direct request or
- * response): the schedule receiver interrupts its calls delayed are
- * raised now. */
-static inline void ffa_notify_flush(struct vcpu *v);
-
-/* The locked partition boots: no bindings, nothing pending. */
+/* The locked partition boots: no bindings, nothing pending, no schedule
+ * receiver interrupt owed (ffa_notify_partition_stopped raised those). */
 void ffa_notify_partition_boot(struct partition_locked locked);
 
 /*
@@ -69,8 +67,16 @@ void ffa_notify_partition_boot(struct partition_locked locked);
  */
 bool ffa_notify_offers(const struct partition *p, uint32_t id);
 
+/* Every vCPU of `p` is off (it stops or restarts): the schedule receiver
+ * interrupts they still owe are raised now, none is lost. No lock held. */
+void ffa_notify_partition_stopped(struct partition *p);
+
 void ffa_notify_flush_owed(struct vcpu *v);
 
+/* `v` gives its CPU back (MSG_WAIT, YIELD, a direct request or response,
+ * WFI, CPU_OFF), on its own CPU with no lock held: the schedule receiver
+ * interrupts its calls delayed are raised now. Inline: one load when it
+ * owes none. */
 static inline void ffa_notify_flush(struct vcpu *v)
 {
 	if (v->ffa_sri_owed) {

@@ -126,9 +126,13 @@ struct vcpu {
 	 * it waits for a partition in the boot order to be ready */
 	uint8_t ffa_resume;
 	bool ffa_ready_wait;
-	/* it delayed a schedule receiver interrupt that its next MSG_WAIT,
-	 * YIELD or direct message raises (core/ffa_notify.c; its own CPU) */
+	/* it delayed schedule receiver interrupts that it raises when it
+	 * next gives its CPU back (MSG_WAIT, YIELD, a direct message, WFI,
+	 * CPU_OFF, its partition stopping): ffa_sri_owed says whether any,
+	 * ffa_sri_to at which schedulers (bit i: partitions[i]);
+	 * core/ffa_notify.c, its own CPU (or with every vCPU of it off) */
 	bool ffa_sri_owed;
+	uint64_t ffa_sri_to[(CONFIG_MAX_PARTITIONS + 63) / 64];
 	/* its SGIs and PPIs, what its list registers hold (partition lock) */
 	struct vgic_cpu vgic;
 	/* below: touched only by the vCPU's own physical CPU */

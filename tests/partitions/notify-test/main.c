@@ -7,10 +7,16 @@
  *   nsend  (ID 2): suite "notify": FEATURES, errors, 100,000 global
  *          notifications, per-vCPU ones across CPUs, RX buffer full; then
  *          it serves nsched's interrupt tests;
- *   nsched (ID 3, nrecv's scheduler): suite "interrupt": MSG_WAIT and a
- *          direct request ended by the schedule receiver interrupt
- *          (FFA_INTERRUPT), each resumed with FFA_RUN.
- * They meet in a shared page (struct board).
+ *   nsched (ID 3, nrecv's scheduler): suite "interrupt": MSG_WAIT ended
+ *          by the schedule receiver interrupt (FFA_INTERRUPT) and resumed
+ *          with FFA_RUN or FFA_MSG_WAIT; a direct request ended so, its
+ *          response coming before and after the FFA_RUN that resumes it;
+ *          delayed schedule receiver interrupts (FFA_MSG_SEND2 and SET),
+ *          raised only when nsend gives its CPU back (FFA_YIELD, WFI, its
+ *          partition stopping); the scheduler's flow: INFO_GET lists
+ *          nrecv's vCPU, FFA_RUN has it take its notification.
+ * They meet in a shared page (struct board); nsched's steps are nsend's
+ * (board->step), each waiting for the other where the order matters.
  */
 #include <guest/ffa_notify.h>
 #include <guest/irq.h>
@@ -28,9 +34,14 @@
 #define BIT_QUIT   31u
 #define BIT_VCPU0  32u /* per-vCPU */
 #define BIT_VCPU1  33u
+#define BIT_UNBIND 34u	       /* bound, then unbound by nrecv */
 #define CMD_INTR   0x494e5452u /* "INTR": nsched's direct request */
 #define RESPONSE   0x1234u
 #define SPIN_LOOPS 2000000u
+
+/* What a vCPU of nrecv does when it next wakes (board->cmd) */
+#define RECV_GET    1u /* FFA_NOTIFICATION_GET of its own */
+#define RECV_UNBIND 2u /* UNBIND BIT_UNBIND, twice */
 
 struct board {
 	volatile uint32_t count[64]; /* nrecv: times each bit arrived */
@@ -45,6 +56,24 @@ struct board {
 	volatile uint32_t sched_resumed;
 	volatile uint32_t sched_interrupted;
 	volatile uint32_t sched_done;
+	/* nrecv: NPIs left for FFA_RUN (hold_npi), per vCPU; commands for
+	 * its vCPUs, their count done and results */
+	volatile uint32_t hold_npi;
+	volatile uint32_t npi_held[2];
+	volatile uint32_t cmd[2];
+	volatile uint32_t cmd_done[2];
+	volatile int32_t cmd_err[2][2];
+	/* nsched's later steps (see serve_sched) */
+	volatile uint32_t step;
+	volatile uint32_t sent;
+	volatile int32_t send_err;
+	volatile uint32_t sched_checked;
+	volatile uint32_t yielded;
+	volatile uint32_t woke;
+	volatile uint32_t ping_ok;
+	volatile uint32_t resp_done;
+	volatile uint32_t sched_running;
+	volatile uint32_t resp_sent;
 };
 
 static struct board *const board = (struct board *)BOARD_ADDR;
@@ -70,18 +99,16 @@ static void wait_for(volatile uint32_t *flag, uint32_t value)
 
 /* --- nrecv --------------------------------------------------------------- */
 
-static void recv_irq(uint32_t intid, void *arg)
+/* GETs what is pending for nrecv's vCPU `vcpu` and records it. */
+static int32_t recv_get(unsigned int vcpu)
 {
-	unsigned int vcpu = guest_vcpu_index();
 	struct ffa_notifications n;
-
-	(void)arg;
-	npi_taken[vcpu % 2]++;
-	if (intid != FFA_NOTIFY_NPI_INTID ||
+	int32_t err =
 	    ffa_notification_get(ID_RECV, (uint16_t)vcpu,
-				 FFA_NOTIFY_GET_VM | FFA_NOTIFY_GET_HYP,
-				 &n) != 0) {
-		return;
+				 FFA_NOTIFY_GET_VM | FFA_NOTIFY_GET_HYP, &n);
+
+	if (err != 0) {
+		return err;
 	}
 	if (n.from_vm == 0 && n.hyp_framework == 0) {
 		board->empty++;
@@ -110,6 +137,46 @@ static void recv_irq(uint32_t intid, void *arg)
 		ffa_rx_release();
 		__atomic_add_fetch(&board->rx_full, 1, __ATOMIC_RELEASE);
 	}
+	return 0;
+}
+
+static void recv_irq(uint32_t intid, void *arg)
+{
+	unsigned int vcpu = guest_vcpu_index();
+
+	(void)arg;
+	npi_taken[vcpu % 2]++;
+	if (intid != FFA_NOTIFY_NPI_INTID) {
+		return;
+	}
+	if (board->hold_npi) {
+		/* left pending for the scheduler to find (INFO_GET) */
+		__atomic_add_fetch(&board->npi_held[vcpu % 2], 1,
+				   __ATOMIC_RELEASE);
+		return;
+	}
+	recv_get(vcpu);
+}
+
+/* What nrecv's vCPU `vcpu` was asked to do (by whoever then woke it with
+ * FFA_RUN), if anything. */
+static void recv_command(unsigned int vcpu)
+{
+	uint32_t cmd = __atomic_load_n(&board->cmd[vcpu], __ATOMIC_ACQUIRE);
+
+	if (cmd == 0) {
+		return;
+	}
+	board->cmd[vcpu] = 0;
+	if (cmd == RECV_GET) {
+		board->cmd_err[vcpu][0] = recv_get(vcpu);
+	} else if (cmd == RECV_UNBIND) {
+		board->cmd_err[vcpu][0] = ffa_notification_unbind(
+		    ID_SEND, ID_RECV, 1ull << BIT_UNBIND);
+		board->cmd_err[vcpu][1] = ffa_notification_unbind(
+		    ID_SEND, ID_RECV, 1ull << BIT_UNBIND);
+	}
+	__atomic_add_fetch(&board->cmd_done[vcpu], 1, __ATOMIC_RELEASE);
 }
 
 /* The calling vCPU takes its notification pending interrupt (the boot
@@ -123,10 +190,14 @@ static void recv_irq_init(void)
 
 static void recv_sleep(void)
 {
+	unsigned int vcpu = guest_vcpu_index() % 2;
+
 	/* masked while looking, so the interrupt cannot come between the
-	 * look and the WFI (which wakes for it masked or not) */
+	 * look and the WFI (which wakes for it masked or not); an FFA_RUN
+	 * between the look and the WFI has the WFI return at once */
 	guest_irq_mask_all();
 	while (!quit) {
+		recv_command(vcpu);
 		__asm__ volatile("dsb sy; wfi" ::: "memory");
 		guest_irq_unmask();
 		__asm__ volatile("isb" ::: "memory");
@@ -177,7 +248,7 @@ static void recv_main(void)
 	ffa_mailbox_init(&mb, tx, rx, 1, FFA_VERSION_1_2);
 	ffa_notification_bind(ID_SEND, ID_RECV, 0,
 			      ((1ull << MANY_BITS) - 1) | 1ull << BIT_SRI |
-				  1ull << BIT_QUIT);
+				  1ull << BIT_QUIT | 1ull << BIT_UNBIND);
 	ffa_notification_bind(ID_SEND, ID_RECV, FFA_NOTIFY_FLAG_PER_VCPU,
 			      1ull << BIT_VCPU0 | 1ull << BIT_VCPU1);
 	guest_cpu_on(1);
@@ -303,31 +374,149 @@ TEST(notify, rx_buffer_full_framework_notification)
 	EXPECT_EQ(1, board->rx_ok);
 }
 
-/* Phase B: nsched's interrupt tests (see sched_*). */
+/* Has nrecv's vCPU `vcpu` do `cmd` (waking it with FFA_RUN); true once it
+ * did. */
+static bool recv_do(uint16_t vcpu, uint32_t cmd)
+{
+	uint32_t done = board->cmd_done[vcpu];
+
+	__atomic_store_n(&board->cmd[vcpu], cmd, __ATOMIC_RELEASE);
+	if (ffa_run(ID_RECV, vcpu) != 0) {
+		return false;
+	}
+	wait_for(&board->cmd_done[vcpu], done + 1);
+	return true;
+}
+
+TEST(notify, unbind_then_set_is_denied)
+{
+	EXPECT_EQ(
+	    0, ffa_notification_set(ID_SEND, ID_RECV, 0, 1ull << BIT_UNBIND));
+	wait_for(&board->count[BIT_UNBIND], 1);
+	ASSERT_TRUE(recv_do(0, RECV_UNBIND));
+	EXPECT_EQ(0, board->cmd_err[0][0]);
+	/* UNBIND of a bit no longer bound to that sender */
+	EXPECT_EQ(FFA_DENIED, board->cmd_err[0][1]);
+	/* SET of an unbound bit: DENIED, and nothing arrives */
+	EXPECT_EQ(FFA_DENIED, ffa_notification_set(ID_SEND, ID_RECV, 0,
+						   1ull << BIT_UNBIND));
+	EXPECT_EQ(FFA_DENIED, ffa_notification_set(ID_SEND, ID_RECV,
+						   FFA_NOTIFY_FLAG_DELAY_SRI,
+						   1ull << BIT_UNBIND));
+	spin();
+	EXPECT_EQ(1, board->count[BIT_UNBIND]);
+}
+
+/* FFA_MSG_SEND2 of `text` to `receiver` with the delay-SRI flag. */
+static int32_t send_delayed(uint16_t receiver, const char *text, uint32_t size)
+{
+	struct ffa_msg msg = {
+	    .sender = mb.self, .receiver = receiver, .size = size};
+	uint32_t offset = ffa_msg_header_write(mb.tx, &msg, mb.version);
+
+	memcpy(mb.tx + offset, text, size);
+	return ffa_msg_send2(FFA_MSG_SEND2_DELAY_SRI);
+}
+
+/* Waits for nsched to ask for step `n` (board->step). */
+static void step(uint32_t n)
+{
+	wait_for(&board->step, n);
+}
+
+/* Step `n`'s call made (its result `err`): nsched looks that no SRI came
+ * yet, then says so. */
+static void sent_then_wait_check(uint32_t n, int32_t err)
+{
+	board->send_err = err;
+	__atomic_store_n(&board->sent, n, __ATOMIC_RELEASE);
+	wait_for(&board->sched_checked, n);
+}
+
+/* The one message nsched sent: true when it is `text` (`size` bytes). */
+static bool got_message(struct ffa_value r, const char *text, uint32_t size)
+{
+	struct ffa_msg msg;
+	const void *payload;
+	bool ok = ffa_value_is(&r, FFA_RUN) &&
+		  ffa_msg_get(&mb, &msg, &payload) == 0 &&
+		  msg.sender == ID_SCHED && msg.size == size &&
+		  memcmp(payload, text, size) == 0;
+
+	ffa_rx_release();
+	return ok;
+}
+
+/* Phase B: nsched's interrupt tests (see sched_*), in their order. */
 static void serve_sched(void)
 {
 	struct ffa_value r;
 	uint64_t resp[5] = {RESPONSE};
 
 	board->phase_b = 1;
-	/* 1: MSG_WAIT interrupted, resumed; then a message ends it */
+	/* 1: MSG_WAIT interrupted, resumed by FFA_RUN; a message ends it */
 	wait_for(&board->sched_waiting, 1);
 	spin();
 	ffa_notification_set(ID_SEND, ID_RECV, 0, 1ull << BIT_SRI);
 	wait_for(&board->sched_resumed, 1);
 	spin();
 	ffa_msg_send(&mb, ID_SCHED, "resume", 7);
-	/* 2: a direct request whose requester is interrupted */
+	/* 2: the same, resumed by a new MSG_WAIT */
+	wait_for(&board->sched_waiting, 2);
+	spin();
+	ffa_notification_set(ID_SEND, ID_RECV, 0, 1ull << BIT_SRI);
+	wait_for(&board->sched_resumed, 2);
+	spin();
+	ffa_msg_send(&mb, ID_SCHED, "again", 6);
+	/* 3: a direct request whose requester is interrupted; the response
+	 * goes before its FFA_RUN: nsched waits for resp_done, set once
+	 * the wait after the response returned (for nsched's "ping") */
 	r = ffa_msg_wait(0);
 	if (ffa_value_is(&r, FFA_MSG_SEND_DIRECT_REQ_64) &&
 	    r.x[3] == CMD_INTR) {
 		ffa_notification_set(ID_SEND, ID_RECV, 0, 1ull << BIT_SRI);
 		wait_for(&board->sched_interrupted, 1);
 		r = ffa_direct_resp(&r, resp);
+		board->ping_ok = got_message(r, "ping", 5);
 	}
-	/* r: nsched's "done" message */
-	ffa_rx_release();
-	ffa_notification_set(ID_SEND, ID_RECV, 0, 1ull << BIT_QUIT);
+	__atomic_store_n(&board->resp_done, 1, __ATOMIC_RELEASE);
+	/* 4: the same, the response only after nsched is in FFA_RUN */
+	r = ffa_msg_wait(0);
+	if (ffa_value_is(&r, FFA_MSG_SEND_DIRECT_REQ_64) &&
+	    r.x[3] == CMD_INTR) {
+		ffa_notification_set(ID_SEND, ID_RECV, 0, 1ull << BIT_SRI);
+		wait_for(&board->sched_running, 1);
+		spin();
+		spin();
+		__atomic_store_n(&board->resp_sent, 1, __ATOMIC_RELEASE);
+		resp[0] = RESPONSE + 1;
+		r = ffa_direct_resp(&r, resp);
+		got_message(r, "done", 5);
+	}
+	/* 5: FFA_MSG_SEND2 to nrecv delaying the SRI; then FFA_YIELD */
+	step(5);
+	sent_then_wait_check(5, send_delayed(ID_RECV, "hello", 6));
+	ffa_yield();
+	__atomic_store_n(&board->yielded, 5, __ATOMIC_RELEASE);
+	/* 6: SET delaying the SRI; then WFI (nsched wakes us, FFA_RUN) */
+	step(6);
+	sent_then_wait_check(6, ffa_notification_set(ID_SEND, ID_RECV,
+						     FFA_NOTIFY_FLAG_DELAY_SRI,
+						     1ull << BIT_SRI));
+	__asm__ volatile("dsb sy; wfi" ::: "memory");
+	__atomic_store_n(&board->woke, 6, __ATOMIC_RELEASE);
+	/* 7: a per-vCPU notification nsched finds by INFO_GET */
+	step(7);
+	board->send_err = ffa_notification_set(
+	    ID_SEND, ID_RECV, FFA_NOTIFY_FLAG_PER_VCPU | 1u << 16,
+	    1ull << BIT_VCPU1);
+	__atomic_store_n(&board->sent, 7, __ATOMIC_RELEASE);
+	/* 8: QUIT to nrecv delaying the SRI; then nsend stops (main
+	 * returns: PSCI SYSTEM_OFF), which raises it */
+	step(8);
+	sent_then_wait_check(8, ffa_notification_set(ID_SEND, ID_RECV,
+						     FFA_NOTIFY_FLAG_DELAY_SRI,
+						     1ull << BIT_QUIT));
 }
 
 static void send_main(void)
@@ -402,24 +591,184 @@ TEST(interrupt, msg_wait_returns_ffa_interrupt_and_run_resumes)
 	EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_value_error(&r));
 }
 
-TEST(interrupt, direct_request_returns_ffa_interrupt_and_run_resumes)
+static uint64_t now_ms(void)
+{
+	uint64_t count;
+	uint64_t hz;
+
+	__asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(count));
+	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(hz));
+	return count / (hz / 1000);
+}
+
+/* Waits until nsched took `n` SRIs in all, for SRI_WAIT_MS at most (one
+ * that never comes fails the test, which then says how many came). */
+#define SRI_WAIT_MS 5000u
+static void wait_sri(uint32_t n)
+{
+	uint64_t until = now_ms() + SRI_WAIT_MS;
+
+	while (__atomic_load_n(&sri_taken, __ATOMIC_ACQUIRE) < n &&
+	       now_ms() < until) {
+		guest_cpu_relax();
+	}
+}
+
+TEST(interrupt, msg_wait_returns_ffa_interrupt_and_msg_wait_resumes)
+{
+	struct ffa_value r;
+	struct ffa_msg msg;
+	const void *payload;
+	uint32_t sri = sri_taken;
+
+	guest_irq_mask_all();
+	board->sched_waiting = 2;
+	r = ffa_msg_wait(0);
+	EXPECT_EQ(FFA_INTERRUPT, (uint32_t)r.x[0]);
+	EXPECT_EQ((uint32_t)ID_SCHED << 16, r.x[1]);
+	guest_irq_unmask();
+	EXPECT_EQ(sri + 1, sri_taken);
+	board->sched_resumed = 2;
+	r = ffa_msg_wait(0); /* the wait again, not FFA_RUN */
+	EXPECT_EQ(FFA_RUN, (uint32_t)r.x[0]);
+	EXPECT_EQ((uint32_t)ID_SCHED << 16, r.x[1]);
+	ASSERT_EQ(0, ffa_msg_get(&mb, &msg, &payload));
+	EXPECT_EQ(ID_SEND, msg.sender);
+	EXPECT_EQ(6, msg.size);
+	EXPECT_EQ(0, memcmp(payload, "again", 6));
+	EXPECT_EQ(0, ffa_rx_release());
+	/* the MSG_WAIT ended the interrupted one: nothing for FFA_RUN */
+	r = (struct ffa_value){{FFA_RUN, (uint32_t)ID_SCHED << 16}};
+	r = ffa_call(&r);
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_value_error(&r));
+}
+
+TEST(interrupt, direct_request_interrupted_response_before_run)
 {
 	uint64_t words[5] = {CMD_INTR};
 	struct ffa_value r;
+	uint32_t sri = sri_taken;
 
 	guest_irq_mask_all();
 	r = ffa_direct_req(ID_SCHED, ID_SEND, words, true);
 	EXPECT_EQ(FFA_INTERRUPT, (uint32_t)r.x[0]);
 	EXPECT_EQ((uint32_t)ID_SCHED << 16, r.x[1]);
-	board->sched_interrupted = 1;
 	guest_irq_unmask();
-	EXPECT_EQ(2, sri_taken);
+	EXPECT_EQ(sri + 1, sri_taken);
+	board->sched_interrupted = 1;
+	/* nsend answers, then its wait returns for this message: once it
+	 * says so (resp_done) the response is in, before FFA_RUN */
+	EXPECT_EQ(0, ffa_msg_send(&mb, ID_SEND, "ping", 5));
+	wait_for(&board->resp_done, 1);
+	EXPECT_EQ(1, board->ping_ok);
 	r = (struct ffa_value){{FFA_RUN, (uint32_t)ID_SCHED << 16}};
 	r = ffa_call(&r);
 	EXPECT_EQ(FFA_MSG_SEND_DIRECT_RESP_64, (uint32_t)r.x[0]);
 	EXPECT_EQ(ffa_endpoints(ID_SEND, ID_SCHED), r.x[1]);
 	EXPECT_EQ(RESPONSE, r.x[3]);
+}
+
+TEST(interrupt, direct_request_interrupted_run_waits_for_the_response)
+{
+	uint64_t words[5] = {CMD_INTR};
+	struct ffa_value r;
+	uint32_t sri = sri_taken;
+
+	guest_irq_mask_all();
+	r = ffa_direct_req(ID_SCHED, ID_SEND, words, true);
+	EXPECT_EQ(FFA_INTERRUPT, (uint32_t)r.x[0]);
+	EXPECT_EQ((uint32_t)ID_SCHED << 16, r.x[1]);
+	guest_irq_unmask();
+	EXPECT_EQ(sri + 1, sri_taken);
+	/* nsend answers only after this says it calls FFA_RUN */
+	EXPECT_EQ(0, board->resp_sent);
+	__atomic_store_n(&board->sched_running, 1, __ATOMIC_RELEASE);
+	r = (struct ffa_value){{FFA_RUN, (uint32_t)ID_SCHED << 16}};
+	r = ffa_call(&r);
+	EXPECT_EQ(1, board->resp_sent);
+	EXPECT_EQ(FFA_MSG_SEND_DIRECT_RESP_64, (uint32_t)r.x[0]);
+	EXPECT_EQ(ffa_endpoints(ID_SEND, ID_SCHED), r.x[1]);
+	EXPECT_EQ(RESPONSE + 1, r.x[3]);
 	EXPECT_EQ(0, ffa_msg_send(&mb, ID_SEND, "done", 5));
+}
+
+/* Asks nsend for step `n`; once its call is made (with result 0) and
+ * `arrived` (nrecv took it) reaches `want`, no SRI has come while nsend
+ * keeps its CPU; then nsend goes on and gives its CPU back, which raises
+ * exactly one. */
+static void delayed_step(uint32_t n, volatile uint32_t *arrived, uint32_t want)
+{
+	uint32_t sri = sri_taken;
+
+	guest_irq_unmask();
+	__atomic_store_n(&board->step, n, __ATOMIC_RELEASE);
+	wait_for(&board->sent, n);
+	EXPECT_EQ(0, board->send_err);
+	if (arrived != NULL) {
+		wait_for(arrived, want);
+	}
+	spin();
+	EXPECT_EQ(sri, sri_taken);
+	__atomic_store_n(&board->sched_checked, n, __ATOMIC_RELEASE);
+	wait_sri(sri + 1);
+	spin();
+	EXPECT_EQ(sri + 1, sri_taken);
+}
+
+TEST(interrupt, msg_send2_delayed_sri_comes_when_the_sender_yields)
+{
+	delayed_step(5, &board->rx_full, board->rx_full + 1);
+	wait_for(&board->yielded, 5);
+}
+
+TEST(interrupt, set_delayed_sri_comes_when_the_sender_idles_in_wfi)
+{
+	delayed_step(6, &board->count[BIT_SRI], board->count[BIT_SRI] + 1);
+	/* nsend is still in its WFI (nothing else it does raises the SRI
+	 * meanwhile); FFA_RUN wakes it */
+	EXPECT_EQ(0, ffa_run(ID_SEND, 0));
+	wait_for(&board->woke, 6);
+}
+
+TEST(interrupt, scheduler_lists_by_info_get_and_runs_the_vcpu)
+{
+	uint32_t sri = sri_taken;
+	uint32_t held = board->npi_held[1];
+	uint32_t got = board->count[BIT_VCPU1];
+	uint32_t done = board->cmd_done[1];
+	struct ffa_value r;
+
+	guest_irq_unmask();
+	board->hold_npi = 1;
+	__atomic_store_n(&board->step, 7, __ATOMIC_RELEASE);
+	wait_for(&board->sent, 7);
+	EXPECT_EQ(0, board->send_err);
+	wait_sri(sri + 1);
+	wait_for(&board->npi_held[1], held + 1);
+	/* nrecv's vCPU 1 has a per-vCPU notification: one list, nrecv's ID
+	 * and vCPU 1 */
+	r = ffa_notification_info_get(true);
+	EXPECT_EQ(FFA_SUCCESS_64, (uint32_t)r.x[0]);
+	EXPECT_EQ(1u << FFA_NOTIFY_INFO_LISTS_SHIFT |
+		      1u << FFA_NOTIFY_INFO_LIST_SIZE_SHIFT,
+		  r.x[2]);
+	EXPECT_EQ((uint64_t)ID_RECV | 1ull << 16, r.x[3]);
+	r = ffa_notification_info_get(true); /* listed once */
+	EXPECT_EQ(FFA_NO_DATA, ffa_value_error(&r));
+	EXPECT_EQ(got, board->count[BIT_VCPU1]);
+	/* run that vCPU: it GETs its notification */
+	board->hold_npi = 0;
+	__atomic_store_n(&board->cmd[1], RECV_GET, __ATOMIC_RELEASE);
+	EXPECT_EQ(0, ffa_run(ID_RECV, 1));
+	wait_for(&board->cmd_done[1], done + 1);
+	EXPECT_EQ(0, board->cmd_err[1][0]);
+	EXPECT_EQ(got + 1, board->count[BIT_VCPU1]);
+	EXPECT_EQ(1, board->vcpu_of[BIT_VCPU1]);
+}
+
+TEST(interrupt, delayed_sri_comes_when_the_sender_stops)
+{
+	delayed_step(8, NULL, 0);
 }
 
 static void sched_main(void)
