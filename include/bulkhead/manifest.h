@@ -103,7 +103,7 @@ struct manifest_partition {
 	 * to at most CONFIG_FFA_MEM_MAX_TRANSACTIONS. */
 	uint32_t mem_transactions;
 	/* FF-A partition information properties it declares
-	 * (`messaging-method`; without one, what its permissions imply) */
+	 * (`messaging-method`; 0 without one: then it does no messaging) */
 	uint32_t ffa_properties;
 	/* Partitions it may signal notifications to (`notify`), by ID. */
 	uint32_t notify_count;
