@@ -11,7 +11,8 @@
  *
  * Errors (DEN0077 v1.2, chapter "Notifications"): INVALID_PARAMETERS for
  * malformed calls (IDs that are not the caller's or name no partition,
- * MBZ bits, an empty bitmap, a vCPU the receiver does not have);
+ * MBZ bits, an empty bitmap, a vCPU the receiver does not have, a SET
+ * whose per-vCPU flag does not match the bits' binding);
  * NOT_SUPPORTED when the caller has no bitmaps (declares no
  * "notification"); DENIED for what the manifest or the bindings do not
  * allow (a sender not in the receiver's `notify` permissions, a receiver
@@ -180,9 +181,11 @@ static struct ffa_value call_set(struct vcpu *v)
 			return ffa_error(FFA_DENIED);
 		}
 	}
+	/* DEN0077: a per-vCPU bit in a global SET, or a global one in a
+	 * per-vCPU SET, is a malformed call */
 	if ((n->per_vcpu & bits) != (per_vcpu ? bits : 0)) {
 		partition_unlock(&locked);
-		return ffa_error(FFA_DENIED);
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
 	if (per_vcpu) {
 		n->vcpus[vcpu].pending |= bits;

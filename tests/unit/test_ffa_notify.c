@@ -182,9 +182,10 @@ UNIT(notify_set_errors)
 	EXPECT_EQ(FFA_DENIED, set(6, 1, 0, 0x10));  /* not in 6's notify */
 	EXPECT_EQ(FFA_DENIED, set(2, 1, 0, 0x100)); /* unbound */
 	EXPECT_EQ(FFA_DENIED, set(3, 1, 0, 0x10));  /* bound to 2 */
-	/* the binding's kind decides */
-	EXPECT_EQ(FFA_DENIED, set(2, 1, 0, 1ull << 40));
-	EXPECT_EQ(FFA_DENIED, set(2, 1, FFA_NOTIFY_FLAG_PER_VCPU, 0x10));
+	/* DEN0077: the flag must match the binding's kind */
+	EXPECT_EQ(FFA_INVALID_PARAMETERS, set(2, 1, 0, 1ull << 40));
+	EXPECT_EQ(FFA_INVALID_PARAMETERS,
+		  set(2, 1, FFA_NOTIFY_FLAG_PER_VCPU, 0x10));
 	EXPECT_EQ(0, raised_n());
 }
 
