@@ -303,6 +303,7 @@ endif
 # Tests and benchmarks
 UNIT_SRCS := tests/unit/main.c tests/unit/fake_arch.c tests/unit/test_mm.c tests/unit/test_ffa.c tests/unit/test_ffa_mem.c tests/unit/test_ffa_mem_tx.c tests/unit/test_bitalloc.c tests/unit/test_vgic.c tests/unit/test_string.c \
 	tests/unit/test_ffa_notify.c core/ffa_notify.c \
+	tests/unit/test_ffa_msg.c core/ffa.c core/deadline.c \
 	core/mm.c core/mpool.c core/partition.c core/ffa_mem.c core/vgic.c core/vcpu.c arch/aarch64/pte.c \
 	lib/fmt.c lib/ffa.c \
 	lib/ffa_mem.c lib/bitalloc.c

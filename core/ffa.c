@@ -92,12 +92,21 @@ static struct ffa_value call_version(struct vcpu *v)
 }
 
 /*
- * From which minor version (of FF-A 1.x) each function is available: a
+ * In which minor versions (of FF-A 1.x) each function is available: a
  * table indexed by the function number (bits [7:0] of the ID, from 0x60)
- * for each calling convention, 0 for none and minor + 1 otherwise. A
+ * for each calling convention, bit m set when a caller of v1.m may call
+ * it (a negotiated minor is at most FFA_VERSION_IMPLEMENTED's, < 8). A
  * lookup instead of a switch: every call asks.
+ *
+ * FFA_MSG_SEND and FFA_MSG_POLL are v1.0's indirect messaging, which
+ * v1.1 deprecates in favour of FFA_MSG_SEND2 (a header in TX) and
+ * FFA_MSG_WAIT returning FFA_RUN: a v1.1+ caller gets NOT_SUPPORTED, so
+ * that each caller has one way to send and receive, in its version's
+ * layout.
  */
-#define SINCE(fn, version) [(fn)&0xffu] = ((version)&0xffffu) + 1
+#define SINCE(fn, version)                                                     \
+	[(fn)&0xffu] = (uint8_t)(0xffu << ((version)&0xffffu))
+#define ONLY_1_0(fn) [(fn)&0xffu] = 0x1u
 
 static const uint8_t since_32[0x100] = {
     SINCE(FFA_ERROR, FFA_VERSION_1_0),
@@ -111,6 +120,8 @@ static const uint8_t since_32[0x100] = {
     SINCE(FFA_PARTITION_INFO_GET, FFA_VERSION_1_0),
     SINCE(FFA_ID_GET, FFA_VERSION_1_0),
     SINCE(FFA_MSG_WAIT, FFA_VERSION_1_0),
+    ONLY_1_0(FFA_MSG_POLL),
+    ONLY_1_0(FFA_MSG_SEND),
     SINCE(FFA_YIELD, FFA_VERSION_1_0),
     SINCE(FFA_RUN, FFA_VERSION_1_0),
     SINCE(FFA_MSG_SEND_DIRECT_REQ_32, FFA_VERSION_1_0),
@@ -157,9 +168,11 @@ static const uint8_t since_64[0x100] = {
  * negotiated `version`. */
 static bool available(uint32_t version, uint32_t fn)
 {
-	uint8_t since = ((fn & SMCCC_64BIT) ? since_64 : since_32)[fn & 0xffu];
+	uint8_t in = ((fn & SMCCC_64BIT) ? since_64 : since_32)[fn & 0xffu];
 
-	return since != 0 && (version & 0xffffu) + 1 >= since;
+	_Static_assert((FFA_VERSION_IMPLEMENTED & 0xffffu) < 8,
+		       "a negotiated minor version indexes 8 bits");
+	return ((in >> (version & 0xffffu)) & 1u) != 0;
 }
 
 /*
@@ -773,10 +786,43 @@ static struct ffa_value run_result(const struct vcpu *v)
 }
 
 /*
+ * The message a v1.0 partition's RX holds, per partition (its lock): v1.0
+ * has no header in RX, so FFA_MSG_WAIT and FFA_MSG_POLL report its sender
+ * and size in registers. Written with each delivery to it (deliver_v10).
+ */
+struct v10_msg {
+	uint16_t sender;
+	uint32_t size;
+};
+
+static struct v10_msg v10_msgs[CONFIG_MAX_PARTITIONS];
+
+/* How v1.0 reports a message in the locked partition `p`'s RX: FFA_MSG_SEND
+ * with w1 = sender << 16 | receiver, w3 = size, w4 = 0 (flags), the other
+ * registers zero. */
+static struct ffa_value v10_msg_result(const struct partition *p)
+{
+	const struct v10_msg *m = &v10_msgs[p->index];
+
+	return ffa_result(FFA_MSG_SEND, ffa_endpoints(m->sender, p->m->id), 0,
+			  m->size);
+}
+
+/* What a wait of `v` (its partition locked) returns for a message in RX
+ * that no wait reported yet: in the layout of the partition's version. */
+static __attribute__((noinline)) struct ffa_value
+unseen_result(struct partition_locked locked, const struct vcpu *v)
+{
+	return partition_ffa_version(locked.p) == FFA_VERSION_1_0
+		   ? v10_msg_result(locked.p)
+		   : run_result(v);
+}
+
+/*
  * Puts the caller (its partition locked) in the receiving state. When RX
  * holds a message no earlier wait reported, returns at once with FFA_RUN
- * instead, so a message that came while the partition was busy is never
- * lost.
+ * (v1.0: FFA_MSG_SEND) instead, so a message that came while the
+ * partition was busy is never lost.
  */
 static inline __attribute__((always_inline)) struct ffa_value
 wait_for_message(struct partition_locked locked, struct vcpu *v)
@@ -785,7 +831,7 @@ wait_for_message(struct partition_locked locked, struct vcpu *v)
 
 	if (mb->msg_unseen) {
 		mb->msg_unseen = false;
-		return run_result(v);
+		return unseen_result(locked, v);
 	}
 	v->wake_pending = false;
 	v->wait = VCPU_WAIT_MESSAGE;
@@ -795,8 +841,9 @@ wait_for_message(struct partition_locked locked, struct vcpu *v)
 
 /*
  * FFA_MSG_WAIT: releases the RX buffer (v1.1+; v1.2 w2 bit 0 keeps it),
- * then blocks until an indirect message (completes with FFA_RUN) or a
- * direct request (completes with that request) arrives.
+ * then blocks until an indirect message (completes with FFA_RUN; for a
+ * v1.0 caller with FFA_MSG_SEND, v10_msg_result) or a direct request
+ * (completes with that request) arrives.
  */
 static struct ffa_value call_msg_wait(struct vcpu *v, uint32_t version)
 {
@@ -842,20 +889,19 @@ static struct vcpu *waiting_vcpu(struct partition *p)
 	return NULL;
 }
 
-/* Tells a locked partition that a message is in its RX buffer: a vCPU in
- * MSG_WAIT returns (true), else one idling in WFI wakes. */
-static bool notify_message(struct partition *p)
+/* Ends the wait of `t` (its partition locked, in MSG_WAIT) with `r`. */
+static inline void end_message_wait(struct vcpu *t, const struct ffa_value *r)
 {
-	struct vcpu *t = waiting_vcpu(p);
+	/* the wait was a MSG_WAIT or a direct response: x0..x7 */
+	FFA_COPY_REGS(t->regs.x, r->x, 0, 8);
+	vcpu_resume(t);
+}
 
-	if (t != NULL) {
-		struct ffa_value r = run_result(t);
-
-		/* the wait was a MSG_WAIT or a direct response: x0..x7 */
-		FFA_COPY_REGS(t->regs.x, r.x, 0, 8);
-		vcpu_resume(t);
-		return true;
-	}
+/* No vCPU of the locked partition is in MSG_WAIT: its next wait (or
+ * FFA_MSG_POLL) reports the message in RX, and a vCPU idling in WFI
+ * wakes. */
+static inline void message_unseen(struct partition *p)
+{
 	p->mailbox.msg_unseen = true;
 	for (uint16_t i = 0; i < p->m->vcpu_count; i++) {
 		if (p->vcpus[i].wait == VCPU_WAIT_IDLE) {
@@ -863,6 +909,21 @@ static bool notify_message(struct partition *p)
 			break;
 		}
 	}
+}
+
+/* Tells a locked partition that a message is in its RX buffer: a vCPU in
+ * MSG_WAIT returns with FFA_RUN (true), else one idling in WFI wakes. */
+static bool notify_message(struct partition *p)
+{
+	struct vcpu *t = waiting_vcpu(p);
+
+	if (t != NULL) {
+		struct ffa_value r = run_result(t);
+
+		end_message_wait(t, &r);
+		return true;
+	}
+	message_unseen(p);
 	return false;
 }
 
@@ -892,12 +953,45 @@ static __attribute__((noinline)) struct ffa_value resume_wait(struct vcpu *v)
 /* --- Indirect messages --------------------------------------------------- */
 
 /*
+ * deliver_indirect for a v1.0 receiver (locked; RX free): the payload at
+ * RX offset 0 and no header; a vCPU in MSG_WAIT returns FFA_MSG_SEND with
+ * the sender and size (v10_msg_result), else the next MSG_WAIT or
+ * MSG_POLL does. No framework notification: v1.0 has none.
+ */
+static __attribute__((noinline)) int32_t
+deliver_v10(struct partition_locked locked_to, const struct partition *from,
+	    const struct ffa_msg *msg)
+{
+	struct partition *to = locked_to.p;
+	struct vcpu *t;
+
+	if (msg->size > mailbox_size(&to->mailbox)) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	memcpy(partition_va(to->mailbox.rx),
+	       (const uint8_t *)partition_va(from->mailbox.tx) + msg->offset,
+	       msg->size);
+	v10_msgs[to->index] =
+	    (struct v10_msg){.sender = msg->sender, .size = msg->size};
+	to->mailbox.rx_owner = FFA_RX_PARTITION;
+	t = waiting_vcpu(to);
+	if (t != NULL) {
+		struct ffa_value r = v10_msg_result(to);
+
+		end_message_wait(t, &r);
+	} else {
+		message_unseen(to);
+	}
+	return 0;
+}
+
+/*
  * Copies the payload of the message in the sender's TX into the
  * receiver's RX (both locked) and writes the header in the receiver's
- * layout. `msg` is the one copy of the sender's header that was checked;
- * TX is not read for it again. The receiver learns of it (notify_message,
- * and the framework notification "RX buffer full"); true in *schedule
- * when its scheduler is to be told (ffa_notify_schedule).
+ * layout (v1.0: none, deliver_v10). `msg` is the one copy of the sender's
+ * header that was checked; TX is not read for it again. The receiver learns of
+ * it (notify_message, and the framework notification "RX buffer full"); true in
+ * *schedule when its scheduler is to be told (ffa_notify_schedule).
  */
 static inline __attribute__((always_inline)) int32_t
 deliver_indirect(struct partition_locked locked_to, struct partition *from,
@@ -915,6 +1009,9 @@ deliver_indirect(struct partition_locked locked_to, struct partition *from,
 	}
 	/* A partition with RX mapped has its version fixed: one read. */
 	version = partition_ffa_version(to);
+	if (version == FFA_VERSION_1_0) {
+		return deliver_v10(locked_to, from, msg);
+	}
 	offset = ffa_msg_payload_offset(version);
 	if ((uint64_t)offset + msg->size > mailbox_size(&to->mailbox)) {
 		return FFA_INVALID_PARAMETERS;
@@ -934,6 +1031,49 @@ deliver_indirect(struct partition_locked locked_to, struct partition *from,
 }
 
 /*
+ * The checked message `msg` from the caller `v` (whose mailbox was `mb`
+ * when it was checked) goes to `to`, which the caller may send indirect
+ * messages: delivered unless the caller's buffers changed meanwhile
+ * (DENIED), the receiver's RX is full or it is not running (BUSY); a
+ * receiver not ready yet is waited for. `delay_sri`: the schedule receiver
+ * interrupt waits until the caller gives its CPU back.
+ */
+static inline __attribute__((always_inline)) struct ffa_value
+send_indirect(struct vcpu *v, struct partition *to,
+	      const struct ffa_mailbox *mb, const struct ffa_msg *msg,
+	      bool delay_sri)
+{
+	struct partition *p = v->part;
+	struct partition_locked lp;
+	struct partition_locked lt;
+	bool schedule = false;
+	int32_t err;
+
+	partition_lock_pair(p, to, &lp, &lt);
+	if (ipa_addr(p->mailbox.tx) != ipa_addr(mb->tx) ||
+	    p->mailbox.page_count != mb->page_count) {
+		/* the caller unmapped or replaced its buffers meanwhile */
+		err = FFA_DENIED;
+	} else if (!to->ffa_ready && to->state == PARTITION_RUNNING) {
+		struct ffa_value ret = wait_until_ready(v, to);
+
+		partition_unlock(&lt);
+		partition_unlock(&lp);
+		return ret;
+	} else {
+		err = to->state == PARTITION_RUNNING
+			  ? deliver_indirect(lt, p, msg, &schedule)
+			  : FFA_BUSY;
+	}
+	partition_unlock(&lt);
+	partition_unlock(&lp);
+	if (schedule) {
+		ffa_notify_schedule(v, to, delay_sri);
+	}
+	return err != 0 ? ffa_error(err) : ffa_success(0, 0);
+}
+
+/*
  * FFA_MSG_SEND2: w1 MBZ, w2 flags (v1.2: bit 1 only). The header in TX
  * names the sender (must be the caller) and the receiver (must be in the
  * caller's manifest `messaging` list). The header is parsed once, from a
@@ -946,10 +1086,8 @@ call_msg_send2(struct vcpu *v, uint32_t version)
 	struct partition *p = v->part;
 	struct partition *to;
 	struct partition_locked lp;
-	struct partition_locked lt;
 	struct ffa_mailbox mb;
 	struct ffa_msg msg;
-	bool schedule = false;
 	int32_t err;
 
 	if (w(v, 1) != 0 || (w(v, 2) & ~FFA_MSG_SEND2_DELAY_SRI) != 0) {
@@ -974,28 +1112,82 @@ call_msg_send2(struct vcpu *v, uint32_t version)
 	if (!(p->ffa_sends[to->index] & FFA_SENDS_INDIRECT)) {
 		return ffa_error(FFA_DENIED);
 	}
-	partition_lock_pair(p, to, &lp, &lt);
-	if (ipa_addr(p->mailbox.tx) != ipa_addr(mb.tx) ||
-	    p->mailbox.page_count != mb.page_count) {
-		/* the caller unmapped or replaced its buffers meanwhile */
-		err = FFA_DENIED;
-	} else if (!to->ffa_ready && to->state == PARTITION_RUNNING) {
-		struct ffa_value ret = wait_until_ready(v, to);
+	return send_indirect(v, to, &mb, &msg,
+			     w(v, 2) & FFA_MSG_SEND2_DELAY_SRI);
+}
 
-		partition_unlock(&lt);
-		partition_unlock(&lp);
-		return ret;
-	} else {
-		err = to->state == PARTITION_RUNNING
-			  ? deliver_indirect(lt, p, &msg, &schedule)
-			  : FFA_BUSY;
+/*
+ * FFA_MSG_SEND (v1.0): w1 = sender << 16 | receiver (the sender must be
+ * the caller), w2 MBZ, w3 = payload size (at offset 0 of the caller's TX,
+ * at most its size), w4 = flags: bit 0 says the caller must not be
+ * blocked; Bulkhead never blocks it (a full RX is BUSY at once), so both
+ * values act alike; bits [31:1] MBZ. The receiver gets the message in its own
+ * version's layout (deliver_indirect), as from FFA_MSG_SEND2. DENIED while the
+ * caller handles a direct request (it owes a response first; as Arm's
+ * compliance suite expects) or without its TX mapped.
+ */
+static __attribute__((noinline)) struct ffa_value call_msg_send(struct vcpu *v)
+{
+	struct partition *p = v->part;
+	uint32_t ends = w(v, 1);
+	struct ffa_msg msg = {.sender = ffa_sender(ends),
+			      .receiver = ffa_receiver(ends),
+			      .offset = 0,
+			      .size = w(v, 3)};
+	struct partition_locked lp;
+	struct partition *to;
+	struct ffa_mailbox mb;
+
+	if (msg.sender != own_id(v) || w(v, 2) != 0 ||
+	    (w(v, 4) & ~FFA_MSG_SEND_NOT_BLOCKING) != 0 ||
+	    msg.receiver == own_id(v) ||
+	    (to = partition_find(msg.receiver)) == NULL) {
+		return ffa_error(FFA_INVALID_PARAMETERS);
 	}
-	partition_unlock(&lt);
+	if (v->serving != NULL) {
+		return ffa_error(FFA_DENIED);
+	}
+	lp = partition_lock(p);
+	mb = p->mailbox;
 	partition_unlock(&lp);
-	if (schedule) {
-		ffa_notify_schedule(v, to, w(v, 2) & FFA_MSG_SEND2_DELAY_SRI);
+	if (!mailbox_mapped(&mb)) {
+		return ffa_error(FFA_DENIED);
 	}
-	return err != 0 ? ffa_error(err) : ffa_success(0, 0);
+	if (msg.size > mailbox_size(&mb)) {
+		return ffa_error(FFA_INVALID_PARAMETERS);
+	}
+	if (!(p->ffa_sends[to->index] & FFA_SENDS_INDIRECT)) {
+		return ffa_error(FFA_DENIED);
+	}
+	return send_indirect(v, to, &mb, &msg, false);
+}
+
+/*
+ * FFA_MSG_POLL (v1.0): w1, w2 MBZ. The message in the caller's RX that no
+ * wait or poll reported yet, as FFA_MSG_WAIT returns it (FFA_MSG_SEND,
+ * v10_msg_result); RETRY when there is none. Never blocks; DENIED while
+ * the caller handles a direct request, as MSG_WAIT.
+ */
+static __attribute__((noinline)) struct ffa_value call_msg_poll(struct vcpu *v)
+{
+	struct partition_locked locked;
+	struct ffa_value ret;
+
+	if (w(v, 1) != 0 || w(v, 2) != 0) {
+		return ffa_error(FFA_INVALID_PARAMETERS);
+	}
+	if (v->serving != NULL) {
+		return ffa_error(FFA_DENIED);
+	}
+	locked = partition_lock(v->part);
+	if (v->part->mailbox.msg_unseen) {
+		v->part->mailbox.msg_unseen = false;
+		ret = v10_msg_result(v->part);
+	} else {
+		ret = ffa_error(FFA_RETRY);
+	}
+	partition_unlock(&locked);
+	return ret;
 }
 
 /* --- Direct messages ----------------------------------------------------- */
@@ -1422,6 +1614,12 @@ void ffa_handle(struct vcpu *v)
 		break;
 	case FFA_MSG_SEND2:
 		finish(v, fn, call_msg_send2(v, version));
+		break;
+	case FFA_MSG_SEND:
+		finish(v, fn, call_msg_send(v));
+		break;
+	case FFA_MSG_POLL:
+		finish(v, fn, call_msg_poll(v));
 		break;
 	case FFA_MSG_WAIT:
 		ffa_notify_flush(v);

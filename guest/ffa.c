@@ -178,6 +178,18 @@ int32_t ffa_msg_send2(uint32_t flags)
 	return status(call8(FFA_MSG_SEND2, 0, flags, 0, 0, 0));
 }
 
+int32_t ffa_msg_send_v10(uint16_t sender, uint16_t receiver, uint32_t size,
+			 uint32_t flags)
+{
+	return status(call8(FFA_MSG_SEND, ffa_endpoints(sender, receiver), 0,
+			    size, flags, 0));
+}
+
+struct ffa_value ffa_msg_poll(void)
+{
+	return call8(FFA_MSG_POLL, 0, 0, 0, 0, 0);
+}
+
 int32_t ffa_msg_send(struct ffa_mailbox *mb, uint16_t receiver,
 		     const void *payload, uint32_t size)
 {
@@ -185,6 +197,13 @@ int32_t ffa_msg_send(struct ffa_mailbox *mb, uint16_t receiver,
 	    .sender = mb->self, .receiver = receiver, .size = size};
 	uint32_t offset;
 
+	if (mb->version == FFA_VERSION_1_0) {
+		if (size > mb->size) {
+			return FFA_INVALID_PARAMETERS;
+		}
+		memcpy(mb->tx, payload, size);
+		return ffa_msg_send_v10(mb->self, receiver, size, 0);
+	}
 	if ((uint64_t)ffa_msg_payload_offset(mb->version) + size > mb->size) {
 		return FFA_INVALID_PARAMETERS;
 	}
@@ -202,6 +221,20 @@ int32_t ffa_msg_get(const struct ffa_mailbox *mb, struct ffa_msg *msg,
 		*payload = mb->rx + msg->offset;
 	}
 	return err;
+}
+
+int32_t ffa_msg_get_v10(const struct ffa_mailbox *mb, const struct ffa_value *r,
+			struct ffa_msg *msg, const void **payload)
+{
+	if (!ffa_value_is(r, FFA_MSG_SEND) || (uint32_t)r->x[3] > mb->size) {
+		return FFA_INVALID_PARAMETERS;
+	}
+	memset(msg, 0, sizeof(*msg));
+	msg->sender = ffa_sender(r->x[1]);
+	msg->receiver = ffa_receiver(r->x[1]);
+	msg->size = (uint32_t)r->x[3];
+	*payload = mb->rx;
+	return 0;
 }
 
 void ffa_msg_text(const struct ffa_msg *msg, const void *payload, char *text,
@@ -547,18 +580,25 @@ int32_t ffa_service_loop(struct ffa_service *s)
 
 			s->direct(s, &r, resp);
 			r = ffa_direct_resp(&r, resp);
-		} else if (ffa_value_is(&r, FFA_RUN)) {
+		} else if (ffa_value_is(&r, FFA_RUN) ||
+			   ffa_value_is(&r, FFA_MSG_SEND)) {
 			struct ffa_msg msg;
 			const void *payload;
 			enum ffa_service_action action = FFA_SERVICE_CONTINUE;
+			bool v10 = ffa_value_is(&r, FFA_MSG_SEND);
 
-			/* MSG_WAIT returns FFA_RUN when RX holds a message. */
+			/* MSG_WAIT returns FFA_RUN when RX holds a message
+			 * (v1.0: FFA_MSG_SEND, sender and size in w1/w3). */
 			if (s->indirect != NULL &&
-			    ffa_msg_get(s->mb, &msg, &payload) == 0) {
+			    (v10 ? ffa_msg_get_v10(s->mb, &r, &msg, &payload)
+				 : ffa_msg_get(s->mb, &msg, &payload)) == 0) {
 				action = s->indirect(s, &msg, payload);
 			}
-			if (action == FFA_SERVICE_STOP) {
+			/* v1.0's MSG_WAIT does not release RX */
+			if (action == FFA_SERVICE_STOP || v10) {
 				ffa_rx_release();
+			}
+			if (action == FFA_SERVICE_STOP) {
 				return 0;
 			}
 			r = ffa_msg_wait(0);

@@ -112,6 +112,9 @@ static inline bool ffa_is_function_id(uint32_t fn)
 /* FFA_MSG_WAIT w2 (v1.2): keep ownership of the RX buffer. */
 #define FFA_MSG_WAIT_RETAIN_RX 0x1u
 
+/* FFA_MSG_SEND w4 (v1.0): the caller must not be blocked; bits [31:1] MBZ. */
+#define FFA_MSG_SEND_NOT_BLOCKING 0x1u
+
 /* FFA_MSG_SEND2 w2 (v1.2): delay the schedule receiver interrupt. */
 #define FFA_MSG_SEND2_DELAY_SRI 0x2u
 

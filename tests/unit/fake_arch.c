@@ -174,3 +174,28 @@ void irqchip_route(uint32_t intid, uint64_t mpidr)
 {
 	record(FAKE_IRQ_ROUTE, intid, mpidr);
 }
+
+/* The system counter and the hypervisor timer (core/deadline.c): a
+ * counter the tests advance themselves; the timer is only recorded. */
+uint64_t fake_counter;
+uint64_t fake_timer_deadline;
+
+uint64_t arch_counter_now(void)
+{
+	return fake_counter;
+}
+
+uint64_t arch_counter_hz(void)
+{
+	return 1000000;
+}
+
+void arch_hyp_timer_arm(uint64_t deadline)
+{
+	fake_timer_deadline = deadline;
+}
+
+void arch_hyp_timer_stop(void)
+{
+	fake_timer_deadline = 0;
+}

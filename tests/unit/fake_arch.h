@@ -57,3 +57,8 @@ extern struct fake_irqchip fake_irqchip;
 
 /* How many recorded calls match `op` and `intid` (any intid: UINT32_MAX). */
 unsigned int fake_irq_calls(enum fake_irq_op op, uint32_t intid);
+
+/* arch_counter_now()'s value (1 MHz), set by the tests; the deadline the
+ * hypervisor timer was last armed with (0: stopped). */
+extern uint64_t fake_counter;
+extern uint64_t fake_timer_deadline;

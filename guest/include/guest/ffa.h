@@ -89,17 +89,35 @@ int32_t ffa_mailbox_init(struct ffa_mailbox *mb, void *tx, void *rx,
 			 uint32_t page_count, uint32_t version);
 
 /* --- Indirect messages ---------------------------------------------------- */
-/* Builds the header (mb->version layout) and payload in TX, then
- * FFA_MSG_SEND2. */
+/* Sends `payload` in the way of mb->version: v1.1+ builds the header (that
+ * version's layout) and payload in TX, then FFA_MSG_SEND2; v1.0 puts the
+ * payload at TX offset 0, then FFA_MSG_SEND. */
 int32_t ffa_msg_send(struct ffa_mailbox *mb, uint16_t receiver,
 		     const void *payload, uint32_t size);
 
 /* FFA_MSG_SEND2 of whatever TX holds (w2 = flags). */
 int32_t ffa_msg_send2(uint32_t flags);
 
-/* Parses the message in RX: *msg and *payload (inside RX). */
+/* FFA_MSG_SEND (v1.0) of the first `size` bytes of TX: w1 = sender << 16 |
+ * receiver, w3 = size, w4 = flags (FFA_MSG_SEND_NOT_BLOCKING). */
+int32_t ffa_msg_send_v10(uint16_t sender, uint16_t receiver, uint32_t size,
+			 uint32_t flags);
+
+/* FFA_MSG_POLL (v1.0): FFA_MSG_SEND (see ffa_msg_get_v10) for a message
+ * no wait or poll reported yet, else FFA_ERROR (RETRY: none). */
+struct ffa_value ffa_msg_poll(void);
+
+/* Parses the message in RX: *msg and *payload (inside RX). v1.1+. */
 int32_t ffa_msg_get(const struct ffa_mailbox *mb, struct ffa_msg *msg,
 		    const void **payload);
+
+/* The message a v1.0 receiver's MSG_WAIT or MSG_POLL reported in `r`
+ * (FFA_MSG_SEND: w1 = sender << 16 | receiver, w3 = size; the payload at
+ * RX offset 0): *msg and *payload (inside RX). INVALID_PARAMETERS unless
+ * `r` is FFA_MSG_SEND with a size that fits RX. Release RX afterwards
+ * (ffa_rx_release: v1.0's MSG_WAIT does not). */
+int32_t ffa_msg_get_v10(const struct ffa_mailbox *mb, const struct ffa_value *r,
+			struct ffa_msg *msg, const void **payload);
 
 /* The payload of `msg` as a string in text[size] (size > 0): its first
  * size - 1 bytes at most, then a NUL. */
@@ -107,7 +125,8 @@ void ffa_msg_text(const struct ffa_msg *msg, const void *payload, char *text,
 		  size_t size);
 
 /* FFA_MSG_WAIT (flags: FFA_MSG_WAIT_RETAIN_RX, v1.2). Returns FFA_RUN for
- * an indirect message, a direct request, or FFA_ERROR. */
+ * an indirect message (v1.0: FFA_MSG_SEND, ffa_msg_get_v10), a direct
+ * request, or FFA_ERROR. */
 struct ffa_value ffa_msg_wait(uint32_t flags);
 
 /* --- Direct messages ------------------------------------------------------ */
@@ -204,8 +223,8 @@ struct ffa_service {
 /*
  * Waits for messages and hands them to the handlers: direct requests are
  * answered with the handler's payload, indirect messages are parsed from
- * RX and RX is released. Returns when the indirect handler says STOP (or
- * on an FF-A error, returned as a negative code).
+ * RX (v1.0: ffa_msg_get_v10) and RX is released. Returns when the indirect
+ * handler says STOP (or on an FF-A error, returned as a negative code).
  */
 int32_t ffa_service_loop(struct ffa_service *s);
 

@@ -592,6 +592,12 @@ TEST(v11, v12_calls_not_supported)
 	EXPECT_EQ(FFA_NOT_SUPPORTED,
 		  ffa_features(FFA_CONSOLE_LOG_64, NULL, NULL));
 	EXPECT_EQ(0, ffa_features(FFA_MSG_SEND2, NULL, NULL));
+	/* v1.0's indirect messaging, deprecated by v1.1 */
+	EXPECT_EQ(FFA_NOT_SUPPORTED, ffa_features(FFA_MSG_SEND, NULL, NULL));
+	EXPECT_EQ(FFA_NOT_SUPPORTED, ffa_features(FFA_MSG_POLL, NULL, NULL));
+	EXPECT_EQ(FFA_NOT_SUPPORTED, ffa_msg_send_v10(ID_V11, ID_PEER, 4, 0));
+	r = ffa_msg_poll();
+	EXPECT_EQ(FFA_NOT_SUPPORTED, ffa_value_error(&r));
 	EXPECT_EQ(0, ffa_features(FFA_RXTX_MAP_64, &w2, NULL));
 	EXPECT_EQ(0, w2); /* no max-pages field before v1.2 */
 	r = raw(FFA_PARTITION_INFO_GET_REGS, 0, 0, 0, 0, 0);
@@ -643,10 +649,22 @@ TEST(v10, partition_info_8_byte_descriptors)
 	EXPECT_EQ(0, ffa_rx_release());
 }
 
-TEST(v10, indirect_messages_not_supported)
+/* v1.0's indirect messaging is FFA_MSG_SEND / FFA_MSG_POLL, not v1.1's
+ * FFA_MSG_SEND2. v10 may message no one (no `messaging`): DENIED. */
+TEST(v10, indirect_messages_v10_calls)
 {
+	struct ffa_value r;
+
 	EXPECT_EQ(FFA_NOT_SUPPORTED, ffa_features(FFA_MSG_SEND2, NULL, NULL));
 	EXPECT_EQ(FFA_NOT_SUPPORTED, ffa_msg_send2(0));
+	EXPECT_EQ(0, ffa_features(FFA_MSG_SEND, NULL, NULL));
+	EXPECT_EQ(0, ffa_features(FFA_MSG_POLL, NULL, NULL));
+	r = ffa_msg_poll();
+	EXPECT_EQ(FFA_ERROR, r.x[0]);
+	EXPECT_EQ((uint32_t)FFA_RETRY, r.x[2]);
+	EXPECT_EQ(FFA_DENIED, ffa_msg_send_v10(ID_V10, ID_PEER, 4, 0));
+	EXPECT_EQ(FFA_INVALID_PARAMETERS,
+		  ffa_msg_send_v10(ID_PEER, ID_CLIENT, 4, 0));
 }
 
 /* v1.0 memory calls exist (with v1.0 descriptors); a v1.0 caller chooses
