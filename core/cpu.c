@@ -11,22 +11,31 @@
 #include <core/vcpu.h>
 #include <core/vgic.h>
 
-/* A trapped WFI of `v`: it idles unless something is pending for it. */
+/*
+ * A trapped WFI of `v`: it idles unless something is pending for it. A
+ * vCPU that owes delayed schedule receiver interrupts has wake_pending set
+ * (ffa_notify_schedule), so its WFI returns at once and, as it gave its
+ * CPU back, raises them here; an idling vCPU owes none, and the idle path
+ * does not look.
+ */
 static void vcpu_idle(struct vcpu *v)
 {
 	struct partition_locked locked;
+	bool woke;
 
-	/* it gives its CPU back: the SRIs it delayed are raised */
-	ffa_notify_flush(v);
 	vgic_sync(v); /* what the guest took or ended is known */
 	locked = partition_lock(v->part);
-	if (v->wake_pending || v->part->mailbox.msg_unseen ||
-	    vgic_deliverable(v)) {
+	woke = v->wake_pending || v->part->mailbox.msg_unseen ||
+	       vgic_deliverable(v);
+	if (woke) {
 		v->wake_pending = false;
 	} else {
 		v->wait = VCPU_WAIT_IDLE;
 	}
 	partition_unlock(&locked);
+	if (woke) {
+		ffa_notify_flush(v);
+	}
 }
 
 /* The virtual CPU interface's maintenance interrupt on `v`'s CPU: its

@@ -845,7 +845,8 @@ wait_for_message(struct partition_locked locked, struct vcpu *v)
  * v1.0 caller with FFA_MSG_SEND, v10_msg_result) or a direct request
  * (completes with that request) arrives.
  */
-static struct ffa_value call_msg_wait(struct vcpu *v, uint32_t version)
+static inline __attribute__((always_inline)) struct ffa_value
+call_msg_wait(struct vcpu *v, uint32_t version)
 {
 	struct partition *p = v->part;
 	uint32_t flags = w(v, 2);
@@ -877,7 +878,8 @@ static struct ffa_value call_msg_wait(struct vcpu *v, uint32_t version)
 }
 
 /* A vCPU of a locked partition in MSG_WAIT, or NULL. */
-static struct vcpu *waiting_vcpu(struct partition *p)
+static inline __attribute__((always_inline)) struct vcpu *
+waiting_vcpu(struct partition *p)
 {
 	for (uint16_t i = 0; i < p->m->vcpu_count; i++) {
 		struct vcpu *t = &p->vcpus[i];
@@ -890,7 +892,8 @@ static struct vcpu *waiting_vcpu(struct partition *p)
 }
 
 /* Ends the wait of `t` (its partition locked, in MSG_WAIT) with `r`. */
-static inline void end_message_wait(struct vcpu *t, const struct ffa_value *r)
+static inline __attribute__((always_inline)) void
+end_message_wait(struct vcpu *t, const struct ffa_value *r)
 {
 	/* the wait was a MSG_WAIT or a direct response: x0..x7 */
 	FFA_COPY_REGS(t->regs.x, r->x, 0, 8);
@@ -913,7 +916,8 @@ static inline void message_unseen(struct partition *p)
 
 /* Tells a locked partition that a message is in its RX buffer: a vCPU in
  * MSG_WAIT returns with FFA_RUN (true), else one idling in WFI wakes. */
-static bool notify_message(struct partition *p)
+static inline __attribute__((always_inline)) bool
+notify_message(struct partition *p)
 {
 	struct vcpu *t = waiting_vcpu(p);
 

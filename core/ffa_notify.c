@@ -232,9 +232,14 @@ void ffa_notify_schedule(struct vcpu *sender, struct partition *to, bool delay)
 		return;
 	}
 	if (delay) {
+		struct partition_locked own = partition_lock(sender->part);
+
 		sender->ffa_sri_to[sched->index / 64] |= 1ull
 							 << (sched->index % 64);
 		sender->ffa_sri_owed = true;
+		/* its next WFI returns at once and raises them (vcpu_idle) */
+		sender->wake_pending = true;
+		partition_unlock(&own);
 	} else {
 		raise_sri(sched);
 	}

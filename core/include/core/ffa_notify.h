@@ -31,8 +31,8 @@ bool ffa_notify_rx_full_tell(struct partition_locked to, bool interrupt);
  * partition) is to be told: call ffa_notify_schedule after unlocking.
  * Inline: every indirect message comes here.
  */
-static inline bool ffa_notify_rx_full(struct partition_locked to,
-				      bool interrupt)
+static inline __attribute__((always_inline)) bool
+ffa_notify_rx_full(struct partition_locked to, bool interrupt)
 {
 	struct partition *p = to.p;
 
