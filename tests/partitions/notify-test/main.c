@@ -644,7 +644,9 @@ TEST(interrupt, msg_wait_returns_ffa_interrupt_and_msg_wait_resumes)
 	EXPECT_EQ(FFA_INVALID_PARAMETERS, ffa_value_error(&r));
 }
 
-TEST(interrupt, direct_request_interrupted_response_before_run)
+/* nsched's direct request to nsend, ended by FFA_INTERRUPT (nsend holds
+ * it, nsched's SRI is pending): checks that and takes the SRI. */
+static void interrupted_direct_request(void)
 {
 	uint64_t words[5] = {CMD_INTR};
 	struct ffa_value r;
@@ -656,14 +658,28 @@ TEST(interrupt, direct_request_interrupted_response_before_run)
 	EXPECT_EQ((uint32_t)ID_SCHED << 16, r.x[1]);
 	guest_irq_unmask();
 	EXPECT_EQ(sri + 1, sri_taken);
+}
+
+/* FFA_RUN of nsched's own vCPU 0: resumes the wait FFA_INTERRUPT ended. */
+static struct ffa_value run_self(void)
+{
+	struct ffa_value r = {{FFA_RUN, (uint32_t)ID_SCHED << 16}};
+
+	return ffa_call(&r);
+}
+
+TEST(interrupt, direct_request_interrupted_response_before_run)
+{
+	struct ffa_value r;
+
+	interrupted_direct_request();
 	board->sched_interrupted = 1;
 	/* nsend answers, then its wait returns for this message: once it
 	 * says so (resp_done) the response is in, before FFA_RUN */
 	EXPECT_EQ(0, ffa_msg_send(&mb, ID_SEND, "ping", 5));
 	wait_for(&board->resp_done, 1);
 	EXPECT_EQ(1, board->ping_ok);
-	r = (struct ffa_value){{FFA_RUN, (uint32_t)ID_SCHED << 16}};
-	r = ffa_call(&r);
+	r = run_self();
 	EXPECT_EQ(FFA_MSG_SEND_DIRECT_RESP_64, (uint32_t)r.x[0]);
 	EXPECT_EQ(ffa_endpoints(ID_SEND, ID_SCHED), r.x[1]);
 	EXPECT_EQ(RESPONSE, r.x[3]);
@@ -671,21 +687,13 @@ TEST(interrupt, direct_request_interrupted_response_before_run)
 
 TEST(interrupt, direct_request_interrupted_run_waits_for_the_response)
 {
-	uint64_t words[5] = {CMD_INTR};
 	struct ffa_value r;
-	uint32_t sri = sri_taken;
 
-	guest_irq_mask_all();
-	r = ffa_direct_req(ID_SCHED, ID_SEND, words, true);
-	EXPECT_EQ(FFA_INTERRUPT, (uint32_t)r.x[0]);
-	EXPECT_EQ((uint32_t)ID_SCHED << 16, r.x[1]);
-	guest_irq_unmask();
-	EXPECT_EQ(sri + 1, sri_taken);
+	interrupted_direct_request();
 	/* nsend answers only after this says it calls FFA_RUN */
 	EXPECT_EQ(0, board->resp_sent);
 	__atomic_store_n(&board->sched_running, 1, __ATOMIC_RELEASE);
-	r = (struct ffa_value){{FFA_RUN, (uint32_t)ID_SCHED << 16}};
-	r = ffa_call(&r);
+	r = run_self();
 	EXPECT_EQ(1, board->resp_sent);
 	EXPECT_EQ(FFA_MSG_SEND_DIRECT_RESP_64, (uint32_t)r.x[0]);
 	EXPECT_EQ(ffa_endpoints(ID_SEND, ID_SCHED), r.x[1]);
